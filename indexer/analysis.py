@@ -1,0 +1,147 @@
+"""The analysis chain: normalise, segment, and emit the three kinds of term.
+
+Each text field is indexed three ways (see ``schema.py``):
+
+* syllables (``title``, ``body``): canonical lower-case syllables with
+  positions, so a phrase matches whatever the segmenter did with it;
+* folded syllables (``*_fold``): the same with diacritics stripped, for
+  queries typed without them;
+* words (``*_word``): pyvi's multi-syllable words ("mặt_trận"), which reward
+  documents where the query's words are really words.
+
+:func:`analyze` does the work once per text and keeps the character span of
+every token in the *original* text.  The Whoosh side is a small Tokenizer and
+Filter, composed with ``|`` like Whoosh's own analysers, used for queries and
+highlighting.  The indexer instead segments each article once, in a worker
+process, and hands Whoosh plain lists of terms (Whoosh numbers their
+positions), rather than letting it segment the same text three times.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh.analysis import Filter, Token, Tokenizer
+
+from .normalize import fold, normalize_with_offsets
+from .segment import segment, syllabify
+
+__all__ = [
+    "Analysis",
+    "FoldFilter",
+    "VietnameseTokenizer",
+    "analyze",
+    "fold_analyzer",
+    "syllable_analyzer",
+    "word_analyzer",
+]
+
+_PIECE_RE = re.compile(r"[^\W_]+")
+
+
+@dataclass
+class Analysis:
+    """Tokens of one text.  Spans index the original (un-normalised) text."""
+
+    syllables: list[str] = field(default_factory=list)  # canonical, lower-case
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # compounds only, "mặt_trận"
+    word_positions: list[int] = field(default_factory=list)
+    word_spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+
+def analyze(text: str, words: bool = True) -> Analysis:
+    """Normalise ``text``, split it into syllables (and pyvi words if asked).
+
+    Segmentation sees the normalised text with its case intact (pyvi uses
+    capitals as a signal); terms are lower-cased afterwards.  Punctuation is
+    dropped; a token such as "TP." or "covid_19" yields its letter/digit runs.
+    """
+    out = Analysis()
+    if not text:
+        return out
+    norm, offsets = normalize_with_offsets(text)
+    if words:
+        seg = segment(norm)
+        tokens, spans, groups = seg.tokens, seg.spans, seg.words
+    else:
+        tokens, spans = syllabify(norm)
+        groups = [(i, i + 1) for i in range(len(tokens))]
+    for first, last in groups:
+        pos0 = len(out.syllables)
+        for i in range(first, last):
+            base = spans[i][0]
+            for m in _PIECE_RE.finditer(tokens[i]):
+                start, end = base + m.start(), base + m.end()
+                if offsets is not None:
+                    start, end = offsets.span(start, end)
+                out.syllables.append(m.group(0).lower())
+                out.spans.append((start, end))
+        if words and len(out.syllables) - pos0 >= 2:
+            out.words.append("_".join(out.syllables[pos0:]))
+            out.word_positions.append(pos0)
+            out.word_spans.append((out.spans[pos0][0], out.spans[-1][1]))
+    return out
+
+
+class VietnameseTokenizer(Tokenizer):
+    """Whoosh tokenizer over :func:`analyze`.
+
+    ``kind="syllable"`` emits syllables, ``kind="word"`` pyvi compounds.
+    """
+
+    def __init__(self, kind: str = "syllable"):
+        if kind not in ("syllable", "word"):
+            raise ValueError("kind must be 'syllable' or 'word'")
+        self.kind = kind
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.kind == other.kind
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True,
+                 mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        result = analyze(value, words=self.kind == "word")
+        if self.kind == "word":
+            items = zip(result.words, result.word_positions, result.word_spans)
+        else:
+            items = ((s, i, span) for i, (s, span) in enumerate(zip(result.syllables, result.spans)))
+        for text, pos, (start, end) in items:
+            t.text = text
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = value[start:end]
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar = start_char + start
+                t.endchar = start_char + end
+            yield t
+
+
+class FoldFilter(Filter):
+    """Strips diacritics from each token."""
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = fold(t.text)
+            yield t
+
+
+def syllable_analyzer():
+    return VietnameseTokenizer("syllable")
+
+
+def fold_analyzer():
+    return VietnameseTokenizer("syllable") | FoldFilter()
+
+
+def word_analyzer():
+    return VietnameseTokenizer("word")

@@ -1,0 +1,367 @@
+"""Reading articles: seed-style text files and JSON lines, tolerant of bad input.
+
+A bad article never stops a run.  :func:`iter_articles` yields
+:class:`Article` objects and :class:`Problem` reports side by side: a file
+that cannot be decoded or holds no article text is skipped with its reason;
+a field that cannot be parsed (a date such as 31/02/2020) is dropped and the
+article is indexed without it.  Files are only read, never modified.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from .normalize import fold
+
+__all__ = ["Article", "Problem", "iter_articles", "parse_article_text", "decode_bytes", "origin_of"]
+
+ARTICLE_SUFFIXES = (".txt",)
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class Article:
+    """One article as indexed.  ``title``/``body``/``author`` are the text as written."""
+
+    id: str
+    title: str
+    body: str
+    date: datetime | None = None
+    has_time: bool = False
+    author: str = ""
+    source: str = ""
+    category: str = ""
+    url: str = ""
+    path: str = ""
+    origin: str = ""
+
+    @property
+    def hash(self) -> str:
+        """Changes whenever anything that is indexed or shown changes."""
+        from .schema import SCHEMA_VERSION
+
+        payload = json.dumps(
+            [SCHEMA_VERSION, self.title, self.body, self.date.isoformat() if self.date else None,
+             self.has_time, self.author, self.source, self.category, self.url, self.path],
+            ensure_ascii=False,
+        )
+        return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Problem:
+    """Something wrong with the input.  ``skipped`` is False when the article was
+    indexed without the bad field; ``id`` is set when the article is known (its
+    previously indexed version is then kept, not deleted)."""
+
+    where: str
+    reason: str
+    skipped: bool = True
+    id: str | None = None
+    origin: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}" + ("" if self.skipped else " (indexed without it)")
+
+
+class DecodeError(ValueError):
+    pass
+
+
+# --- decoding -------------------------------------------------------------
+def decode_bytes(data: bytes) -> str:
+    """Bytes to text: UTF-8 (with or without BOM) or UTF-16 (with or without BOM).
+
+    Raises :class:`DecodeError` with a reader-facing reason for binary or
+    undecodable data.  Line ends become ``\\n``.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        text = _strict(data[3:], "utf-8", "invalid UTF-8 after a UTF-8 BOM")
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = _strict(data, "utf-16", "invalid UTF-16")
+    elif b"\x00" in data:
+        guess = _utf16_without_bom(data)
+        if guess is None:
+            raise DecodeError("binary file (contains NUL bytes)")
+        text = _strict(data, guess, "invalid UTF-16")
+    else:
+        text = _strict(data, "utf-8", "not valid UTF-8 (another encoding or a truncated file)")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t")
+    if controls > max(2, len(text) // 100):
+        raise DecodeError("binary file (control characters)")
+    return text
+
+
+def _strict(data: bytes, encoding: str, reason: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"{reason} at byte {exc.start}") from None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Text in UTF-16 without a BOM has a NUL in every other byte for Latin text."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even = sample[0::2].count(0) / (len(sample) / 2)
+    odd = sample[1::2].count(0) / (len(sample) / 2)
+    if odd > 0.3 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.3 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+# --- seed-style article files ---------------------------------------------
+_DATE_LINE_RE = re.compile(
+    r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})"
+    r"(?:\s*[-–,]?\s*(\d{1,2})\s*[:hg]\s*(\d{2})(?:\s*([AaPp][Mm]))?)?\s*$"
+)
+_TITLE_DATE_RE = re.compile(r"\s*\((\d{1,2}/\d{1,2}/\d{4}(?:[^)]*)?)\)\s*$")
+# Lines where the site's own furniture starts; everything from there on is not article text.
+_CHROME_RE = re.compile(
+    r"^(cac tin tuc khac|tin tuc khac|cac tin khac|tin khac|danh muc tin tuc|tin da dua|"
+    r"luot xem|tin lien quan|bai viet lien quan|xem them|ban in|quay lai|chia se|"
+    r"trang \d+ / \d+|go to|xem theo ngay)\b",
+)
+_SENTENCE_END = (".", "!", "?", ":", ";", "…", ",")
+
+
+def _plain(line: str) -> str:
+    """Line reduced for pattern checks: spaces collapsed, folded, lower-case."""
+    return fold(" ".join(line.replace("\u00a0", " ").split())).lower()
+
+
+def _is_blank(line: str) -> bool:
+    return not line.replace("\u00a0", " ").strip()
+
+
+def parse_date(text: str) -> tuple[datetime, bool]:
+    """'27/09/2019 - 06:20 PM' -> (datetime, has_time).  Raises ValueError if impossible."""
+    m = _DATE_LINE_RE.match(text)
+    if not m:
+        raise ValueError(f"unrecognised date {text.strip()!r}")
+    day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    hour = minute = 0
+    has_time = m.group(4) is not None
+    if has_time:
+        hour, minute = int(m.group(4)), int(m.group(5))
+        ampm = (m.group(6) or "").lower()
+        if ampm and not 1 <= hour <= 12:
+            raise ValueError(f"impossible time in {text.strip()!r}")
+        if ampm == "pm" and hour != 12:
+            hour += 12
+        elif ampm == "am" and hour == 12:
+            hour = 0
+    try:
+        return datetime(year, month, day, hour, minute), has_time
+    except ValueError:
+        raise ValueError(f"impossible date {text.strip()!r}") from None
+
+
+def _looks_like_signature(line: str) -> bool:
+    words = line.split()
+    stripped = " ".join(words)
+    return 0 < len(words) <= 10 and len(stripped) <= 80 and not stripped.endswith(_SENTENCE_END)
+
+
+def parse_article_text(text: str, id: str, where: str = "") -> tuple[Article | None, list[Problem]]:
+    """Split a seed-style page into title, date, body, author; drop site chrome."""
+    where = where or id
+    problems: list[Problem] = []
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for i, line in enumerate(lines):
+        if i > 0 and _CHROME_RE.match(_plain(line)):
+            lines = lines[:i]
+            break
+    content = [(i, line) for i, line in enumerate(lines) if not _is_blank(line)]
+    if not content:
+        return None, [Problem(where, "empty file or only site chrome", id=id)]
+    title = content[0][1].strip()
+    date = None
+    has_time = False
+    date_text = None
+    m = _TITLE_DATE_RE.search(title)
+    if m:
+        date_text = m.group(1)
+        title = title[: m.start()].strip()
+    rest = content[1:]
+    # A repeated title (possibly with a date in parentheses) and a date line may follow.
+    while rest:
+        line = rest[0][1].strip()
+        m = _TITLE_DATE_RE.search(line)
+        if line == title or (m and line[: m.start()].strip() == title):
+            date_text = m.group(1) if m else date_text
+            rest = rest[1:]
+        elif _DATE_LINE_RE.match(line) or re.match(r"^\d{1,2}/\d{1,2}/\d{4}\b", line):
+            date_text = line
+            rest = rest[1:]
+        else:
+            break
+    if date_text:
+        try:
+            date, has_time = parse_date(date_text)
+        except ValueError as exc:
+            problems.append(Problem(where, str(exc), skipped=False, id=id))
+    author = ""
+    if len(rest) >= 2 and _looks_like_signature(rest[-1][1]):
+        author = " ".join(rest[-1][1].split())
+        rest = rest[:-1]
+    body = "\n".join(line.rstrip() for _, line in rest)
+    if not body.strip():
+        return None, problems + [Problem(where, "no article text (title only, or only site chrome)", id=id)]
+    return Article(id=id, title=title, body=body, date=date, has_time=has_time, author=author), problems
+
+
+# --- JSON lines -----------------------------------------------------------
+_JSON_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def _json_date(value: str) -> tuple[datetime, bool]:
+    m = _JSON_DATE_RE.match(value.strip())
+    if not m:
+        raise ValueError(f"unrecognised date {value!r}")
+    parts = [int(p) if p else 0 for p in m.groups()]
+    try:
+        return datetime(*parts[:3], parts[3], parts[4], parts[5]), m.group(4) is not None
+    except ValueError:
+        raise ValueError(f"impossible date {value!r}") from None
+
+
+def parse_json_record(record: object, where: str) -> tuple[Article | None, list[Problem]]:
+    if not isinstance(record, dict):
+        return None, [Problem(where, f"expected a JSON object, got {type(record).__name__}")]
+    rid = record.get("id")
+    if isinstance(rid, bool) or not isinstance(rid, (str, int)) or str(rid).strip() == "":
+        return None, [Problem(where, "missing or invalid 'id'")]
+    rid = str(rid).strip()
+    problems: list[Problem] = []
+    values: dict[str, str] = {}
+    for key in ("title", "body", "category", "url", "source", "author"):
+        value = record.get(key)
+        if value is None:
+            values[key] = ""
+        elif isinstance(value, str):
+            values[key] = value.replace("\r\n", "\n").replace("\r", "\n")
+        else:
+            values[key] = ""
+            if key in ("title", "body"):
+                return None, [Problem(where, f"'{key}' must be a string, got {type(value).__name__}", id=rid)]
+            problems.append(Problem(where, f"'{key}' must be a string, got {type(value).__name__}", False, rid))
+    if not values["body"].strip() and not values["title"].strip():
+        return None, problems + [Problem(where, "no title and no body", id=rid)]
+    date, has_time = None, False
+    raw_date = record.get("date")
+    if raw_date not in (None, ""):
+        try:
+            if not isinstance(raw_date, str):
+                raise ValueError(f"'date' must be a string, got {type(raw_date).__name__}")
+            date, has_time = _json_date(raw_date)
+        except ValueError as exc:
+            problems.append(Problem(where, str(exc), skipped=False, id=rid))
+    article = Article(
+        id=rid, title=values["title"].strip(), body=values["body"], date=date, has_time=has_time,
+        author=values["author"].strip(), source=values["source"].strip(),
+        category=values["category"].strip(), url=values["url"].strip(),
+    )
+    return article, problems
+
+
+def _iter_jsonl(path: Path, origin: str) -> Iterator[Article | Problem]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            # Binary iteration splits on b"\n" only; U+2028 inside records stays put.
+            for lineno, raw in enumerate(fh, 1):
+                where = f"{path}:{lineno}"
+                if not raw.strip():
+                    continue
+                try:
+                    record = json.loads(raw.decode("utf-8-sig" if lineno == 1 else "utf-8"))
+                except UnicodeDecodeError as exc:
+                    yield Problem(where, f"not valid UTF-8 at byte {exc.start}", origin=origin)
+                    continue
+                except ValueError as exc:
+                    yield Problem(where, f"invalid JSON: {exc}", origin=origin)
+                    continue
+                article, problems = parse_json_record(record, where)
+                for p in problems:
+                    p.origin = origin
+                    yield p
+                if article is not None:
+                    article.origin = origin
+                    yield article
+    except (OSError, EOFError, zlib.error) as exc:
+        yield Problem(str(path), f"could not read further: {exc}", origin=origin)
+
+
+def _read_article_file(path: Path, id: str, origin: str) -> Iterator[Article | Problem]:
+    where = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            yield Problem(where, f"file too large ({size} bytes > {MAX_FILE_BYTES})", id=id, origin=origin)
+            return
+        text = decode_bytes(path.read_bytes())
+    except DecodeError as exc:
+        yield Problem(where, str(exc), id=id, origin=origin)
+        return
+    except OSError as exc:
+        yield Problem(where, f"could not read: {exc.strerror or exc}", id=id, origin=origin)
+        return
+    article, problems = parse_article_text(text, id, where)
+    for p in problems:
+        p.origin = origin
+        yield p
+    if article is not None:
+        article.path = str(path)
+        article.origin = origin
+        yield article
+
+
+def origin_of(path: str | Path) -> str:
+    """The key under which articles read from ``path`` are tracked (absolute path)."""
+    return os.path.abspath(path)
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.name.endswith(JSONL_SUFFIXES)
+
+
+def iter_articles(paths: list[str | Path]) -> Iterator[Article | Problem]:
+    """Every article under ``paths`` (folders are walked, sorted, hidden names skipped)."""
+    for raw in paths:
+        path = Path(raw)
+        origin = origin_of(path)
+        if path.is_dir():
+            files = []
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    if not name.startswith(".") and (name.endswith(ARTICLE_SUFFIXES) or name.endswith(JSONL_SUFFIXES)):
+                        files.append(Path(dirpath) / name)
+            for file in files:
+                if _is_jsonl(file):
+                    yield from _iter_jsonl(file, origin)
+                else:
+                    yield from _read_article_file(file, file.relative_to(path).as_posix(), origin)
+        elif path.is_file():
+            if _is_jsonl(path):
+                yield from _iter_jsonl(path, origin)
+            else:
+                yield from _read_article_file(path, path.name, origin)
+        else:
+            yield Problem(str(path), "no such file or folder", origin=origin)

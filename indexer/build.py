@@ -1,0 +1,246 @@
+"""Building and updating the index.
+
+:func:`update_index` compares what is under the given paths with what the
+index holds (by id and content hash) and only analyses what is new or
+changed; articles that vanished from a path are removed.  Segmentation is
+the expensive step, so it runs in worker processes (one per core) while the
+main process feeds Whoosh.  See ``storage.py`` for how a rebuild is swapped
+in atomically.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from whoosh import index as whoosh_index
+
+from .analysis import analyze
+from .normalize import fold
+from .articles import Article, Problem, iter_articles, origin_of
+from .schema import SCHEMA_VERSION, make_schema
+from .storage import cleanup_generations, current_generation, new_generation, publish, writer_lock
+
+__all__ = ["IndexReport", "update_index", "analyze_article", "read_manifest"]
+
+INDEX_NAME = "MAIN"
+# Below this many articles to analyse, worker start-up costs more than it saves.
+PARALLEL_THRESHOLD = 64
+WRITER_LIMIT_MB = 256
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    rebuilt: bool = False
+    seconds: float = 0.0
+    generation: str = ""
+
+    @property
+    def skipped(self) -> list[Problem]:
+        return [p for p in self.problems if p.skipped]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.skipped]
+
+    def summary(self) -> str:
+        indexed = self.added + self.updated
+        rate = f", {indexed / self.seconds:.0f} articles/s" if self.seconds > 0 and indexed else ""
+        lines = [
+            f"{'rebuilt' if self.rebuilt else 'updated'} index in {self.seconds:.1f}s{rate}: "
+            f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped, {len(self.warnings)} warnings"
+        ]
+        lines += [f"  skipped {p}" for p in self.skipped]
+        lines += [f"  warning {p}" for p in self.warnings]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added, "updated": self.updated, "removed": self.removed,
+            "unchanged": self.unchanged, "rebuilt": self.rebuilt, "seconds": round(self.seconds, 3),
+            "generation": self.generation,
+            "skipped": [{"where": p.where, "reason": p.reason} for p in self.skipped],
+            "warnings": [{"where": p.where, "reason": p.reason} for p in self.warnings],
+        }
+
+
+def analyze_article(article: Article) -> dict:
+    """Whoosh field values for one article: analysed once, reused by the three field kinds."""
+    doc: dict = {
+        "id": article.id,
+        "hash": article.hash,
+        "origin": article.origin,
+        "path": article.path,
+        "url": article.url,
+        "source": article.source,
+        "category": article.category,
+        "has_time": article.has_time,
+    }
+    if article.date is not None:
+        doc["date"] = article.date
+        doc["year"] = article.date.year
+    for name, text in (("title", article.title), ("body", article.body), ("author", article.author)):
+        result = analyze(text)
+        doc[name] = result.syllables
+        doc[name + "_fold"] = [fold(s) for s in result.syllables]
+        doc[name + "_word"] = result.words
+        doc["_stored_" + name] = text
+    return doc
+
+
+def _analyze_job(article: Article) -> tuple[Article, dict | None, str | None]:
+    try:
+        return article, analyze_article(article), None
+    except Exception as exc:  # a bug or pathological text must not stop the run
+        return article, None, f"could not analyse: {type(exc).__name__}: {exc}"
+
+
+def read_manifest(ix) -> dict[str, tuple[str, str]]:
+    """id -> (hash, origin) of every live document, read from columns (no stored bodies)."""
+    manifest = {}
+    with ix.reader() as reader:
+        if reader.doc_count() == 0:
+            return manifest
+        ids = reader.column_reader("id")
+        hashes = reader.column_reader("hash")
+        origins = reader.column_reader("origin")
+        for docnum in reader.all_doc_ids():
+            manifest[ids[docnum]] = (hashes[docnum], origins[docnum])
+    return manifest
+
+
+def _version_file(generation: Path) -> Path:
+    return generation / "SCHEMA_VERSION"
+
+
+def _analysed(articles: Iterable[Article], jobs: int, parallel: bool) -> Iterator[tuple[Article, dict | None, str | None]]:
+    if not parallel or jobs <= 1:
+        for article in articles:
+            yield _analyze_job(article)
+        return
+    from .segment import _model
+
+    _model()  # load pyvi before forking so the workers share it
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(jobs) as pool:
+        yield from pool.imap(_analyze_job, articles, chunksize=4)
+
+
+def update_index(
+    paths: list[str | Path],
+    index_dir: str | Path,
+    rebuild: bool = False,
+    jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> IndexReport:
+    """Bring the index in ``index_dir`` up to date with the articles under ``paths``.
+
+    New articles are added, changed ones re-indexed, and articles that are
+    gone from a folder (or JSON-lines file) listed in ``paths`` removed;
+    articles from other paths are left alone.  ``rebuild=True`` (or a first
+    run, or an index from an older schema) builds a fresh generation and
+    swaps it in.  ``progress`` is called with the number of articles written.
+    """
+    started = time.perf_counter()
+    report = IndexReport()
+    index_dir = Path(index_dir)
+    jobs = jobs or os.cpu_count() or 1
+    with writer_lock(index_dir):
+        cleanup_generations(index_dir)
+        live = current_generation(index_dir)
+        fresh = rebuild or live is None or not _version_file(live).exists() or \
+            _version_file(live).read_text().strip() != SCHEMA_VERSION
+        if fresh:
+            generation = new_generation(index_dir)
+            ix = whoosh_index.create_in(generation, make_schema(), indexname=INDEX_NAME)
+            _version_file(generation).write_text(SCHEMA_VERSION + "\n")
+            existing: dict[str, tuple[str, str]] = {}
+        else:
+            generation = live
+            ix = whoosh_index.open_dir(generation, indexname=INDEX_NAME)
+            existing = read_manifest(ix)
+        report.rebuilt = fresh
+        report.generation = generation.name
+        origins = {origin_of(p) for p in paths}
+        seen: dict[str, str] = {}
+
+        def pending() -> Iterator[Article]:
+            for item in iter_articles(paths):
+                if isinstance(item, Problem):
+                    report.problems.append(item)
+                    if item.id is not None and item.skipped:
+                        seen.setdefault(item.id, item.where)  # keep its old version
+                    continue
+                if item.id in seen:
+                    report.problems.append(Problem(item.path or item.origin, f"duplicate id {item.id!r} "
+                                                   f"(first seen in {seen[item.id]}); skipped", id=item.id))
+                    continue
+                seen[item.id] = item.path or item.origin
+                old = existing.get(item.id)
+                if old is not None and old == (item.hash, item.origin):
+                    report.unchanged += 1
+                    continue
+                yield item
+
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        try:
+            source = pending()
+            batch = list(_take(source, PARALLEL_THRESHOLD))
+            parallel = len(batch) >= PARALLEL_THRESHOLD
+            done = 0
+            for article, doc, error in _analysed(_chain(batch, source), jobs, parallel):
+                if doc is None:
+                    report.problems.append(Problem(article.path or article.id, error or "failed", id=article.id))
+                    continue
+                if fresh:
+                    writer.add_document(**doc)
+                    report.added += 1
+                else:
+                    writer.update_document(**doc)
+                    if article.id in existing:
+                        report.updated += 1
+                    else:
+                        report.added += 1
+                done += 1
+                if progress:
+                    progress(done)
+            for doc_id, (_, origin) in existing.items():
+                if origin in origins and doc_id not in seen:
+                    writer.delete_by_term("id", doc_id)
+                    report.removed += 1
+            writer.commit(optimize=fresh)
+        except BaseException:
+            writer.cancel()
+            ix.close()
+            if fresh:
+                shutil.rmtree(generation, ignore_errors=True)
+            raise
+        ix.close()
+        if fresh:
+            publish(index_dir, generation)
+            cleanup_generations(index_dir)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _take(iterator: Iterator, n: int) -> Iterator:
+    for _, item in zip(range(n), iterator):
+        yield item
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest

@@ -1,0 +1,161 @@
+"""``vnsearch``: the command line, one sub-command per API call.
+
+    vnsearch index PATH... [--index-dir DIR] [--rebuild]     -> Index.update
+    vnsearch search QUERY [--limit N] [--page N] [--json]    -> Index.search
+    vnsearch show ID                                          -> Index.get
+    vnsearch serve [--host H] [--port P]                      -> search_web.create_app
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from .search import DEFAULT_INDEX_DIR, MAX_PER_PAGE, SORTS, open_index
+from .storage import IndexBusyError, NoIndexError
+
+index_dir_option = click.option(
+    "--index-dir", "index_dir", default=DEFAULT_INDEX_DIR, show_default=True,
+    type=click.Path(file_okay=False), envvar="VNSEARCH_INDEX_DIR", help="Where the index lives.",
+)
+
+
+@click.group()
+@click.version_option(package_name="vnsearch")
+def main() -> None:
+    """Full-text search for Vietnamese news articles."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@index_dir_option
+@click.option("--rebuild", is_flag=True, help="Build a fresh index beside the live one and swap it in.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Segmentation processes (default: cores).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def index_command(paths, index_dir, rebuild, jobs, as_json, quiet):
+    """Add new, re-index changed and remove deleted articles under PATHS.
+
+    PATHS are folders of article .txt files (the seeds' format) or JSON-lines
+    files (.jsonl, .jsonl.gz) with id, title, date, body.
+    """
+    from tqdm import tqdm
+
+    ix = open_index(index_dir)
+    bar = None if quiet else tqdm(unit=" articles", desc="indexing", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(done: int) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+
+    try:
+        report = ix.update(list(paths), rebuild=rebuild, jobs=jobs, progress=progress)
+    except IndexBusyError as exc:
+        raise click.ClickException(str(exc))
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report.summary())
+
+
+_MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def _terminal(snippet_html: str, color: bool) -> str:
+    marked = _MARK_RE.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow") if color else f"[{m.group(1)}]",
+                          snippet_html)
+    return html.unescape(marked)
+
+
+@main.command("search")
+@click.argument("query")
+@index_dir_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, MAX_PER_PAGE), help="Hits per page.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, None))
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--from", "date_from", default=None, help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--to", "date_to", default=None, help="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--any", "any_terms", is_flag=True, help="Rank by any word instead of requiring all.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_terms, as_json):
+    """Search the index.  QUERY supports "phrases", -exclusion, OR, title:, date:2020."""
+    ix = open_index(index_dir)
+    try:
+        results = ix.search(query, page=page, per_page=limit, sort=sort, date_from=date_from,
+                            date_to=date_to, mode="any" if any_terms else "all")
+    except NoIndexError as exc:
+        raise click.ClickException(str(exc))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc))
+    if as_json:
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+        return
+    color = sys.stdout.isatty()
+    click.echo(f"{results.total} kết quả ({results.took_ms:.0f} ms), trang {results.page}/{results.pages}")
+    if results.notice:
+        click.echo(f"! {results.notice}")
+    if results.suggestion:
+        click.echo(f"Có phải bạn muốn tìm: {results.suggestion}")
+    for n, hit in enumerate(results.hits, (results.page - 1) * results.per_page + 1):
+        click.echo("")
+        click.echo(f"{n}. {click.style(hit.title, bold=True) if color else hit.title}")
+        click.echo(f"   {hit.date or 'không rõ ngày'} · {hit.id}" + (f" · {hit.url}" if hit.url else ""))
+        click.echo("   " + _terminal(hit.snippet, color).replace("\n", " "))
+
+
+@main.command("show")
+@click.argument("doc_id")
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True)
+def show_command(doc_id, index_dir, as_json):
+    """Print one article as written."""
+    try:
+        article = open_index(index_dir).get(doc_id)
+    except NoIndexError as exc:
+        raise click.ClickException(str(exc))
+    if article is None:
+        raise click.ClickException(f"no article with id {doc_id!r}")
+    if as_json:
+        click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(article.title)
+    click.echo(" · ".join(x for x in (article.date, article.author, article.source) if x))
+    click.echo("")
+    click.echo("\n\n".join(article.paragraphs))
+
+
+@main.command("serve")
+@index_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--seeds", default="seeds", show_default=True, type=click.Path(),
+              help="Indexed first when the index is empty.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve_command(index_dir, host, port, seeds, threads):
+    """Serve the search page with waitress (a production WSGI server)."""
+    from waitress import serve
+
+    from search_web import create_app
+
+    ix = open_index(index_dir)
+    if not ix.exists():
+        if Path(seeds).exists():
+            click.echo(f"index is empty: indexing {seeds} into {index_dir} …", err=True)
+            click.echo(ix.update([seeds]).summary(), err=True)
+        else:
+            click.echo(f"warning: no index in {index_dir} and no {seeds}/ to build one from", err=True)
+    app = create_app(index_dir=index_dir)
+    click.echo(f"serving on http://{host}:{port}/ (index: {index_dir})", err=True)
+    serve(app, host=host, port=port, threads=threads, ident="vnsearch")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,337 @@
+"""From a parsed query to a Whoosh query, plus what to highlight.
+
+Matching is decided per syllable, never by segmentation:
+
+* a syllable typed with diacritics must match exactly (after normalisation);
+* one typed without them matches the folded field, and a literal match in
+  the exact field adds a bonus, so "ban" ranks "ban" above "bàn";
+* several syllables in one unit ("covid-19", a quoted phrase) must be a
+  phrase in one field.
+
+Ranking is then helped, never gated, by what depends on segmentation or
+adjacency: a phrase bonus for consecutive query words (whole run and each
+pair), a bonus for pyvi compounds found in the query, and title weight.
+Acronyms and their expansions are alternatives of each other.  Prefix and
+fuzzy terms expand to at most ``MAX_EXPANSIONS`` index terms.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from whoosh import query as wq
+
+from .acronyms import AcronymTable
+from .analysis import analyze
+from .highlight import Highlighter
+from .normalize import fold, has_diacritics
+from .query import KEYWORD_FIELDS, TEXT_FIELDS, And, DateRange, Node, Not, Or, Phrase, Word
+
+__all__ = ["Plan", "QueryBuilder", "FIELD_WEIGHTS"]
+
+FIELD_WEIGHTS = {"title": 3.0, "body": 1.0, "author": 0.5}
+FOLD_WEIGHT = 0.8       # a folded match, relative to an exact one
+EXACT_BONUS = 0.3       # extra when an unaccented query word is literally in the text
+# In a query typed with diacritics, an unaccented word ("Thanh", "ban") is
+# most likely meant as written: exact matches count fully, folded ones little.
+ACCENTED_QUERY_FOLD_WEIGHT = 0.2
+PHRASE_WEIGHT = 1.0     # all consecutive query words next to each other
+PAIR_WEIGHT = 0.5       # each pair of consecutive query words next to each other
+WORD_WEIGHT = 0.5       # a pyvi compound of the query found as a word
+MAX_EXPANSIONS = 50     # terms a prefix or fuzzy word may expand to
+MAX_SCAN = 5000         # index terms a prefix expansion may look at
+MAX_WORDS = 32          # words beyond this are ignored
+
+
+@dataclass
+class Plan:
+    """A compiled query: what matches, what filters, what to mark."""
+
+    query: wq.Query | None
+    filter: wq.Query | None
+    highlighter: Highlighter
+    notices: list[str] = field(default_factory=list)
+    # (text as typed, syllable, folded?) of each plain positive word, for did-you-mean.
+    words: list[tuple[str, str, bool]] = field(default_factory=list)
+    clauses: int = 0  # number of top-level required clauses (any-term fallback needs >= 2)
+
+
+class QueryBuilder:
+    def __init__(self, reader, acronyms: AcronymTable, any_terms: bool = False, accented: bool = False):
+        self.reader = reader
+        self.accented = accented  # the reader typed diacritics somewhere in the query
+        self.acronyms = acronyms
+        self.any_terms = any_terms
+        self.highlighter = Highlighter()
+        self.notices: list[str] = []
+        self.words: list[tuple[str, str, bool]] = []
+        self.word_budget = MAX_WORDS
+
+    # --- entry point ------------------------------------------------------
+    def build(self, node: Node | None, date_from: datetime | None = None,
+              date_to: datetime | None = None) -> Plan:
+        filters = []
+        if date_from or date_to:
+            filters.append(wq.DateRange("date", date_from, date_to))
+        clauses = 0
+        query = None
+        if node is not None:
+            children = node.children if isinstance(node, And) else [node]
+            clauses = sum(1 for c in children if not isinstance(c, (Not, DateRange)))
+            query, dates = self._and(children, top=True)
+            filters += dates
+        flt = None if not filters else (filters[0] if len(filters) == 1 else wq.And(filters))
+        return Plan(query, flt, self.highlighter, self.notices, self.words, clauses)
+
+    # --- tree -------------------------------------------------------------
+    def _node(self, node: Node) -> wq.Query | None:
+        if isinstance(node, Word):
+            return self._word(node)
+        if isinstance(node, Phrase):
+            return self._phrase(node)
+        if isinstance(node, And):
+            return self._and(node.children)[0]
+        if isinstance(node, Or):
+            parts = [q for q in (self._node(c) for c in node.children) if q is not None]
+            return _or(parts)
+        if isinstance(node, Not):
+            inner = self._node(node.child)
+            return wq.AndNot(wq.Every(), inner) if inner is not None else None
+        if isinstance(node, DateRange):
+            return wq.DateRange("date", node.start, node.end)
+        return None
+
+    def _and(self, children: list[Node], top: bool = False) -> tuple[wq.Query | None, list[wq.Query]]:
+        required: list[wq.Query] = []
+        excluded: list[wq.Query] = []
+        dates: list[wq.Query] = []
+        boosts: list[wq.Query] = []
+        run: list[Word] = []
+
+        def flush():
+            if run:
+                req, bst = self._run(run)
+                required.extend(req)
+                boosts.extend(bst)
+                run.clear()
+
+        for child in children:
+            if isinstance(child, Word) and child.field is None and not child.prefix and not child.fuzzy:
+                run.append(child)
+                continue
+            flush()
+            if isinstance(child, Not):
+                q = self._excluded(child.child)
+                if q is not None:
+                    excluded.append(q)
+            elif isinstance(child, DateRange) and top:
+                dates.append(wq.DateRange("date", child.start, child.end))
+            else:
+                q = self._node(child)
+                if q is not None:
+                    required.append(q)
+        flush()
+        if required:
+            positive = _or(required) if self.any_terms else (required[0] if len(required) == 1 else wq.And(required))
+            if boosts:
+                positive = wq.AndMaybe(positive, _or(boosts))
+        elif excluded:
+            positive = wq.Every()
+        else:
+            return None, dates
+        if excluded:
+            positive = wq.AndNot(positive, _or(excluded))
+        return positive, dates
+
+    def _excluded(self, node: Node) -> wq.Query | None:
+        saved = self.highlighter
+        self.highlighter = Highlighter()  # excluded words are not marked
+        try:
+            return self._node(node)
+        finally:
+            self.highlighter = saved
+
+    # --- runs of plain words ----------------------------------------------
+    def _run(self, words: list[Word]) -> tuple[list[wq.Query], list[wq.Query]]:
+        """Required clauses and ranking bonuses for consecutive plain words."""
+        units = []  # (word, syllables)
+        for w in words:
+            syllables = analyze(w.text, words=False).syllables
+            if not syllables:
+                continue
+            if self.word_budget <= 0:
+                self.notices.append(f"Truy vấn quá dài: chỉ dùng {MAX_WORDS} từ đầu tiên.")
+                break
+            self.word_budget -= 1
+            units.append((w, syllables))
+        required: list[wq.Query] = []
+        i = 0
+        while i < len(units):
+            match = None
+            if len(units[i][1]) == 1:
+                singles = list(itertools.takewhile(lambda u: len(u[1]) == 1, units[i:]))
+                match = self.acronyms.match([fold(u[1][0]) for u in singles], 0)
+            if match:
+                length, forms = match
+                typed = [units[k][1][0] for k in range(i, i + length)]
+                saved, self.highlighter = self.highlighter, Highlighter()
+                own = [self._unit(units[k][0], units[k][1]) for k in range(i, i + length)]
+                self.highlighter = saved
+                # Mark the typed words where they stand together, not each one anywhere.
+                self.highlighter.add(*[("exact" if has_diacritics(s) or self.accented else "fold", s)
+                                       for s in typed])
+                alternatives = [own[0] if length == 1 else wq.And(own)]
+                for form in forms:
+                    if tuple(map(fold, form)) != tuple(map(fold, typed)):
+                        alternatives.append(self._exact_sequence(list(form)))
+                required.append(_or(alternatives))
+                i += length
+            else:
+                required.append(self._unit(*units[i]))
+                i += 1
+        return required, self._run_boosts(units)
+
+    def _run_boosts(self, units) -> list[wq.Query]:
+        syllables = [s for _, syls in units for s in syls]
+        if len(syllables) < 2:
+            return []
+        boosts = []
+        folded = [fold(s) for s in syllables]
+        for f in ("title", "body"):
+            w = FIELD_WEIGHTS[f]
+            boosts.append(wq.Phrase(f + "_fold", folded, slop=1, boost=w * PHRASE_WEIGHT))
+            if len(syllables) > 2:
+                for a, b in zip(folded, folded[1:]):
+                    boosts.append(wq.Phrase(f + "_fold", [a, b], slop=1, boost=w * PAIR_WEIGHT))
+        if any(has_diacritics(s) for s in syllables):
+            text = " ".join(w.text for w, _ in units)
+            for compound in dict.fromkeys(analyze(text).words):
+                for f in ("title", "body"):
+                    boosts.append(wq.Term(f + "_word", compound, boost=FIELD_WEIGHTS[f] * WORD_WEIGHT))
+        return boosts
+
+    # --- single units -----------------------------------------------------
+    def _fields(self, name: str | None) -> tuple[str, ...]:
+        return (name,) if name in TEXT_FIELDS else TEXT_FIELDS
+
+    def _word(self, w: Word) -> wq.Query | None:
+        if w.field in KEYWORD_FIELDS:
+            return wq.Term(w.field, w.text.strip())
+        syllables = analyze(w.text, words=False).syllables
+        if not syllables:
+            return None
+        if w.prefix or w.fuzzy:
+            return self._expanded(w, syllables)
+        return self._unit(w, syllables)
+
+    def _unit(self, w: Word, syllables: list[str]) -> wq.Query:
+        fields = self._fields(w.field)
+        if len(syllables) == 1:
+            if w.field is None:
+                self.words.append((w.text, syllables[0], not has_diacritics(syllables[0])))
+            return self._syllable(syllables[0], fields)
+        return self._sequence(syllables, fields)
+
+    def _phrase(self, p: Phrase) -> wq.Query | None:
+        if p.field in KEYWORD_FIELDS:
+            return wq.Term(p.field, p.text.strip())
+        syllables = analyze(p.text, words=False).syllables
+        if not syllables:
+            return None
+        fields = self._fields(p.field)
+        if len(syllables) == 1 and has_diacritics(syllables[0]):
+            return self._syllable(syllables[0], fields)
+        return self._sequence(syllables, fields)
+
+    def _syllable(self, s: str, fields) -> wq.Query:
+        if has_diacritics(s):
+            self.highlighter.add(("exact", s))
+            return _or([wq.Term(f, s, boost=FIELD_WEIGHTS[f]) for f in fields])
+        parts = []
+        if self.accented:
+            self.highlighter.add(("exact", s))
+            for f in fields:
+                parts.append(wq.Term(f, s, boost=FIELD_WEIGHTS[f]))
+                parts.append(wq.Term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * ACCENTED_QUERY_FOLD_WEIGHT))
+            return _or(parts)
+        self.highlighter.add(("fold", s))
+        for f in fields:
+            parts.append(wq.Term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * FOLD_WEIGHT))
+            parts.append(wq.Term(f, s, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
+        return _or(parts)
+
+    def _sequence(self, syllables: list[str], fields) -> wq.Query:
+        """Syllables that must stand together: exact if typed with any diacritic, else folded."""
+        if len(syllables) == 1:
+            return self._syllable(syllables[0], fields)
+        if any(has_diacritics(s) for s in syllables):
+            self.highlighter.add(*[("exact", s) for s in syllables])
+            return _or([wq.Phrase(f, syllables, boost=FIELD_WEIGHTS[f]) for f in fields])
+        self.highlighter.add(*[("fold", s) for s in syllables])
+        parts = []
+        for f in fields:
+            parts.append(wq.Phrase(f + "_fold", syllables, boost=FIELD_WEIGHTS[f] * FOLD_WEIGHT))
+            parts.append(wq.Phrase(f, syllables, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
+        return _or(parts)
+
+    def _exact_sequence(self, syllables: list[str]) -> wq.Query:
+        """An acronym table form: written with its diacritics, so matched exactly."""
+        self.highlighter.add(*[("exact", s) for s in syllables])
+        if len(syllables) == 1:
+            return _or([wq.Term(f, syllables[0], boost=FIELD_WEIGHTS[f]) for f in TEXT_FIELDS])
+        return _or([wq.Phrase(f, syllables, boost=FIELD_WEIGHTS[f]) for f in TEXT_FIELDS])
+
+    # --- prefix and fuzzy ---------------------------------------------------
+    def _expanded(self, w: Word, syllables: list[str]) -> wq.Query | None:
+        fields = self._fields(w.field)
+        last = syllables[-1]
+        folded = not has_diacritics(last)
+        suffix = "_fold" if folded else ""
+        key_field = "body" + suffix if w.field is None else w.field + suffix
+        if w.prefix:
+            candidates = self._prefix_terms(key_field, last)
+        else:
+            candidates = self._fuzzy_terms(key_field, last, w.fuzzy)
+        if not candidates:
+            candidates = [last]
+        if len(candidates) >= MAX_EXPANSIONS:
+            self.notices.append(f"“{w.text}” có quá nhiều dạng; chỉ dùng {MAX_EXPANSIONS} dạng phổ biến nhất.")
+        alternatives = []
+        for term in candidates:
+            self.highlighter.add(*[("exact", s) for s in syllables[:-1]], ("fold" if folded else "exact", term))
+            for f in fields:
+                alternatives.append(wq.Term(f + suffix, term, boost=FIELD_WEIGHTS[f]))
+        expansion = _or(alternatives)
+        if len(syllables) == 1:
+            return expansion
+        return wq.And([self._sequence(syllables[:-1], fields), expansion])
+
+    def _prefix_terms(self, fieldname: str, prefix: str) -> list[str]:
+        if fieldname not in self.reader.schema:
+            return []
+        found = []
+        for i, btext in enumerate(self.reader.expand_prefix(fieldname, prefix)):
+            if i >= MAX_SCAN:
+                break
+            text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+            found.append((self.reader.doc_frequency(fieldname, text), text))
+        return [t for _, t in heapq.nlargest(MAX_EXPANSIONS, found)]
+
+    def _fuzzy_terms(self, fieldname: str, text: str, maxdist: int) -> list[str]:
+        if fieldname not in self.reader.schema or len(text) < 3:
+            return [text]
+        found = []
+        for i, term in enumerate(self.reader.terms_within(fieldname, text, maxdist, prefix=1)):
+            if i >= MAX_SCAN:
+                break
+            found.append((self.reader.doc_frequency(fieldname, term), term))
+        return [t for _, t in heapq.nlargest(MAX_EXPANSIONS, found)]
+
+
+def _or(parts: list[wq.Query]) -> wq.Query | None:
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.Or(parts)

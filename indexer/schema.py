@@ -1,0 +1,45 @@
+"""The Whoosh schema: what is indexed, what is stored, and how fields are weighted.
+
+Every text field exists three times (syllables, folded syllables, pyvi
+words; see ``analysis.py``).  Only the syllable field stores the text, and it
+stores the original as written, which is what snippets and the article page
+show.  ``SCHEMA_VERSION`` is part of every document's change hash: bumping it
+when analysis changes makes the next run re-index everything.
+"""
+
+from __future__ import annotations
+
+from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+
+from .analysis import fold_analyzer, syllable_analyzer, word_analyzer
+
+__all__ = ["SCHEMA_VERSION", "TEXT_FIELDS", "make_schema"]
+
+SCHEMA_VERSION = "1"
+
+# Searchable text fields, each with _fold and _word companions.
+TEXT_FIELDS = ("title", "body", "author")
+
+
+def make_schema() -> Schema:
+    return Schema(
+        id=ID(stored=True, unique=True, sortable=True),
+        hash=ID(stored=True, sortable=True),
+        origin=ID(stored=True, sortable=True),
+        path=STORED(),
+        url=STORED(),
+        source=ID(stored=True, sortable=True),
+        category=ID(stored=True, sortable=True),
+        date=DATETIME(stored=True, sortable=True),
+        has_time=STORED(),
+        year=NUMERIC(int, bits=32, sortable=True, signed=False),
+        title=TEXT(analyzer=syllable_analyzer(), stored=True, phrase=True),
+        title_fold=TEXT(analyzer=fold_analyzer(), phrase=True),
+        title_word=TEXT(analyzer=word_analyzer(), phrase=False),
+        body=TEXT(analyzer=syllable_analyzer(), stored=True, phrase=True),
+        body_fold=TEXT(analyzer=fold_analyzer(), phrase=True),
+        body_word=TEXT(analyzer=word_analyzer(), phrase=False),
+        author=TEXT(analyzer=syllable_analyzer(), stored=True, phrase=True),
+        author_fold=TEXT(analyzer=fold_analyzer(), phrase=True),
+        author_word=TEXT(analyzer=word_analyzer(), phrase=False),
+    )

@@ -1,0 +1,359 @@
+"""The search API: open an index, update it, search it, read articles from it.
+
+>>> from indexer import open_index
+>>> ix = open_index("index_dir")                      # doctest: +SKIP
+>>> ix.update(["seeds"])                              # doctest: +SKIP
+>>> results = ix.search("mat tran to quoc")           # doctest: +SKIP
+>>> results.hits[0].title, results.hits[0].snippet    # doctest: +SKIP
+
+An :class:`Index` is safe to share between threads: each thread gets its
+own Whoosh searcher, and every call first checks whether ``vnsearch index``
+published a new generation or committed an update, so a long-running
+server sees new articles without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh import scoring, sorting
+
+from .acronyms import AcronymTable, load_acronyms
+from .analysis import analyze
+from .build import INDEX_NAME, IndexReport, update_index
+from .highlight import Highlighter
+from .normalize import fold, has_diacritics
+from .query import parse
+from .querybuild import QueryBuilder
+from .storage import NoIndexError, current_generation
+
+__all__ = ["Index", "Hit", "SearchResults", "Article", "open_index", "DEFAULT_INDEX_DIR",
+           "MAX_PER_PAGE", "MAX_QUERY_CHARS", "SORTS"]
+
+DEFAULT_INDEX_DIR = "index_dir"
+MAX_PER_PAGE = 100
+MAX_RESULTS_DEPTH = 10_000       # page * per_page beyond this is refused
+MAX_QUERY_CHARS = 1000
+SORTS = ("relevance", "date")
+SUGGEST_BELOW = 3                # offer did-you-mean when fewer hits than this
+
+WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5, title_fold_B=0.5)
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    date: str | None
+    score: float | None
+    url: str
+    snippet: str
+    title_html: str = ""
+    author: str = ""
+    source: str = ""
+    category: str = ""
+
+    def to_dict(self) -> dict:
+        """The public JSON shape of a hit (CLI ``--json`` and the web API)."""
+        return {k: getattr(self, k) for k in ("id", "title", "date", "score", "url", "snippet")}
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    took_ms: float
+    hits: list[Hit] = field(default_factory=list)
+    suggestion: str | None = None
+    notice: str | None = None
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query, "total": self.total, "page": self.page, "per_page": self.per_page,
+            "took_ms": self.took_ms, "suggestion": self.suggestion, "notice": self.notice,
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+@dataclass
+class Article:
+    """A stored article, as written, for the article page."""
+
+    id: str
+    title: str
+    body: str
+    date: str | None
+    author: str
+    source: str
+    category: str
+    url: str
+    path: str
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.body.split("\n") if p.strip()]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _date_text(stored: dict) -> str | None:
+    d = stored.get("date")
+    if not isinstance(d, datetime):
+        return None
+    return d.isoformat(timespec="minutes") if stored.get("has_time") else d.date().isoformat()
+
+
+class Index:
+    """A search index in ``index_dir`` (built or not yet)."""
+
+    def __init__(self, index_dir: str | Path = DEFAULT_INDEX_DIR, acronyms_path: str | Path | None = None):
+        self.index_dir = Path(index_dir)
+        self._acronyms_path = acronyms_path
+        self._acronyms: AcronymTable | None = None
+        self._local = threading.local()
+
+    # --- lifecycle ----------------------------------------------------------
+    @property
+    def acronyms(self) -> AcronymTable:
+        if self._acronyms is None:
+            self._acronyms = load_acronyms(self.index_dir / "acronyms.txt", self._acronyms_path)
+        return self._acronyms
+
+    def exists(self) -> bool:
+        return current_generation(self.index_dir) is not None
+
+    def update(self, paths: list[str | Path], rebuild: bool = False, jobs: int | None = None,
+               progress: Callable[[int], None] | None = None) -> IndexReport:
+        """Add new, re-index changed and remove deleted articles under ``paths``."""
+        return update_index(paths, self.index_dir, rebuild=rebuild, jobs=jobs, progress=progress)
+
+    def _searcher(self):
+        gen = current_generation(self.index_dir)
+        if gen is None:
+            raise NoIndexError(f"no index in {self.index_dir}; run: vnsearch index PATH --index-dir {self.index_dir}")
+        local = self._local
+        searcher = getattr(local, "searcher", None)
+        if searcher is None or local.generation != gen:
+            if searcher is not None:
+                searcher.close()
+            ix = whoosh_index.open_dir(str(gen), indexname=INDEX_NAME)
+            searcher = ix.searcher(weighting=WEIGHTING)
+            local.generation = gen
+        elif not searcher.up_to_date():
+            fresh = searcher.refresh()
+            searcher = fresh
+        local.searcher = searcher
+        return searcher
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def count(self) -> int:
+        """Number of articles in the index (0 if there is none yet)."""
+        try:
+            return self._searcher().doc_count()
+        except NoIndexError:
+            return 0
+
+    # --- search -------------------------------------------------------------
+    def search(self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance",
+               date_from: datetime | str | None = None, date_to: datetime | str | None = None,
+               mode: str = "all", facets: bool = False, snippet_chars: int = 240) -> SearchResults:
+        """Ranked search.
+
+        ``mode="all"`` requires every word (falling back to any word, with a
+        notice, when nothing has them all); ``mode="any"`` ranks by any word,
+        as a long question needs.  ``date_from``/``date_to`` accept a
+        datetime or '2020', '2020-05', '2020-05-17'.  Raises ValueError for
+        out-of-range arguments; never for the query text.
+        """
+        started = time.perf_counter()
+        page, per_page = int(page), int(per_page)
+        if page < 1 or not 1 <= per_page <= MAX_PER_PAGE or page * per_page > MAX_RESULTS_DEPTH:
+            raise ValueError(f"page must be >= 1, per_page 1..{MAX_PER_PAGE}, page*per_page <= {MAX_RESULTS_DEPTH}")
+        if sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+        if mode not in ("all", "any"):
+            raise ValueError("mode must be 'all' or 'any'")
+        date_from, date_to = _bound(date_from, False), _bound(date_to, True)
+        query = query if isinstance(query, str) else str(query)
+        notices: list[str] = []
+        if len(query) > MAX_QUERY_CHARS:
+            query = query[:MAX_QUERY_CHARS]
+            notices.append(f"Truy vấn quá dài; chỉ dùng {MAX_QUERY_CHARS} ký tự đầu.")
+        node, parse_notices = parse(query)
+        notices += parse_notices
+        searcher = self._searcher()
+        accented = has_diacritics(query)
+        plan = QueryBuilder(searcher.reader(), self.acronyms, any_terms=mode == "any",
+                            accented=accented).build(node, date_from, date_to)
+        notices += plan.notices
+        if plan.query is None and plan.filter is None:
+            return SearchResults(query, 0, page, per_page, _ms(started), notice=_join(notices) or
+                                 "Hãy nhập từ khoá để tìm kiếm.")
+        q = plan.query or wq.Every()
+        results = self._run(searcher, q, plan.filter, page, per_page, sort, facets)
+        relaxed_used = False
+        if len(results) == 0 and mode == "all" and plan.clauses >= 2:
+            relaxed = QueryBuilder(searcher.reader(), self.acronyms, any_terms=True,
+                                   accented=accented).build(node, date_from, date_to)
+            results = self._run(searcher, relaxed.query or wq.Every(), relaxed.filter, page, per_page, sort, facets)
+            if len(results):
+                notices.append("Không có bài nào chứa tất cả các từ; đang hiển thị các bài chứa một số từ.")
+                plan = relaxed
+                relaxed_used = True
+        total = len(results)
+        start = (page - 1) * per_page
+        hits = [self._hit(h, plan.highlighter, snippet_chars, sort) for h in results[start:start + per_page]]
+        suggestion = None
+        if total < SUGGEST_BELOW or relaxed_used:
+            suggestion = self._suggest(searcher, query, plan.words)
+        facet_counts = {}
+        if facets:
+            for name in ("year", "category"):
+                groups = results.groups(name)
+                facet_counts[name] = {str(k): v for k, v in sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                                      if k not in (None, "", 0)}
+        return SearchResults(query, total, page, per_page, _ms(started), hits, suggestion, _join(notices), facet_counts)
+
+    def _run(self, searcher, q, flt, page, per_page, sort, facets):
+        kwargs = {"limit": page * per_page, "filter": flt, "terms": False}
+        if sort == "date":
+            kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+        if facets:
+            kwargs["groupedby"] = {
+                "year": sorting.FieldFacet("year", maptype=sorting.Count),
+                "category": sorting.FieldFacet("category", maptype=sorting.Count),
+            }
+        return searcher.search(q, **kwargs)
+
+    def _hit(self, hit, highlighter: Highlighter, snippet_chars: int, sort: str) -> Hit:
+        stored = hit.fields()
+        title = stored.get("title", "")
+        return Hit(
+            id=stored["id"], title=title, date=_date_text(stored),
+            score=round(hit.score, 4) if hit.score is not None and sort == "relevance" else None,
+            url=stored.get("url") or stored.get("path") or "",
+            snippet=highlighter.snippet(stored.get("body", ""), maxchars=snippet_chars),
+            title_html=highlighter.mark(title), author=stored.get("author", ""),
+            source=stored.get("source", ""), category=stored.get("category", ""),
+        )
+
+    def _suggest(self, searcher, query: str, words: list[tuple[str, str, bool]]) -> str | None:
+        """Replace rare words with close, frequent ones: 'mat tran to qoc' -> 'mat tran to quoc'."""
+        reader = searcher.reader()
+        suggestion = query
+        changed = False
+        for typed, syllable, folded in words:
+            fieldname = "body_fold" if folded else "body"
+            freq = reader.doc_frequency(fieldname, syllable)
+            if freq >= 3 or len(syllable) < 2:
+                continue
+            best = None
+            for maxdist in (1, 2) if len(syllable) >= 5 else (1,):
+                candidates = [(reader.doc_frequency(fieldname, t), t)
+                              for t in reader.terms_within(fieldname, syllable, maxdist, prefix=1) if t != syllable]
+                candidates = [c for c in candidates if c[0] > max(2, freq * 5)]
+                if candidates:
+                    best = max(candidates)[1]
+                    break
+            if best:
+                suggestion = suggestion.replace(typed, best, 1)
+                changed = True
+        return suggestion if changed and suggestion != query else None
+
+    # --- articles -------------------------------------------------------------
+    def get(self, doc_id: str) -> Article | None:
+        """The stored article with this id, or None."""
+        searcher = self._searcher()
+        stored = searcher.document(id=doc_id)
+        if stored is None:
+            return None
+        return Article(id=stored["id"], title=stored.get("title", ""), body=stored.get("body", ""),
+                       date=_date_text(stored), author=stored.get("author", ""),
+                       source=stored.get("source", ""), category=stored.get("category", ""),
+                       url=stored.get("url", ""), path=stored.get("path", ""))
+
+    def related(self, doc_id: str, limit: int = 5) -> list[Hit]:
+        """Articles most like this one (Whoosh's more-like-this over body syllables)."""
+        searcher = self._searcher()
+        docnum = searcher.document_number(id=doc_id)
+        if docnum is None:
+            return []
+        stored = searcher.stored_fields(docnum)
+        text = (stored.get("title", "") + "\n") * 2 + stored.get("body", "")[:20_000]
+        results = searcher.more_like(docnum, "body", text=text, top=limit, numterms=25)
+        empty = Highlighter()
+        return [self._hit(h, empty, 160, "relevance") for h in results]
+
+    def complete(self, prefix: str, limit: int = 8) -> list[str]:
+        """Completions of the last word being typed, most frequent first."""
+        words = prefix.split()
+        if not words or prefix[-1:].isspace():
+            return []
+        last = analyze(words[-1], words=False).syllables
+        if not last:
+            return []
+        stem = last[-1]
+        head = prefix[: len(prefix) - len(words[-1])]
+        fieldname = "title" if has_diacritics(stem) else "title_fold"
+        reader = self._searcher().reader()
+        found = []
+        for i, btext in enumerate(reader.expand_prefix(fieldname, stem)):
+            if i >= 2000:
+                break
+            text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+            found.append((reader.doc_frequency(fieldname, text), text))
+        found.sort(key=lambda ft: (-ft[0], ft[1]))
+        return [head + t for _, t in found[:limit]]
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def _join(notices: list[str]) -> str | None:
+    notices = list(dict.fromkeys(n for n in notices if n))
+    return " ".join(notices) if notices else None
+
+
+def _bound(value: datetime | str | None, end: bool) -> datetime | None:
+    from .query import parse_date_bound
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    parsed = parse_date_bound(str(value), end=end)
+    if parsed is None:
+        raise ValueError(f"invalid date {value!r}; use YYYY, YYYY-MM or YYYY-MM-DD")
+    return parsed
+
+
+def open_index(index_dir: str | Path = DEFAULT_INDEX_DIR, acronyms_path: str | Path | None = None) -> Index:
+    """An :class:`Index` on ``index_dir`` (which need not be built yet)."""
+    return Index(index_dir, acronyms_path)
