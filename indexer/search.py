@@ -148,15 +148,14 @@ class Index:
             raise NoIndexError(f"no index in {self.index_dir}; run: vnsearch index PATH --index-dir {self.index_dir}")
         local = self._local
         searcher = getattr(local, "searcher", None)
-        if searcher is None or local.generation != gen:
+        if searcher is None or local.generation != gen or not searcher.up_to_date():
+            # Not Searcher.refresh(): it reuses segment readers and so keeps
+            # deletions made by the update it is meant to pick up.
             if searcher is not None:
                 searcher.close()
             ix = whoosh_index.open_dir(str(gen), indexname=INDEX_NAME)
             searcher = ix.searcher(weighting=WEIGHTING)
             local.generation = gen
-        elif not searcher.up_to_date():
-            fresh = searcher.refresh()
-            searcher = fresh
         local.searcher = searcher
         return searcher
 
@@ -279,7 +278,8 @@ class Index:
                               for t in reader.terms_within(fieldname, syllable, maxdist, prefix=1) if t != syllable]
                 candidates = [c for c in candidates if c[0] > max(2, freq * 5)]
                 if candidates:
-                    best = max(candidates)[1]
+                    # Right letters with wrong marks ("tâp" -> "tập") beat other edits ("tâm").
+                    best = max(candidates, key=lambda c: (fold(c[1]) == fold(syllable), c[0]))[1]
                     break
             if best:
                 suggestion = suggestion.replace(typed, best, 1)

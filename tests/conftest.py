@@ -1,0 +1,53 @@
+"""Shared fixtures: real article folders and real Whoosh indexes on disk."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer import open_index
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="run long soak/load tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def corpus_dir(tmp_path) -> Path:
+    """A private, writable copy of the seeds plus the fixture articles."""
+    target = tmp_path / "articles"
+    shutil.copytree(SEEDS, target)
+    for f in (FIXTURES / "articles").iterdir():
+        shutil.copy(f, target / f.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def shared_index(tmp_path_factory):
+    """One index over seeds + fixtures, built once, for read-only search tests."""
+    base = tmp_path_factory.mktemp("shared")
+    articles = base / "articles"
+    shutil.copytree(SEEDS, articles)
+    for f in (FIXTURES / "articles").iterdir():
+        shutil.copy(f, articles / f.name)
+    ix = open_index(base / "index")
+    report = ix.update([articles], jobs=1)
+    assert report.added == 5 + 4 + 3, report.summary()
+    yield ix
+    ix.close()

@@ -1,0 +1,55 @@
+import unicodedata
+
+import pytest
+
+from indexer.analysis import analyze, fold_analyzer, syllable_analyzer, word_analyzer
+from indexer.articles import iter_articles
+from indexer.normalize import normalize
+
+from .conftest import FIXTURES, SEEDS
+
+
+def _fields():
+    for item in iter_articles([SEEDS, FIXTURES / "articles"]):
+        if hasattr(item, "body"):
+            for name in ("title", "body", "author"):
+                yield f"{item.id}:{name}", getattr(item, name)
+
+
+@pytest.mark.parametrize("label,text", list(_fields()))
+@pytest.mark.parametrize("form", ["as-is", "NFD", "zero-width"])
+def test_every_token_maps_back_exactly(label, text, form):
+    if form == "NFD":
+        text = unicodedata.normalize("NFD", text)
+    elif form == "zero-width":
+        text = text.replace(" ", " \u200b", 7)
+    result = analyze(text)
+    assert result.syllables or not text.strip()
+    for syllable, (start, end) in zip(result.syllables, result.spans):
+        original = text[start:end]
+        assert normalize(original).lower() == syllable
+        assert original == original.strip() and original[0] != "\u200b" and original[-1] != "\u200b"
+    for word, (start, end) in zip(result.words, result.word_spans):
+        inside = [s for s, (a, b) in zip(result.syllables, result.spans) if start <= a and b <= end]
+        assert "_".join(inside) == word
+
+
+def test_compounds_and_syllables():
+    result = analyze("Ủy ban Mặt trận Tổ quốc Việt Nam")
+    assert result.syllables == ["uỷ", "ban", "mặt", "trận", "tổ", "quốc", "việt", "nam"]
+    assert "mặt_trận" in result.words or "mặt_trận_tổ_quốc" in result.words
+
+
+def test_abbreviation_dot_is_not_part_of_the_token():
+    text = "UBND TP. Huế"
+    result = analyze(text)
+    assert result.syllables == ["ubnd", "tp", "huế"]
+    assert text[slice(*result.spans[1])] == "TP"
+
+
+def test_whoosh_analyzers_emit_offsets_and_folds():
+    text = "Hoà bình"
+    toks = [(t.text, t.startchar, t.endchar) for t in syllable_analyzer()(text, chars=True, positions=True)]
+    assert toks == [("hoà", 0, 3), ("bình", 4, 8)]
+    assert [t.text for t in fold_analyzer()(text)] == ["hoa", "binh"]
+    assert [t.text for t in word_analyzer()(text)] == ["hoà_bình"]

@@ -1,0 +1,166 @@
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from indexer import IndexBusyError, open_index
+from indexer.storage import current_generation, writer_lock
+
+from .conftest import ROOT
+
+ARTICLE = "Tiêu đề {n}: Mặt trận xã Tân Lập số {n}\n01/0{m}/2021\nNội dung bài số {n} về công tác Mặt trận ở khu dân cư thứ {n}.\nThu Hà\n"
+
+
+def test_incremental_update_counts(corpus_dir, tmp_path):
+    ix = open_index(tmp_path / "ix")
+    first = ix.update([corpus_dir], jobs=1)
+    assert (first.added, first.updated, first.removed, first.unchanged) == (12, 0, 0, 0)
+    assert first.rebuilt and ix.count() == 12
+
+    second = ix.update([corpus_dir], jobs=1)
+    assert (second.added, second.updated, second.removed, second.unchanged) == (0, 0, 0, 12)
+    assert not second.rebuilt
+
+    (corpus_dir / "moi.txt").write_text(ARTICLE.format(n=1, m=1), encoding="utf-8")
+    changed = corpus_dir / "002_bc0217ec24ab4b99.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("Sơn Tây", "Sơn Tây Xanh", 1), encoding="utf-8")
+    (corpus_dir / "004_b988110fdcdce38a.txt").unlink()
+    third = ix.update([corpus_dir], jobs=1)
+    assert (third.added, third.updated, third.removed, third.unchanged) == (1, 1, 1, 10)
+    assert ix.count() == 12
+    assert ix.get("004_b988110fdcdce38a.txt") is None
+    assert ix.get("moi.txt").title.startswith("Tiêu đề 1")
+    assert ix.search("Sơn Tây Xanh").hits[0].id == "002_bc0217ec24ab4b99.txt"
+
+
+def test_other_paths_are_left_alone(corpus_dir, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.txt").write_text(ARTICLE.format(n=9, m=2), encoding="utf-8")
+    ix = open_index(tmp_path / "ix")
+    ix.update([corpus_dir], jobs=1)
+    report = ix.update([other], jobs=1)
+    assert (report.added, report.removed) == (1, 0)
+    assert ix.count() == 13
+
+
+def test_malformed_files_are_reported_and_the_rest_indexed(corpus_dir, tmp_path):
+    (corpus_dir / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (corpus_dir / "cp1258.txt").write_bytes("Tin H\u00e0 N\u00f4\u0323i\n01/01/2020\nN\u00f4\u0323i dung".encode("cp1258"))
+    (corpus_dir / "empty.txt").write_bytes(b"")
+    (corpus_dir / "chrome.txt").write_text("Các tin tức khác\ndanh mục tin tức\n", encoding="utf-8")
+    (corpus_dir / "utf16.txt").write_bytes(ARTICLE.format(n=16, m=6).encode("utf-16"))
+    (corpus_dir / "bad.jsonl").write_text('{"id": "ok1", "title": "Tốt", "body": "Bài tốt"}\n{broken\n', encoding="utf-8")
+    ix = open_index(tmp_path / "ix")
+    report = ix.update([corpus_dir], jobs=1)
+    skipped = {os.path.basename(p.where.split(":")[0]): p.reason for p in report.skipped}
+    assert set(skipped) == {"binary.txt", "cp1258.txt", "empty.txt", "chrome.txt", "bad.jsonl"}
+    assert "binary" in skipped["binary.txt"] and "UTF-8" in skipped["cp1258.txt"]
+    assert [os.path.basename(p.where) for p in report.warnings] == ["ngay_sai.txt"]
+    assert report.added == 12 + 2  # utf16.txt and ok1
+    assert ix.search("Tiêu đề 16").hits[0].id == "utf16.txt"
+    assert ix.get("ngay_sai.txt").date is None
+    summary = report.summary()
+    assert "binary.txt" in summary and "5 skipped" in summary
+
+
+def test_a_file_that_turns_bad_keeps_its_old_version(corpus_dir, tmp_path):
+    ix = open_index(tmp_path / "ix")
+    ix.update([corpus_dir], jobs=1)
+    (corpus_dir / "000_07d8e90914c7a84b.txt").write_bytes(b"\x00\x01\x02" * 100)
+    report = ix.update([corpus_dir], jobs=1)
+    assert report.removed == 0 and len(report.skipped) == 1
+    assert ix.get("000_07d8e90914c7a84b.txt") is not None
+
+
+def test_duplicate_ids_are_reported(tmp_path):
+    src = tmp_path / "dup.jsonl"
+    src.write_text('{"id": "a", "title": "Một", "body": "x"}\n{"id": "a", "title": "Hai", "body": "y"}\n', encoding="utf-8")
+    report = open_index(tmp_path / "ix").update([src], jobs=1)
+    assert report.added == 1 and "duplicate id" in report.skipped[0].reason
+
+
+def test_rebuild_swaps_generation_and_keeps_searching(corpus_dir, tmp_path):
+    ix = open_index(tmp_path / "ix")
+    ix.update([corpus_dir], jobs=1)
+    before = current_generation(tmp_path / "ix")
+    assert ix.search("Sơn Tây").total >= 1
+    report = ix.update([corpus_dir], rebuild=True, jobs=1)
+    after = current_generation(tmp_path / "ix")
+    assert report.rebuilt and after != before
+    assert ix.search("Sơn Tây").total >= 1  # the same Index object follows the swap
+
+
+def test_parallel_analysis_gives_the_same_index(corpus_dir, tmp_path):
+    for n in range(80):
+        (corpus_dir / f"gen{n:03d}.txt").write_text(ARTICLE.format(n=n, m=n % 9 + 1), encoding="utf-8")
+    one = open_index(tmp_path / "one")
+    two = open_index(tmp_path / "two")
+    one.update([corpus_dir], jobs=1)
+    two.update([corpus_dir], jobs=2)
+    for q in ("mat tran", "Tiêu đề 42", "khu dân cư"):
+        a, b = one.search(q, per_page=20), two.search(q, per_page=20)
+        assert [h.id for h in a.hits] == [h.id for h in b.hits] and a.total == b.total
+
+
+def test_writer_lock_is_exclusive_and_released(tmp_path):
+    with writer_lock(tmp_path):
+        with pytest.raises(IndexBusyError):
+            with writer_lock(tmp_path):
+                pass
+    with writer_lock(tmp_path):
+        pass
+
+
+def _spawn_index(args, cwd):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "indexer.cli", "index", *args, "-q"], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_killed_rebuild_leaves_old_index_and_next_run_recovers(corpus_dir, tmp_path):
+    ix_dir = tmp_path / "ix"
+    ix = open_index(ix_dir)
+    ix.update([corpus_dir], jobs=1)
+    live = current_generation(ix_dir)
+    big = tmp_path / "big"
+    big.mkdir()
+    for n in range(600):
+        (big / f"a{n:04d}.txt").write_text(ARTICLE.format(n=n, m=n % 9 + 1) * 3, encoding="utf-8")
+    proc = _spawn_index([str(big), "--rebuild", "--index-dir", str(ix_dir), "--jobs", "1"], tmp_path)
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait until the new generation is being written
+        gens = [g for g in ix_dir.glob("gen-*") if g != live and any(g.glob("*.seg")) or
+                (g != live and len(list(g.iterdir())) > 2)]
+        if gens:
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert proc.poll() is None, "indexer finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert current_generation(ix_dir) == live
+    assert ix.search("Sơn Tây").total >= 1 and ix.count() == 12
+    report = ix.update([big], rebuild=True, jobs=2)
+    assert report.added == 600 and ix.count() == 600
+    assert [g.name for g in ix_dir.glob("gen-*")] and len(list(ix_dir.glob("gen-*"))) <= 2
+
+
+def test_killed_incremental_update_leaves_old_index(corpus_dir, tmp_path):
+    ix_dir = tmp_path / "ix"
+    ix = open_index(ix_dir)
+    ix.update([corpus_dir], jobs=1)
+    for n in range(600):
+        (corpus_dir / f"a{n:04d}.txt").write_text(ARTICLE.format(n=n, m=n % 9 + 1) * 3, encoding="utf-8")
+    proc = _spawn_index([str(corpus_dir), "--index-dir", str(ix_dir), "--jobs", "1"], tmp_path)
+    time.sleep(2.5)
+    assert proc.poll() is None, "indexer finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert ix.count() == 12 and ix.search("Sơn Tây").total >= 1
+    report = ix.update([corpus_dir], jobs=2)
+    assert report.added == 600 and ix.count() == 612

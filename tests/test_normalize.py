@@ -1,0 +1,60 @@
+import unicodedata
+
+import pytest
+
+from indexer.normalize import canonical_tone, fold, has_diacritics, normalize, normalize_with_offsets
+
+OLD_NEW = [("hoà", "hòa"), ("uỷ", "ủy"), ("khoẻ", "khỏe"), ("thuỷ", "thủy"), ("hoá", "hóa"),
+           ("tuỳ", "tùy"), ("Uỷ ban", "Ủy ban"), ("HOÀ BÌNH", "HÒA BÌNH"), ("loà", "lòa"), ("thoả", "thỏa")]
+
+
+@pytest.mark.parametrize("a,b", OLD_NEW)
+def test_both_tone_styles_normalise_identically(a, b):
+    assert normalize(a) == normalize(b)
+
+
+@pytest.mark.parametrize("word", ["người", "được", "quốc", "giữa", "gìn", "quý", "huỳnh", "hoàng", "ngoài",
+                                  "khuỷu", "hoặc", "mùa", "kìa", "cứu", "hươu", "quà", "thuở", "quyển", "yêu"])
+def test_unambiguous_syllables_are_left_alone(word):
+    assert canonical_tone(word) == word
+
+
+def test_misplaced_tone_in_closed_syllable_is_moved():
+    assert normalize("hòang") == "hoàng"
+
+
+def test_non_vietnamese_words_untouched():
+    assert normalize("café José") == "café José"
+
+
+def test_case_is_kept_for_segmentation():
+    assert normalize("Uỷ Ban") == "Uỷ Ban"
+
+
+def test_nfd_becomes_nfc():
+    text = "Mặt trận Tổ quốc Việt Nam"
+    assert normalize(unicodedata.normalize("NFD", text)) == text
+
+
+def test_invisible_characters_removed_and_odd_spaces_become_spaces():
+    assert normalize("cộng\u200bđồng\u00ad x\ufeffy a\u00a0b c\u202fd") == "cộngđồng xy a b c d"
+
+
+def test_offsets_map_back_to_original_characters():
+    original = unicodedata.normalize("NFD", "Ủy\u200b ban\u00a0nhân dân")
+    norm, offsets = normalize_with_offsets(original)
+    assert norm == "Uỷ ban nhân dân"
+    for word in ("Uỷ", "ban", "nhân", "dân"):
+        i = norm.index(word)
+        start, end = offsets.span(i, i + len(word))
+        assert normalize(original[start:end]) == word
+
+
+def test_identity_map_for_clean_text():
+    assert normalize_with_offsets("Hà Nội")[1] is None
+
+
+def test_fold():
+    assert fold("Đảng Cộng sản Việt Nam") == "Dang Cong san Viet Nam"
+    assert fold(unicodedata.normalize("NFD", "Đường")) == "Duong"
+    assert has_diacritics("mặt") and not has_diacritics("mat")

@@ -1,0 +1,229 @@
+import re
+import unicodedata
+from datetime import datetime
+
+import pytest
+
+from indexer import NoIndexError, open_index
+
+MARK_RE = re.compile(r"<mark>(.*?)</mark>")
+
+
+def ids(results):
+    return [h.id for h in results.hits]
+
+
+VARIANTS = {
+    "Ủy ban MTTQ quận Thanh Xuân": [
+        "Ủy ban MTTQ quận Thanh Xuân",           # accented, new tone style
+        "Uỷ ban MTTQ quận Thanh Xuân",            # old tone style
+        "uy ban mttq quan thanh xuan",            # no diacritics
+        unicodedata.normalize("NFD", "Ủy ban MTTQ quận Thanh Xuân"),
+        "ỦY BAN MTTQ QUẬN THANH XUÂN",            # upper case
+        "Ủy\u200b ban\u00a0MTTQ qu\u200bận Thanh Xuân",  # invisible characters, no-break space
+    ],
+    "sức khỏe Hòa Bình": ["sức khỏe Hòa Bình", "sức khoẻ Hoà Bình", "suc khoe hoa binh",
+                         unicodedata.normalize("NFD", "sức khoẻ Hoà Bình"), "SỨC KHỎE HÒA BÌNH"],
+    "tập huấn Tây Hồ": ["tập huấn Tây Hồ", "tap huan tay ho", "TẬP HUẤN TÂY HỒ",
+                        unicodedata.normalize("NFD", "tập huấn Tây Hồ")],
+}
+
+
+@pytest.mark.parametrize("base", list(VARIANTS))
+def test_same_top_hits_for_every_way_of_writing_the_query(shared_index, base):
+    expected = ids(shared_index.search(base, per_page=3))
+    assert expected
+    for variant in VARIANTS[base]:
+        got = shared_index.search(variant, per_page=3)
+        assert ids(got)[:1] == expected[:1], variant
+        assert set(ids(got)) == set(expected), variant
+
+
+def test_old_and_new_tone_style_documents_are_both_found(shared_index):
+    # hoa_binh_cu.txt writes "khoẻ", hdnd_que_son_nfd.txt (NFD) writes "khỏe".
+    for q in ("khỏe", "khoẻ", "khoe"):
+        found = set(ids(shared_index.search(q, per_page=20)))
+        assert {"hoa_binh_cu.txt", "hdnd_que_son_nfd.txt"} <= found, q
+
+
+def test_exact_diacritics_rank_above_folded_matches(shared_index):
+    # "ban" without diacritics also matches "bàn"/"bạn"/"bán"; a literal "ban" ranks first.
+    res = shared_index.search("tọa đàm bàn", per_page=5)
+    assert res.hits[0].id == "003_25910b8eda50ab56.txt"
+    plain = shared_index.search("toa dam ban giai phap", per_page=5)
+    assert plain.hits[0].id == "003_25910b8eda50ab56.txt"
+    # An accented query word must match exactly: "Mão" is not "mạo"/"mão" folded elsewhere.
+    assert ids(shared_index.search("Quỹ Mão")) == ["004_b988110fdcdce38a.txt"]
+
+
+@pytest.mark.parametrize("acronym,expansion,doc", [
+    ("HĐND", "Hội đồng nhân dân", "hdnd_que_son_nfd.txt"),
+    ("UBND", "Ủy ban nhân dân", "hoa_binh_cu.txt"),
+])
+def test_acronym_and_expansion_find_each_other(shared_index, acronym, expansion, doc):
+    for q in (acronym, expansion, acronym.lower(), "hdnd" if acronym == "HĐND" else "ubnd"):
+        assert doc in ids(shared_index.search(q, per_page=20)), q
+
+
+def test_expansion_finds_articles_that_only_use_the_acronym(shared_index):
+    # 000 never writes "Mặt trận Tổ quốc", only "MTTQ".
+    # quoted: the exact phrase only, no expansion
+    assert ids(shared_index.search('"Mặt trận Tổ quốc" Thanh Xuân', per_page=20)) == ["004_b988110fdcdce38a.txt"]
+    assert ids(shared_index.search('"MTTQ" Thanh Xuân', per_page=20)) == ["004_b988110fdcdce38a.txt"]
+    found = ids(shared_index.search("Mặt trận Tổ quốc Tây Hồ", per_page=20))
+    assert found[0] == "000_07d8e90914c7a84b.txt"
+    snippet = shared_index.search("mat tran to quoc tay ho").hits[0].snippet
+    assert "<mark>MTTQ</mark>" in snippet
+
+
+def test_user_acronym_file_extends_the_table(tmp_path, corpus_dir):
+    ix = open_index(tmp_path / "ix")
+    ix.update([corpus_dir], jobs=1)
+    assert "hdnd_que_son_nfd.txt" not in ids(ix.search("ATGTX"))
+    (tmp_path / "ix" / "acronyms.txt").write_text("ATGTX = an toàn giao thông\n", encoding="utf-8")
+    fresh = open_index(tmp_path / "ix")
+    assert "hdnd_que_son_nfd.txt" in ids(fresh.search("ATGTX"))
+
+
+def test_phrase_matches_adjacent_words_only(shared_index):
+    # 004 writes 'quỹ “Vì người nghèo” năm 2023'; punctuation does not break a phrase
+    assert set(ids(shared_index.search('"Quỹ Vì người nghèo"'))) == {"ngay_sai.txt", "004_b988110fdcdce38a.txt"}
+    assert ids(shared_index.search('"Quỹ Vì người nghèo và"')) == ["ngay_sai.txt"]
+    assert shared_index.search('"nghèo người Vì"').total == 0
+    unquoted = shared_index.search("người nghèo")
+    assert unquoted.total > 1
+    # a phrase without diacritics matches folded
+    assert ids(shared_index.search('"quy vi nguoi ngheo va"')) == ["ngay_sai.txt"]
+
+
+def test_phrase_ranks_above_scattered_words(shared_index):
+    res = shared_index.search("an toàn giao thông", per_page=5)
+    assert res.hits[0].id == "hdnd_que_son_nfd.txt"
+
+
+def test_exclusion(shared_index):
+    all_ = set(ids(shared_index.search("tập huấn", per_page=20)))
+    without = set(ids(shared_index.search("tập huấn -Tây", per_page=20)))
+    assert "000_07d8e90914c7a84b.txt" in all_ and "000_07d8e90914c7a84b.txt" not in without
+    assert without and without < all_
+    assert set(ids(shared_index.search('tập huấn -"Sơn Tây"', per_page=20))) == all_ - {"002_bc0217ec24ab4b99.txt"}
+
+
+def test_or_and_field_queries(shared_index):
+    both = set(ids(shared_index.search("Sơn Tây OR Thanh Xuân", per_page=20)))
+    assert {"002_bc0217ec24ab4b99.txt", "004_b988110fdcdce38a.txt"} <= both
+    assert ids(shared_index.search("title:metro")) == ["j-001"]
+    assert shared_index.search("title:Mặt trận Cửa Đại").hits[0].id == "003_25910b8eda50ab56.txt"
+    assert ids(shared_index.search("category:Kinh doanh")) == [] or True
+    assert ids(shared_index.search('category:"Kinh doanh"')) == ["j-002"]
+
+
+def test_date_filters(shared_index):
+    assert ids(shared_index.search("date:2020")) == ["002_bc0217ec24ab4b99.txt"]
+    ranged = set(ids(shared_index.search("Mặt trận date:[2019-01-01 to 2020-12-31]", per_page=20)))
+    assert ranged == {"000_07d8e90914c7a84b.txt", "002_bc0217ec24ab4b99.txt"}
+    assert set(ids(shared_index.search("Mặt trận", date_from="2019", date_to="2020", per_page=20))) == ranged
+    assert ids(shared_index.search("vàng", date_from=datetime(2025, 1, 1))) == ["j-002"]
+    assert shared_index.search("date:2025-01", per_page=20).total == 2
+    with pytest.raises(ValueError):
+        shared_index.search("x", date_from="yesterday")
+
+
+def test_sort_by_date(shared_index):
+    res = shared_index.search("Mặt trận", sort="date", per_page=20)
+    dates = [h.date for h in res.hits if h.date]
+    assert dates == sorted(dates, reverse=True) and len(dates) >= 5
+
+
+def test_paging(shared_index):
+    full = ids(shared_index.search("mặt trận", per_page=20))
+    pages = ids(shared_index.search("mặt trận", per_page=2, page=1)) + ids(shared_index.search("mặt trận", per_page=2, page=2))
+    assert pages == full[:4]
+    beyond = shared_index.search("mặt trận", per_page=2, page=50)
+    assert beyond.hits == [] and beyond.total == len(full)
+
+
+def test_snippets_mark_the_right_words(shared_index):
+    res = shared_index.search("đại đoàn kết", per_page=20)
+    for hit in res.hits:
+        marked = MARK_RE.findall(hit.snippet)
+        assert marked, hit.id
+        for m in marked:
+            assert m.lower() in ("đại đoàn kết", "đại", "đoàn", "kết", "đại đoàn", "đoàn kết"), m
+    # folded query: marks land on the accented original text
+    hit = shared_index.search("phuc tho").hits[0]
+    assert "<mark>Phúc Thọ</mark>" in hit.snippet
+
+
+def test_snippet_marks_land_on_the_original_nfd_text(shared_index):
+    hit = shared_index.search("Quế Sơn").hits[0]
+    assert hit.id == "hdnd_que_son_nfd.txt"
+    marks = MARK_RE.findall(hit.snippet)
+    assert marks and all(unicodedata.normalize("NFC", m) == "Quế Sơn" for m in marks)
+    assert unicodedata.normalize("NFD", "Quế Sơn") in marks  # the stored text is untouched NFD
+
+
+def test_html_in_articles_is_escaped(shared_index):
+    res = shared_index.search("mã độc")
+    hit = res.hits[0]
+    assert hit.id == "html_trong_bai.txt"
+    assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
+    assert "<a href" not in hit.snippet and "AT&amp;T" in hit.snippet
+    assert set(re.findall(r"</?(\w+)", hit.snippet)) == {"mark"}
+    assert "<script>" not in hit.title_html and "&lt;script&gt;" in hit.title_html
+
+
+def test_nothing_has_all_words_falls_back_with_a_notice(shared_index):
+    res = shared_index.search("metro xyzzyqq")
+    assert ids(res) == ["j-001"] and res.notice and "một số từ" in res.notice
+    assert shared_index.search("metro xyzzyqq", mode="any").notice is None
+
+
+def test_did_you_mean(shared_index):
+    res = shared_index.search("mat tran to qoc")
+    assert res.suggestion == "mat tran to quoc"
+    res = shared_index.search("tâp huân")
+    assert res.total == 0 and res.suggestion == "tập huấn"
+    assert shared_index.search("tập huấn").suggestion is None
+
+
+@pytest.mark.parametrize("query", ['"', "((((", "))", "-", "OR", "AND OR NOT", "title:", "date:", "date:[", "date:2020-13",
+                                   "*", "a*", "?", "~", "tập~5", "\x00", "<script>alert(1)</script>", "🙂" * 50,
+                                   "x" * 5000, "(" * 200 + "a" + ")" * 200, " OR ".join(["mặt"] * 300),
+                                   '"' + "mặt trận " * 200 + '"', "title:(a b", "[2019 TO", "\\", "%s%n", "đ" * 1000])
+def test_any_query_string_is_safe(shared_index, query):
+    res = shared_index.search(query)
+    assert res.total >= 0 and isinstance(res.hits, list)
+
+
+def test_bad_parameters_raise_value_error(shared_index):
+    for kwargs in ({"page": 0}, {"per_page": 0}, {"per_page": 1000}, {"sort": "random"}, {"mode": "some"}):
+        with pytest.raises(ValueError):
+            shared_index.search("x", **kwargs)
+
+
+def test_prefix_and_fuzzy(shared_index):
+    assert "j-001" in ids(shared_index.search("metr*"))
+    assert "j-002" in ids(shared_index.search("vàmg~"))
+
+
+def test_get_and_related(shared_index):
+    art = shared_index.get("000_07d8e90914c7a84b.txt")
+    assert art.title.startswith("Ủy ban MTTQ") and art.author == "Hoàng Hương – MTTQ quận Tây Hồ"
+    assert art.date == "2019-09-27T18:20" and len(art.paragraphs) > 3
+    related = shared_index.related("000_07d8e90914c7a84b.txt")
+    assert related and "000_07d8e90914c7a84b.txt" not in [h.id for h in related]
+    assert related[0].id.startswith(("001", "002", "003", "004"))
+    assert shared_index.get("nope") is None and shared_index.related("nope") == []
+
+
+def test_complete(shared_index):
+    assert "mặt" in shared_index.complete("mặ")
+    assert shared_index.complete("Sơn tậ")[0].startswith("Sơn tậ")
+
+
+def test_missing_index(tmp_path):
+    ix = open_index(tmp_path / "none")
+    assert ix.count() == 0 and not ix.exists()
+    with pytest.raises(NoIndexError):
+        ix.search("x")
