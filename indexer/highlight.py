@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from whoosh.analysis import Token
-from whoosh.highlight import BasicFragmentScorer, ContextFragmenter, HtmlFormatter
+from whoosh.highlight import BasicFragmentScorer, ContextFragmenter, Fragment, HtmlFormatter
 
 from .analysis import Analysis, analyze
 from .normalize import fold
@@ -126,6 +126,14 @@ class Highlighter:
         scorer = BasicFragmentScorer()
         frags = sorted(fragmenter.fragment_tokens(text, tokens), key=scorer, reverse=True)[:fragments]
         frags.sort(key=lambda f: f.startchar)
+        merged: list[Fragment] = []
+        for f in frags:  # passages that (nearly) touch read better as one
+            if merged and f.startchar - merged[-1].endchar < 40:
+                prev = merged.pop()
+                f = Fragment(text, prev.matches + [m for m in f.matches if m.startchar >= prev.endchar],
+                             prev.startchar, max(prev.endchar, f.endchar))
+            merged.append(f)
+        frags = merged
         formatter = _MarkFormatter()
         parts = []
         for f in frags:

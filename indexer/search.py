@@ -181,14 +181,16 @@ class Index:
     # --- search -------------------------------------------------------------
     def search(self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance",
                date_from: datetime | str | None = None, date_to: datetime | str | None = None,
-               mode: str = "all", facets: bool = False, snippet_chars: int = 240) -> SearchResults:
+               mode: str = "all", facets: bool = False, snippet_chars: int = 240,
+               category: str | None = None) -> SearchResults:
         """Ranked search.
 
         ``mode="all"`` requires every word (falling back to any word, with a
         notice, when nothing has them all); ``mode="any"`` ranks by any word,
         as a long question needs.  ``date_from``/``date_to`` accept a
         datetime or '2020', '2020-05', '2020-05-17'.  Raises ValueError for
-        out-of-range arguments; never for the query text.
+        out-of-range arguments; never for the query text.  ``category``
+        restricts to one category (as listed in ``facets``).
         """
         started = time.perf_counter()
         page, per_page = int(page), int(per_page)
@@ -211,6 +213,8 @@ class Index:
         plan = QueryBuilder(searcher.reader(), self.acronyms, any_terms=mode == "any",
                             accented=accented).build(node, date_from, date_to)
         notices += plan.notices
+        if category:
+            plan.filter = _and_filter(plan.filter, wq.Term("category", category))
         if plan.query is None and plan.filter is None:
             return SearchResults(query, 0, page, per_page, _ms(started), notice=_join(notices) or
                                  "Hãy nhập từ khoá để tìm kiếm.")
@@ -220,6 +224,8 @@ class Index:
         if len(results) == 0 and mode == "all" and plan.clauses >= 2:
             relaxed = QueryBuilder(searcher.reader(), self.acronyms, any_terms=True,
                                    accented=accented).build(node, date_from, date_to)
+            if category:
+                relaxed.filter = _and_filter(relaxed.filter, wq.Term("category", category))
             results = self._run(searcher, relaxed.query or wq.Every(), relaxed.filter, page, per_page, sort, facets)
             if len(results):
                 notices.append("Không có bài nào chứa tất cả các từ; đang hiển thị các bài chứa một số từ.")
@@ -286,6 +292,12 @@ class Index:
                 changed = True
         return suggestion if changed and suggestion != query else None
 
+    def highlighter(self, query: str) -> Highlighter:
+        """What ``query`` would mark: ``.mark(text)`` / ``.snippet(text)`` give escaped HTML."""
+        node, _ = parse(query[:MAX_QUERY_CHARS])
+        reader = self._searcher().reader()
+        return QueryBuilder(reader, self.acronyms, accented=has_diacritics(query)).build(node).highlighter
+
     # --- articles -------------------------------------------------------------
     def get(self, doc_id: str) -> Article | None:
         """The stored article with this id, or None."""
@@ -330,6 +342,10 @@ class Index:
             found.append((reader.doc_frequency(fieldname, text), text))
         found.sort(key=lambda ft: (-ft[0], ft[1]))
         return [head + t for _, t in found[:limit]]
+
+
+def _and_filter(a: wq.Query | None, b: wq.Query) -> wq.Query:
+    return b if a is None else wq.And([a, b])
 
 
 def _ms(started: float) -> float:

@@ -51,3 +51,15 @@ def shared_index(tmp_path_factory):
     assert report.added == 5 + 4 + 3, report.summary()
     yield ix
     ix.close()
+
+
+@pytest.fixture
+def app(shared_index):
+    from search_web import create_app
+
+    return create_app(index_dir=shared_index.index_dir, test_config={"TESTING": True, "PER_PAGE": 3})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

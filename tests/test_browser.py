@@ -1,0 +1,127 @@
+"""End to end in headless Chromium (Debian's /usr/bin/chromium) against waitress on 127.0.0.1."""
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from search_web import create_app
+
+from .conftest import ARTIFACTS
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(shared_index):
+    from waitress import create_server
+
+    app = create_app(index_dir=shared_index.index_dir, test_config={"PER_PAGE": 3})
+    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.effective_port}"
+    srv.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM.exists(), "install Debian's chromium (apt-get install chromium); .ci/run does"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="vi-VN")
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    context.close()
+
+
+def test_type_query_without_diacritics_and_see_highlights(page, server):
+    page.goto(server + "/")
+    page.get_by_label("Từ khoá tìm kiếm").fill("mat tran to quoc")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("ol.results li.hit")
+    assert "Tìm thấy" in page.inner_text("#stats")
+    marks = page.locator("ol.results mark").all_inner_texts()
+    assert marks and {"MTTQ", "Mặt trận Tổ quốc"} & set(marks)
+    assert page.input_value("#q") == "mat tran to quoc"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+    assert (ARTIFACTS / "results.png").stat().st_size > 10_000
+    assert page.errors == []
+
+
+def test_paginate(page, server):
+    page.goto(server + "/?q=mặt+trận")
+    first = page.locator("ol.results li.hit h3 a").all_inner_texts()
+    page.get_by_role("navigation", name="Phân trang").get_by_role("link", name="2", exact=True).click()
+    page.wait_for_selector("[aria-current=page]:text('2')")
+    second = page.locator("ol.results li.hit h3 a").all_inner_texts()
+    assert first and second and not set(first) & set(second)
+    page.get_by_role("link", name="« Trước").click()
+    assert page.locator("ol.results li.hit h3 a").all_inner_texts() == first
+
+
+def test_open_article_see_text_and_related(page, server):
+    page.goto(server + "/?q=phuc+tho")
+    page.locator("ol.results li.hit h3 a").first.click()
+    page.wait_for_selector("article.article")
+    assert "Phúc Thọ" in page.inner_text("article h1")
+    assert "Hoàng Thị Cúc" in page.inner_text("article")
+    assert "Phúc Thọ" in page.locator("article mark").all_inner_texts()
+    related = page.locator("section.related li a")
+    assert related.count() >= 1
+    related.first.click()
+    page.wait_for_selector("article.article")
+    assert page.errors == []
+
+
+def test_script_in_query_is_text_and_never_runs(page, server):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    payload = "<script>alert('q')</script><img src=x onerror=alert('i')>"
+    page.goto(server + "/")
+    page.fill("#q", payload)
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    assert page.input_value("#q") == payload
+    page.goto(server + "/?q=mã+độc")
+    page.locator("ol.results li.hit h3 a").first.click()
+    page.wait_for_selector("article.article")
+    assert "<script>alert('xss')</script>" in page.inner_text("article")  # shown as text
+    assert dialogs == [] and page.errors == []
+
+
+def test_keyboard_and_typeahead(page, server):
+    page.goto(server + "/")
+    assert page.evaluate("document.activeElement.id") == "q"  # autofocus: type straight away
+    page.keyboard.type("Sơn tậ")
+    page.wait_for_selector("#suggestions option", state="attached")
+    options = page.eval_on_selector_all("#suggestions option", "els => els.map(e => e.value)")
+    assert options and all(o.startswith("Sơn tậ") for o in options)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Tìm"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#stats")
+
+
+def test_phone_layout(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    pg = context.new_page()
+    pg.goto(server + "/?q=tap+huan")
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # nothing overflows sideways
+    pg.screenshot(path=str(ARTIFACTS / "results-phone.png"))
+    context.close()

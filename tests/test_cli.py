@@ -1,0 +1,57 @@
+"""The real ``vnsearch`` entry point, run as a subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def vnsearch(*args, cwd=None):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "indexer.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_index_then_search_json(corpus_dir, tmp_path):
+    ix = str(tmp_path / "ix")
+    out = vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q")
+    assert out.returncode == 0, out.stderr
+    assert "12 added" in out.stdout and "1 warnings" in out.stdout and "31/02/2020" in out.stdout
+    again = vnsearch("index", str(corpus_dir), "--index-dir", ix, "--json", "-q")
+    report = json.loads(again.stdout)
+    assert report["unchanged"] == 12 and report["added"] == 0
+
+    res = vnsearch("search", "mat tran to quoc", "--index-dir", ix, "--limit", "2", "--json")
+    data = json.loads(res.stdout)
+    assert set(data) == {"query", "total", "page", "per_page", "took_ms", "suggestion", "notice", "hits"}
+    assert data["per_page"] == 2 and len(data["hits"]) == 2 and data["total"] >= 5
+    assert set(data["hits"][0]) == {"id", "title", "date", "score", "url", "snippet"}
+    assert "<mark>" in data["hits"][0]["snippet"]
+
+    page2 = json.loads(vnsearch("search", "mat tran to quoc", "--index-dir", ix, "--limit", "2",
+                                "--page", "2", "--json").stdout)
+    assert page2["page"] == 2 and {h["id"] for h in page2["hits"]}.isdisjoint({h["id"] for h in data["hits"]})
+
+    by_date = json.loads(vnsearch("search", "Mặt trận", "--index-dir", ix, "--sort", "date", "--json").stdout)
+    dates = [h["date"] for h in by_date["hits"] if h["date"]]
+    assert dates == sorted(dates, reverse=True)
+
+    text = vnsearch("search", "Phúc Thọ", "--index-dir", ix)
+    assert text.returncode == 0 and "[Phúc Thọ]" in text.stdout and "001_d00b9dc15467eaee.txt" in text.stdout
+
+    show = vnsearch("show", "001_d00b9dc15467eaee.txt", "--index-dir", ix)
+    assert show.returncode == 0 and "Hoàng Thị Cúc" in show.stdout
+
+
+def test_rebuild_flag_and_errors(corpus_dir, tmp_path):
+    ix = str(tmp_path / "ix")
+    assert vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q").returncode == 0
+    out = vnsearch("index", str(corpus_dir), "--index-dir", ix, "--rebuild", "-q")
+    assert out.returncode == 0 and out.stdout.startswith("rebuilt")
+    missing = vnsearch("search", "x", "--index-dir", str(tmp_path / "none"))
+    assert missing.returncode == 1 and "no index" in missing.stderr
+    bad = vnsearch("search", "x", "--index-dir", ix, "--from", "hôm qua")
+    assert bad.returncode == 2 and "invalid date" in bad.stderr
+    assert vnsearch("show", "nope", "--index-dir", ix).returncode == 1

@@ -1,0 +1,192 @@
+"""Every route of the Flask app, through the test client, over a real index."""
+
+import re
+import shutil
+
+import pytest
+
+from search_web import create_app
+
+from .conftest import SEEDS
+
+MARK_RE = re.compile(r"<mark>(.*?)</mark>")
+
+
+def text(resp):
+    return resp.get_data(as_text=True)
+
+
+def test_home_page_empty_state(client):
+    r = client.get("/")
+    body = text(r)
+    assert r.status_code == 200 and '<html lang="vi">' in body
+    assert '<label class="visually-hidden" for="q">' in body and 'id="q"' in body
+    assert 'for="sort"' in body and 'for="from"' in body and 'for="to"' in body
+    assert "Cú pháp tìm kiếm" in body and "Tìm trong <strong>12</strong> bài viết" in body
+
+
+def test_results_page(client):
+    r = client.get("/", query_string={"q": "mat tran to quoc"})
+    body = text(r)
+    assert r.status_code == 200
+    assert re.search(r"Tìm thấy <strong>\d+</strong> kết quả\s+\(\d+ ms\)", body)
+    assert body.count('class="hit"') == 3 and "<mark>" in body
+    assert 'value="mat tran to quoc"' in body  # the query is kept in the box
+    assert "/article/000_07d8e90914c7a84b.txt?q=mat+tran+to+quoc" in body or "/article/" in body
+    assert 'aria-label="Phân trang"' in body and 'rel="next"' in body
+
+
+def test_pagination(client):
+    first = text(client.get("/", query_string={"q": "mặt trận", "page": 1}))
+    second = text(client.get("/", query_string={"q": "mặt trận", "page": 2}))
+    ids1 = set(re.findall(r'href="/article/([^"?]+)', first))
+    ids2 = set(re.findall(r'href="/article/([^"?]+)', second))
+    assert ids1 and ids2 and ids1.isdisjoint(ids2)
+    assert 'aria-current="page">2<' in second and 'rel="prev"' in second
+
+
+def test_sort_and_date_filters_are_kept(client):
+    body = text(client.get("/", query_string={"q": "mặt trận", "sort": "date", "from": "2019-01-01", "to": "2020-12-31"}))
+    assert '<option value="date" selected>' in body
+    assert 'value="2019-01-01"' in body and 'value="2020-12-31"' in body
+    dates = re.findall(r'<time datetime="([^"]+)"', body)
+    assert dates == sorted(dates, reverse=True) and all("2019" <= d[:4] <= "2020" for d in dates)
+
+
+def test_did_you_mean_and_notice(client):
+    body = text(client.get("/", query_string={"q": "tâp huân"}))
+    assert 'id="did-you-mean"' in body and "tập huấn</a>" in body
+    assert "Không tìm thấy bài viết phù hợp" in body
+    body = text(client.get("/", query_string={"q": "metro xyzzyqq"}))
+    assert "chứa một số từ" in body
+
+
+def test_facets_and_facet_filters(client):
+    body = text(client.get("/", query_string={"q": "date:2025"}))
+    assert "Chuyên mục" in body and "Kinh doanh" in body and "Thể thao" in body
+    filtered = text(client.get("/", query_string={"q": "", "category": "Thể thao"}))
+    assert "Đội tuyển bóng đá" in filtered and "Giá vàng" not in filtered
+    by_year = text(client.get("/", query_string={"q": "mặt trận", "year": "2020"}))
+    assert "Thị xã Sơn Tây" in by_year and "Tây Hồ tổ chức" not in by_year
+
+
+def test_bad_page_parameters_degrade_not_fail(client):
+    for qs in ({"q": "mặt trận", "page": "abc"}, {"q": "x", "sort": "random"}, {"q": "x", "from": "hôm qua"},
+               {"q": "x", "year": "20x0"}, {"q": "x" * 5000}):
+        r = client.get("/", query_string=qs)
+        assert r.status_code in (200, 400) and "<html" in text(r)
+
+
+def test_article_page(client):
+    r = client.get("/article/000_07d8e90914c7a84b.txt")
+    body = text(r)
+    assert r.status_code == 200
+    assert "Ủy ban MTTQ Việt Nam quận Tây Hồ tổ chức lớp tập huấn" in body
+    assert "Hoàng Hương – MTTQ quận Tây Hồ" in body and body.count("<p>") > 3
+    assert "Bài viết liên quan" in body and "Các tin tức khác" not in body
+    assert "<mark>" not in body
+
+
+def test_article_page_highlights_the_query(client):
+    body = text(client.get("/article/001_d00b9dc15467eaee.txt", query_string={"q": "phuc tho"}))
+    assert "<mark>Phúc Thọ</mark>" in body
+
+
+def test_article_html_is_escaped(client):
+    body = text(client.get("/article/html_trong_bai.txt", query_string={"q": "mã độc"}))
+    assert "<script>alert" not in body and "&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;" in body
+    assert "<mark>mã độc</mark>" in body
+
+
+@pytest.mark.parametrize("bad", ["../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "a/../../b", "%2Fetc%2Fpasswd",
+                                 "x%00y", "a" * 600, "nope.txt"])
+def test_article_ids_cannot_escape(client, bad):
+    assert client.get("/article/" + bad, follow_redirects=True).status_code == 404
+
+
+def test_api_search_shape(client):
+    r = client.get("/api/search", query_string={"q": "uy ban", "per_page": 2, "page": 1})
+    data = r.get_json()
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    assert set(data) == {"query", "total", "page", "per_page", "took_ms", "suggestion", "notice", "hits"}
+    assert data["per_page"] == 2 and len(data["hits"]) == 2
+    assert set(data["hits"][0]) == {"id", "title", "date", "score", "url", "snippet"}
+    ranged = client.get("/api/search", query_string={"q": "mặt trận", "from": "2019-01-01", "to": "2020-12-31",
+                                                     "sort": "date"}).get_json()
+    assert {h["id"] for h in ranged["hits"]} == {"000_07d8e90914c7a84b.txt", "002_bc0217ec24ab4b99.txt"}
+
+
+@pytest.mark.parametrize("qs,fragment", [
+    ({"q": "x", "page": "abc"}, "page"), ({"q": "x", "page": "0"}, "page"),
+    ({"q": "x", "per_page": "1000"}, "per_page"), ({"q": "x", "per_page": "-1"}, "per_page"),
+    ({"q": "x" * 1001}, "1000"), ({"q": "x", "sort": "random"}, "sort"),
+    ({"q": "x", "from": "hôm qua"}, "date"), ({"q": "x", "mode": "some"}, "mode"), ({"q": "x", "year": "20"}, "year"),
+])
+def test_api_bad_parameters_are_400_json(client, qs, fragment):
+    r = client.get("/api/search", query_string=qs)
+    assert r.status_code == 400 and fragment in r.get_json()["error"]
+
+
+def test_api_hostile_queries_never_500(client):
+    for q in ['"', "((((", "date:[", "*", "a*", "\x00", "<script>", "OR OR", "title:", "~2", "(" * 300]:
+        assert client.get("/api/search", query_string={"q": q}).status_code == 200
+
+
+def test_api_suggest_and_health(client):
+    data = client.get("/api/suggest", query_string={"q": "Sơn tậ"}).get_json()
+    assert data["suggestions"] and data["suggestions"][0].startswith("Sơn tậ")
+    assert client.get("/api/suggest", query_string={"q": ""}).get_json()["suggestions"] == []
+    assert client.get("/api/suggest", query_string={"q": "x" * 500}).status_code == 400
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "ok" and health["articles"] == 12
+
+
+def test_unknown_routes(client):
+    assert client.get("/nope").status_code == 404
+    assert client.get("/api/nope").get_json()["error"]
+    assert client.post("/api/search").status_code == 405
+
+
+def test_security_headers_and_no_inline_script(client):
+    for url in ("/", "/?q=mặt", "/article/000_07d8e90914c7a84b.txt", "/api/search?q=x", "/nope"):
+        r = client.get(url)
+        csp = r.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["Referrer-Policy"]
+        if r.mimetype == "text/html":
+            assert re.findall(r"<script(?![^>]*\bsrc=)", text(r)) == []
+            assert "http://" not in re.sub(r'href="http[^"]*"', "", text(r).split("<main")[0])  # no CDN
+
+
+def test_query_with_html_is_escaped(client):
+    body = text(client.get("/", query_string={"q": '<script>alert(1)</script>"><img src=x>'}))
+    assert "<script>alert(1)" not in body and "<img src=x>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_picks_up_index_updates_without_restart(tmp_path):
+    articles = tmp_path / "a"
+    shutil.copytree(SEEDS, articles)
+    from indexer import open_index
+
+    writer = open_index(tmp_path / "ix")
+    writer.update([articles], jobs=1)
+    client = create_app(index_dir=tmp_path / "ix").test_client()
+    assert client.get("/api/search?q=metro").get_json()["total"] == 0
+    (articles / "moi.txt").write_text("Khởi công tuyến metro\n01/01/2025\nTuyến metro mới được khởi công.\nAn\n",
+                                      encoding="utf-8")
+    writer.update([articles], jobs=1)  # incremental commit
+    assert client.get("/api/search?q=metro").get_json()["total"] == 1
+    (articles / "moi.txt").unlink()
+    writer.update([articles], rebuild=True, jobs=1)  # new generation swapped in
+    assert client.get("/api/search?q=metro").get_json()["total"] == 0
+    assert client.get("/healthz").get_json()["articles"] == 5
+
+
+def test_no_index_yet(tmp_path):
+    client = create_app(index_dir=tmp_path / "empty").test_client()
+    assert client.get("/").status_code == 200
+    assert "Chưa có chỉ mục" in text(client.get("/?q=x"))
+    assert client.get("/api/search?q=x").status_code == 503
+    assert client.get("/article/x").status_code == 404
+    assert client.get("/healthz").get_json()["index"] is False
