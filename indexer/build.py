@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ INDEX_NAME = "MAIN"
 # Below this many articles to analyse, worker start-up costs more than it saves.
 PARALLEL_THRESHOLD = 64
 WRITER_LIMIT_MB = 256
+MAX_IN_FLIGHT = 256  # analysed articles waiting for the writer, at most
 
 
 @dataclass
@@ -134,9 +136,26 @@ def _analysed(articles: Iterable[Article], jobs: int, parallel: bool) -> Iterato
     from .segment import _model
 
     _model()  # load pyvi before forking so the workers share it
+    # Workers are faster than the Whoosh writer; without a bound their results
+    # pile up in memory (GBs on the full corpus).  Feed at most MAX_IN_FLIGHT ahead.
+    slots = threading.BoundedSemaphore(MAX_IN_FLIGHT)
+    stop = threading.Event()
+
+    def fed() -> Iterator[Article]:
+        for article in articles:
+            while not slots.acquire(timeout=0.2):
+                if stop.is_set():  # the consumer is gone: let the pool shut down
+                    return
+            yield article
+
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs) as pool:
-        yield from pool.imap(_analyze_job, articles, chunksize=4)
+        try:
+            for result in pool.imap(_analyze_job, fed(), chunksize=4):
+                slots.release()
+                yield result
+        finally:
+            stop.set()
 
 
 def update_index(

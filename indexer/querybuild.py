@@ -43,7 +43,15 @@ PAIR_WEIGHT = 0.5       # each pair of consecutive query words next to each othe
 WORD_WEIGHT = 0.5       # a pyvi compound of the query found as a word
 MAX_EXPANSIONS = 50     # terms a prefix or fuzzy word may expand to
 MAX_SCAN = 5000         # index terms a prefix expansion may look at
-MAX_WORDS = 32          # words beyond this are ignored
+MAX_WORDS = 32          # words beyond this are ignored (all-terms mode)
+MAX_WORDS_ANY = 64      # any-term mode reads long questions
+# Any-term mode ("common terms" in Elasticsearch's sense): a syllable in more
+# than this share of documents only adds to the score of documents found by
+# rarer words; it does not pull in documents by itself.
+COMMON_RATIO = 0.10
+COMMON_MIN_DOCS = 1000  # below this many documents every word counts
+MAX_BONUS_PHRASE = 6    # phrase bonuses for runs up to this many syllables
+MAX_ANY_CLAUSES = 8     # any-term mode: words that may bring in documents by themselves
 
 
 @dataclass
@@ -68,7 +76,7 @@ class QueryBuilder:
         self.highlighter = Highlighter()
         self.notices: list[str] = []
         self.words: list[tuple[str, str, bool]] = []
-        self.word_budget = MAX_WORDS
+        self.word_budget = MAX_WORDS_ANY if any_terms else MAX_WORDS
 
     # --- entry point ------------------------------------------------------
     def build(self, node: Node | None, date_from: datetime | None = None,
@@ -162,8 +170,18 @@ class QueryBuilder:
             syllables = analyze(w.text, words=False).syllables
             if not syllables:
                 continue
+            if self.any_terms and len(syllables) > 1:
+                # "COVID-19" in a question: its syllables, not a (slow) phrase.
+                for s in syllables:
+                    if not any(u[1] == [s] for u in units) and self.word_budget > 0:
+                        self.word_budget -= 1
+                        units.append((Word(s, w.field), [s]))
+                continue
+            if self.any_terms and any(u[1] == syllables for u in units):
+                continue  # a repeated word adds cost, not information
             if self.word_budget <= 0:
-                self.notices.append(f"Truy vấn quá dài: chỉ dùng {MAX_WORDS} từ đầu tiên.")
+                limit = MAX_WORDS_ANY if self.any_terms else MAX_WORDS
+                self.notices.append(f"Truy vấn quá dài: chỉ dùng {limit} từ đầu tiên.")
                 break
             self.word_budget -= 1
             units.append((w, syllables))
@@ -192,7 +210,33 @@ class QueryBuilder:
             else:
                 required.append(self._unit(*units[i]))
                 i += 1
-        return required, self._run_boosts(units)
+        boosts = self._run_boosts(units)
+        if self.any_terms:
+            common = [q for q in required if self._is_common(q)]
+            if common and len(common) < len(required):
+                required = [q for q in required if not any(q is c for c in common)]
+                boosts = common + boosts
+            if len(required) > MAX_ANY_CLAUSES:
+                # The rarest words find the documents; the others only add to their scores.
+                ranked = sorted(required, key=self._doc_frequency)
+                required, rest = ranked[:MAX_ANY_CLAUSES], ranked[MAX_ANY_CLAUSES:]
+                boosts = rest + boosts
+        return required, boosts
+
+    def _doc_frequency(self, q: wq.Query) -> int:
+        terms = [t for t in (q.subqueries if isinstance(q, wq.Or) else [q]) if isinstance(t, wq.Term)]
+        return max((self.reader.doc_frequency(t.fieldname, t.text) for t in terms), default=0)
+
+    def _is_common(self, q: wq.Query) -> bool:
+        """True for a single-syllable clause whose syllable is in very many documents."""
+        total = self.reader.doc_count_all()
+        if total < COMMON_MIN_DOCS:
+            return False
+        terms = [t for t in (q.subqueries if isinstance(q, wq.Or) else [q]) if isinstance(t, wq.Term)]
+        body = [t for t in terms if t.fieldname in ("body", "body_fold")]
+        if not body or len(terms) != len(q.subqueries if isinstance(q, wq.Or) else [q]):
+            return False
+        return self.reader.doc_frequency(body[0].fieldname, body[0].text) > COMMON_RATIO * total
 
     def _run_boosts(self, units) -> list[wq.Query]:
         syllables = [s for _, syls in units for s in syls]
@@ -200,7 +244,9 @@ class QueryBuilder:
             return []
         boosts = []
         folded = [fold(s) for s in syllables]
-        for f in ("title", "body"):
+        # Phrase matching reads positions: worth it for a few words, not for a question.
+        phrase_fields = ("title", "body") if len(syllables) <= MAX_BONUS_PHRASE else ()
+        for f in phrase_fields:
             w = FIELD_WEIGHTS[f]
             boosts.append(wq.Phrase(f + "_fold", folded, slop=1, boost=w * PHRASE_WEIGHT))
             if len(syllables) > 2:
@@ -215,7 +261,9 @@ class QueryBuilder:
 
     # --- single units -----------------------------------------------------
     def _fields(self, name: str | None) -> tuple[str, ...]:
-        return (name,) if name in TEXT_FIELDS else TEXT_FIELDS
+        if name in TEXT_FIELDS:
+            return (name,)
+        return ("title", "body") if self.any_terms else TEXT_FIELDS
 
     def _word(self, w: Word) -> wq.Query | None:
         if w.field in KEYWORD_FIELDS:
@@ -250,17 +298,21 @@ class QueryBuilder:
         if has_diacritics(s):
             self.highlighter.add(("exact", s))
             return _or([wq.Term(f, s, boost=FIELD_WEIGHTS[f]) for f in fields])
+        # In any-term mode each syllable gets one representation per field:
+        # a long question has dozens of syllables, and Whoosh's unions are slow.
         parts = []
         if self.accented:
             self.highlighter.add(("exact", s))
             for f in fields:
                 parts.append(wq.Term(f, s, boost=FIELD_WEIGHTS[f]))
-                parts.append(wq.Term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * ACCENTED_QUERY_FOLD_WEIGHT))
+                if not self.any_terms:
+                    parts.append(wq.Term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * ACCENTED_QUERY_FOLD_WEIGHT))
             return _or(parts)
         self.highlighter.add(("fold", s))
         for f in fields:
             parts.append(wq.Term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * FOLD_WEIGHT))
-            parts.append(wq.Term(f, s, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
+            if not self.any_terms:
+                parts.append(wq.Term(f, s, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
         return _or(parts)
 
     def _sequence(self, syllables: list[str], fields) -> wq.Query:

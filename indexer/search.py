@@ -182,7 +182,7 @@ class Index:
     def search(self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance",
                date_from: datetime | str | None = None, date_to: datetime | str | None = None,
                mode: str = "all", facets: bool = False, snippet_chars: int = 240,
-               category: str | None = None) -> SearchResults:
+               category: str | None = None, highlight: bool = True) -> SearchResults:
         """Ranked search.
 
         ``mode="all"`` requires every word (falling back to any word, with a
@@ -190,7 +190,8 @@ class Index:
         as a long question needs.  ``date_from``/``date_to`` accept a
         datetime or '2020', '2020-05', '2020-05-17'.  Raises ValueError for
         out-of-range arguments; never for the query text.  ``category``
-        restricts to one category (as listed in ``facets``).
+        restricts to one category (as listed in ``facets``); ``highlight=False``
+        skips snippets (``snippet`` is then empty), for bulk use.
         """
         started = time.perf_counter()
         page, per_page = int(page), int(per_page)
@@ -233,7 +234,8 @@ class Index:
                 relaxed_used = True
         total = len(results)
         start = (page - 1) * per_page
-        hits = [self._hit(h, plan.highlighter, snippet_chars, sort) for h in results[start:start + per_page]]
+        hits = [self._hit(h, plan.highlighter if highlight else None, snippet_chars, sort)
+                for h in results[start:start + per_page]]
         suggestion = None
         if total < SUGGEST_BELOW or relaxed_used:
             suggestion = self._suggest(searcher, query, plan.words)
@@ -256,9 +258,13 @@ class Index:
             }
         return searcher.search(q, **kwargs)
 
-    def _hit(self, hit, highlighter: Highlighter, snippet_chars: int, sort: str) -> Hit:
+    def _hit(self, hit, highlighter: Highlighter | None, snippet_chars: int, sort: str) -> Hit:
         stored = hit.fields()
         title = stored.get("title", "")
+        if highlighter is None:
+            return Hit(id=stored["id"], title=title, date=_date_text(stored),
+                       score=round(hit.score, 4) if hit.score is not None and sort == "relevance" else None,
+                       url=stored.get("url") or stored.get("path") or "", snippet="")
         return Hit(
             id=stored["id"], title=title, date=_date_text(stored),
             score=round(hit.score, 4) if hit.score is not None and sort == "relevance" else None,
