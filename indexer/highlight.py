@@ -80,7 +80,9 @@ class Highlighter:
                 merged.append((start, end))
         return merged
 
-    def _tokens(self, text: str) -> tuple[list[Token], int]:
+    def _tokens(self, text: str, near: int | None = None) -> tuple[list[Token], int]:
+        """Tokens for Whoosh's fragmenter; with ``near``, only those within that many
+        characters of a match (the fragmenter never looks further)."""
         analysis = analyze(text[:MAX_HIGHLIGHT_CHARS], words=False)
         marks: list[tuple[int, int]] = []
         for start, end in self.spans(analysis):
@@ -94,6 +96,10 @@ class Highlighter:
         for syllable, (start, end) in zip(analysis.syllables, analysis.spans):
             while m < len(marks) and marks[m][1] <= start:
                 m += 1
+            if near is not None and not (
+                (m < len(marks) and marks[m][0] - start <= near) or (m > 0 and start - marks[m - 1][1] <= near)
+            ):
+                continue
             if m < len(marks) and marks[m][0] <= start:
                 if tokens and tokens[-1].matched and tokens[-1].endchar == marks[m][1]:
                     continue  # inside a mark already emitted
@@ -119,7 +125,7 @@ class Highlighter:
 
     def snippet(self, text: str, maxchars: int = 240, fragments: int = 2) -> str:
         """Best passages of ``text`` around the matches, or its opening if none."""
-        tokens, count = self._tokens(text)
+        tokens, count = self._tokens(text, near=maxchars)
         if not count:
             return _opening(text, maxchars)
         fragmenter = ContextFragmenter(maxchars=maxchars, surround=max(20, maxchars // 3), charlimit=None)

@@ -1,0 +1,147 @@
+"""Write BENCHMARKS.md (and bench/results/latency.png) from bench/results/*.json.
+
+    python bench/report.py
+
+Only measured numbers appear; a benchmark that has not been run yet is listed as such.
+"""
+
+from __future__ import annotations
+
+import json
+
+from common import RESULTS, ROOT
+
+TARGETS = {
+    "vietnews-title": 0.85,
+    "vicov19qa": 0.35,
+}
+
+
+def load(name):
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def relevance_section(rel) -> list[str]:
+    if not rel:
+        return ["Not run yet: `python bench/relevance.py`.", ""]
+    m = rel["machine"]
+    out = [f"Command: `{rel['command']}` — {m['date']}, commit {m['commit']}.", "",
+           "Engine = any-term ranked search through `Index.search(mode=\"any\")`; FTS5 = SQLite FTS5 "
+           "(`unicode61`, diacritics kept, bm25) on the same documents in the same run. "
+           "\"stripped\" = the same queries with every diacritic removed, as readers type.", "",
+           "| collection | split | system | MRR@10 | nDCG@10 | R@10 | R@100 | MRR@10 stripped | kept |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for coll, data in rel["collections"].items():
+        for split, r in data["splits"].items():
+            for system in ("engine", "fts5"):
+                x, s = r[system], r[system + "_no_diacritics"]
+                kept = s["mrr@10"] / x["mrr@10"] if x["mrr@10"] else 0
+                out.append(f"| {coll} | {split} | {system} | {x['mrr@10']:.3f} | {x['ndcg@10']:.3f} | "
+                           f"{x['recall@10']:.3f} | {x['recall@100']:.3f} | {s['mrr@10']:.3f} | {kept:.0%} |")
+    out += ["", "Targets (test split): " + ", ".join(
+        f"{c} MRR@10 ≥ {t}: " + (f"{rel['collections'][c]['splits']['test']['engine']['mrr@10']:.3f} "
+                                 f"({'met' if rel['collections'][c]['splits']['test']['engine']['mrr@10'] >= t else 'NOT met'})"
+                                 if c in rel["collections"] and "test" in rel["collections"][c]["splits"] else "not run")
+        for c, t in TARGETS.items()) + "; stripped queries keep ≥ 90% of MRR@10.", ""]
+    for coll, data in rel["collections"].items():
+        for split, r in data["splits"].items():
+            out.append(f"- {coll} {split}: {r['queries']} queries, engine {r['engine_ms_per_query']} ms/query, "
+                       f"FTS5 {r['fts5_ms_per_query']} ms/query; {data['documents']} documents.")
+    return out + [""]
+
+
+def indexing_section(idx) -> list[str]:
+    if not idx:
+        return ["Not run yet: `python bench/indexing.py`.", ""]
+    m = idx["machine"]
+    out = [f"Command: `{idx['command']}` — {m['date']}, commit {m['commit']}.", "",
+           "| articles | engine articles/s | MB/s | peak RSS MB | index MB | FTS5 articles/s | pyvi alone articles/s (1 core) | engine segmenter articles/s (1 core) | engine/pyvi throughput |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for n, r in idx["sizes"].items():
+        e, s = r["engine"], r["segmentation"]
+        out.append(f"| {int(n):,} | {e['articles_per_s']} | {e['mb_text_per_s']} | {e['peak_rss_mb']} | {e['index_mb']} | "
+                   f"{r['fts5']['articles_per_s']} | {s['pyvi_articles_per_s']} | {s['engine_segmenter_articles_per_s']} | "
+                   f"{r['engine_vs_pyvi_throughput']}× |")
+    return out + [""]
+
+
+def incremental_section(inc) -> list[str]:
+    if not inc:
+        return ["Not run yet: `python bench/incremental.py`.", ""]
+    t = inc["touched"]
+    return [f"Command: `{inc['command']}` — {inc['machine']['date']}, commit {inc['machine']['commit']}.", "",
+            f"Index of {inc['size']:,} articles; {t['added']} added, {t['updated']} changed, {t['removed']} deleted "
+            f"({t['unchanged']:,} unchanged): incremental update {inc['incremental_seconds']} s against a full "
+            f"rebuild of the same input {inc['full_rebuild_seconds']} s in the same run = "
+            f"**{inc['incremental_over_rebuild']:.1%}** of a rebuild (target ≤ 3%).", ""]
+
+
+def latency_section(runs) -> list[str]:
+    if not runs:
+        return ["Not run yet: `python bench/latency.py`.", ""]
+    out = ["| index | documents | engine p50 / p95 / p99 ms | FTS5 p50 / p95 / p99 ms | p50 ratio | HTTP clients | HTTP p50 / p95 / p99 ms | errors | req/s | server RSS MB |",
+           "|---|---:|---|---|---:|---:|---|---:|---:|---:|"]
+    for name, r in runs:
+        e, f, h = r["python_api"], r["fts5"], r.get("http")
+        http = (f"{h['clients']} | {h['p50_ms']} / {h['p95_ms']} / {h['p99_ms']} | {h['errors']} | {h['requests_per_s']} | "
+                f"{h['server_peak_rss_mb']}") if h else "– | – | – | – | –"
+        out.append(f"| {name} | {r['documents']:,} | {e['p50_ms']} / {e['p95_ms']} / {e['p99_ms']} | "
+                   f"{f['p50_ms']} / {f['p95_ms']} / {f['p99_ms']} | {r['p50_ratio_engine_over_fts5']}× | {http} |")
+    cmds = "; ".join(f"`{r['command']}` ({r['machine']['date']}, commit {r['machine']['commit']})" for _, r in runs)
+    out += ["", f"Commands: {cmds}.", "", "![latency against index size](bench/results/latency.png)", ""]
+    return out
+
+
+def plot(runs) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed (pip install -e '.[bench]'): no plot")
+        return
+    runs = sorted(runs, key=lambda nr: nr[1]["documents"])
+    docs = [r["documents"] for _, r in runs]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    for key, label in (("python_api", "engine (Python API)"), ("fts5", "SQLite FTS5")):
+        for pct, style in (("p50_ms", "-o"), ("p95_ms", "--s")):
+            ax.plot(docs, [r[key][pct] for _, r in runs], style, label=f"{label} {pct[:3]}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("documents in index")
+    ax.set_ylabel("latency (ms)")
+    ax.set_title("Query latency against index size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "latency.png")
+
+
+def main():
+    rel, idx, inc = load("relevance"), load("indexing"), load("incremental")
+    runs = sorted(((p.stem.removeprefix("latency-"), json.loads(p.read_text(encoding="utf-8")))
+                   for p in RESULTS.glob("latency-*.json")), key=lambda nr: nr[1]["documents"])
+    machine = next((d["machine"] for d in (rel, idx, inc, *(r for _, r in runs)) if d), None)
+    lines = ["# Benchmarks", "",
+             "Generated by `python bench/report.py` from `bench/results/*.json`; every number below was measured "
+             "by the command shown. Speeds are quoted beside a baseline measured in the same run: the machine is a "
+             "shared 2-core box and absolute times drift.", ""]
+    if machine:
+        lines += [f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']}, Python {machine['python']}.", ""]
+    lines += ["## Relevance", ""] + relevance_section(rel)
+    lines += ["## Indexing", ""] + indexing_section(idx)
+    lines += ["## Incremental update", ""] + incremental_section(inc)
+    lines += ["## Query latency", ""] + latency_section(runs)
+    notes = ROOT / "bench" / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text(encoding="utf-8").strip(), ""]
+    if runs:
+        plot(runs)
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines), encoding="utf-8")
+    print("wrote BENCHMARKS.md")
+
+
+if __name__ == "__main__":
+    main()
