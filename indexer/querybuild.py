@@ -51,7 +51,7 @@ MAX_WORDS_ANY = 64      # any-term mode reads long questions
 COMMON_RATIO = 0.10
 COMMON_MIN_DOCS = 1000  # below this many documents every word counts
 MAX_BONUS_PHRASE = 6    # phrase bonuses for runs up to this many syllables
-MAX_ANY_CLAUSES = 8     # any-term mode: words that may bring in documents by themselves
+MAX_ANY_CLAUSES = 6     # any-term mode: words that may bring in documents by themselves
 
 
 @dataclass
@@ -65,6 +65,8 @@ class Plan:
     # (text as typed, syllable, folded?) of each plain positive word, for did-you-mean.
     words: list[tuple[str, str, bool]] = field(default_factory=list)
     clauses: int = 0  # number of top-level required clauses (any-term fallback needs >= 2)
+    # Any-term mode: (field, text, boost) terms that only rescore the top candidates.
+    rescore: list[tuple[str, str, float]] = field(default_factory=list)
 
 
 class QueryBuilder:
@@ -77,6 +79,7 @@ class QueryBuilder:
         self.notices: list[str] = []
         self.words: list[tuple[str, str, bool]] = []
         self.word_budget = MAX_WORDS_ANY if any_terms else MAX_WORDS
+        self.rescore: list[tuple[str, str, float]] = []
 
     # --- entry point ------------------------------------------------------
     def build(self, node: Node | None, date_from: datetime | None = None,
@@ -92,7 +95,7 @@ class QueryBuilder:
             query, dates = self._and(children, top=True)
             filters += dates
         flt = None if not filters else (filters[0] if len(filters) == 1 else wq.And(filters))
-        return Plan(query, flt, self.highlighter, self.notices, self.words, clauses)
+        return Plan(query, flt, self.highlighter, self.notices, self.words, clauses, self.rescore)
 
     # --- tree -------------------------------------------------------------
     def _node(self, node: Node) -> wq.Query | None:
@@ -203,7 +206,13 @@ class QueryBuilder:
                                        for s in typed])
                 alternatives = [own[0] if length == 1 else wq.And(own)]
                 for form in forms:
-                    if tuple(map(fold, form)) != tuple(map(fold, typed)):
+                    if tuple(map(fold, form)) == tuple(map(fold, typed)):
+                        continue
+                    if self.any_terms and len(form) > 1:
+                        # A phrase per question word is too slow: the expansion rescores.
+                        self.highlighter.add(*[("exact", s) for s in form])
+                        self.rescore += [(f, s, FIELD_WEIGHTS[f] * 0.5) for s in form for f in ("title", "body")]
+                    else:
                         alternatives.append(self._exact_sequence(list(form)))
                 required.append(_or(alternatives))
                 i += length
@@ -212,15 +221,23 @@ class QueryBuilder:
                 i += 1
         boosts = self._run_boosts(units)
         if self.any_terms:
-            common = [q for q in required if self._is_common(q)]
-            if common and len(common) < len(required):
-                required = [q for q in required if not any(q is c for c in common)]
-                boosts = common + boosts
+            # The rarest words find the candidates; common words, the words beyond
+            # MAX_ANY_CLAUSES and compounds only rescore the top candidates (see
+            # Index.search).  Scoring them in the Whoosh query would cost a skip
+            # per matched document in every one of their posting lists.
+            later = [q for q in required if self._is_common(q)]
+            if len(later) == len(required):
+                later = []
+            required = [q for q in required if not any(q is c for c in later)]
             if len(required) > MAX_ANY_CLAUSES:
-                # The rarest words find the documents; the others only add to their scores.
                 ranked = sorted(required, key=self._doc_frequency)
                 required, rest = ranked[:MAX_ANY_CLAUSES], ranked[MAX_ANY_CLAUSES:]
-                boosts = rest + boosts
+                later += rest
+            for q in later + [b for b in boosts if isinstance(b, wq.Term)]:
+                for t in (q.subqueries if isinstance(q, wq.Or) else [q]):
+                    if isinstance(t, wq.Term):
+                        self.rescore.append((t.fieldname, t.text, t.boost * (q.boost if q is not t else 1.0)))
+            boosts = [b for b in boosts if not isinstance(b, wq.Term)]
         return required, boosts
 
     def _doc_frequency(self, q: wq.Query) -> int:

@@ -43,6 +43,7 @@ MAX_RESULTS_DEPTH = 10_000       # page * per_page beyond this is refused
 MAX_QUERY_CHARS = 1000
 SORTS = ("relevance", "date")
 SUGGEST_BELOW = 3                # offer did-you-mean when fewer hits than this
+RESCORE_WINDOW = 200             # any-term mode: candidates rescored with every query word
 
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5, title_fold_B=0.5)
 
@@ -220,22 +221,32 @@ class Index:
             return SearchResults(query, 0, page, per_page, _ms(started), notice=_join(notices) or
                                  "Hãy nhập từ khoá để tìm kiếm.")
         q = plan.query or wq.Every()
-        results = self._run(searcher, q, plan.filter, page, per_page, sort, facets)
+        results = self._run(searcher, q, plan.filter, page, per_page, sort, facets,
+                            RESCORE_WINDOW if plan.rescore else 0)
         relaxed_used = False
         if len(results) == 0 and mode == "all" and plan.clauses >= 2:
             relaxed = QueryBuilder(searcher.reader(), self.acronyms, any_terms=True,
                                    accented=accented).build(node, date_from, date_to)
             if category:
                 relaxed.filter = _and_filter(relaxed.filter, wq.Term("category", category))
-            results = self._run(searcher, relaxed.query or wq.Every(), relaxed.filter, page, per_page, sort, facets)
+            results = self._run(searcher, relaxed.query or wq.Every(), relaxed.filter, page, per_page, sort, facets,
+                                RESCORE_WINDOW if relaxed.rescore else 0)
             if len(results):
                 notices.append("Không có bài nào chứa tất cả các từ; đang hiển thị các bài chứa một số từ.")
                 plan = relaxed
                 relaxed_used = True
-        total = len(results)
+        # All-words totals are exact; an any-word query matches most of the index
+        # and counting it exactly would cost a second pass, so its total is Whoosh's estimate.
+        total = len(results) if mode == "all" and not relaxed_used else max(results.estimated_length(),
+                                                                              results.scored_length())
         start = (page - 1) * per_page
-        hits = [self._hit(h, plan.highlighter if highlight else None, snippet_chars, sort)
-                for h in results[start:start + per_page]]
+        if plan.rescore and sort == "relevance":
+            ranked = self._rescored(searcher, results, plan.rescore)
+            page_hits = ranked[start:start + per_page]
+        else:
+            page_hits = [(h.docnum, h.score) for h in results[start:start + per_page]]
+        hits = [self._hit(searcher, docnum, score, plan.highlighter if highlight else None, snippet_chars, sort)
+                for docnum, score in page_hits]
         suggestion = None
         if total < SUGGEST_BELOW or relaxed_used:
             suggestion = self._suggest(searcher, query, plan.words)
@@ -247,8 +258,30 @@ class Index:
                                       if k not in (None, "", 0)}
         return SearchResults(query, total, page, per_page, _ms(started), hits, suggestion, _join(notices), facet_counts)
 
-    def _run(self, searcher, q, flt, page, per_page, sort, facets):
-        kwargs = {"limit": page * per_page, "filter": flt, "terms": False}
+    @staticmethod
+    def _rescored(searcher, results, terms: list[tuple[str, str, float]]) -> list[tuple[int, float]]:
+        """Add each rescore term's BM25 score to the candidates, by skipping its postings to them."""
+        scores = {h.docnum: h.score for h in results}
+        candidates = sorted(scores)
+        reader = searcher.reader()
+        for fieldname, text, boost in terms:
+            if (fieldname, text) not in reader:
+                continue
+            matcher = reader.postings(fieldname, text)
+            scorer = WEIGHTING.scorer(searcher, fieldname, text)
+            for docnum in candidates:
+                if not matcher.is_active():
+                    break
+                if matcher.id() < docnum:
+                    matcher.skip_to(docnum)
+                    if not matcher.is_active():
+                        break
+                if matcher.id() == docnum:
+                    scores[docnum] += boost * scorer.score(matcher)
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def _run(self, searcher, q, flt, page, per_page, sort, facets, window: int = 0):
+        kwargs = {"limit": max(page * per_page, window), "filter": flt, "terms": False}
         if sort == "date":
             kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
         if facets:
@@ -258,16 +291,16 @@ class Index:
             }
         return searcher.search(q, **kwargs)
 
-    def _hit(self, hit, highlighter: Highlighter | None, snippet_chars: int, sort: str) -> Hit:
-        stored = hit.fields()
+    def _hit(self, searcher, docnum: int, score: float | None, highlighter: Highlighter | None,
+             snippet_chars: int, sort: str) -> Hit:
+        stored = searcher.stored_fields(docnum)
         title = stored.get("title", "")
+        score = round(score, 4) if score is not None and sort == "relevance" else None
         if highlighter is None:
-            return Hit(id=stored["id"], title=title, date=_date_text(stored),
-                       score=round(hit.score, 4) if hit.score is not None and sort == "relevance" else None,
+            return Hit(id=stored["id"], title=title, date=_date_text(stored), score=score,
                        url=stored.get("url") or stored.get("path") or "", snippet="")
         return Hit(
-            id=stored["id"], title=title, date=_date_text(stored),
-            score=round(hit.score, 4) if hit.score is not None and sort == "relevance" else None,
+            id=stored["id"], title=title, date=_date_text(stored), score=score,
             url=stored.get("url") or stored.get("path") or "",
             snippet=highlighter.snippet(stored.get("body", ""), maxchars=snippet_chars),
             title_html=highlighter.mark(title), author=stored.get("author", ""),
@@ -326,7 +359,7 @@ class Index:
         text = (stored.get("title", "") + "\n") * 2 + stored.get("body", "")[:20_000]
         results = searcher.more_like(docnum, "body", text=text, top=limit, numterms=25)
         empty = Highlighter()
-        return [self._hit(h, empty, 160, "relevance") for h in results]
+        return [self._hit(searcher, h.docnum, h.score, empty, 160, "relevance") for h in results]
 
     def complete(self, prefix: str, limit: int = 8) -> list[str]:
         """Completions of the last word being typed, most frequent first."""

@@ -154,13 +154,13 @@ def test_killed_incremental_update_leaves_old_index(corpus_dir, tmp_path):
     ix_dir = tmp_path / "ix"
     ix = open_index(ix_dir)
     ix.update([corpus_dir], jobs=1)
-    for n in range(600):
+    for n in range(3000):  # enough work that the kill lands mid-run on a fast machine too
         (corpus_dir / f"a{n:04d}.txt").write_text(ARTICLE.format(n=n, m=n % 9 + 1) * 3, encoding="utf-8")
     proc = _spawn_index([str(corpus_dir), "--index-dir", str(ix_dir), "--jobs", "1"], tmp_path)
-    time.sleep(2.5)
+    time.sleep(3)
     assert proc.poll() is None, "indexer finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert ix.count() == 12 and ix.search("Sơn Tây").total >= 1
     report = ix.update([corpus_dir], jobs=2)
-    assert report.added == 600 and ix.count() == 612
+    assert report.added == 3000 and ix.count() == 3012
