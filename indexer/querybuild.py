@@ -65,8 +65,8 @@ class Plan:
     # (text as typed, syllable, folded?) of each plain positive word, for did-you-mean.
     words: list[tuple[str, str, bool]] = field(default_factory=list)
     clauses: int = 0  # number of top-level required clauses (any-term fallback needs >= 2)
-    # Any-term mode: (field, text, boost) terms that only rescore the top candidates.
-    rescore: list[tuple[str, str, float]] = field(default_factory=list)
+    # Queries that only rescore the top candidates (bonuses, common words): see Index.search.
+    rescore: list[wq.Query] = field(default_factory=list)
 
 
 class QueryBuilder:
@@ -79,7 +79,7 @@ class QueryBuilder:
         self.notices: list[str] = []
         self.words: list[tuple[str, str, bool]] = []
         self.word_budget = MAX_WORDS_ANY if any_terms else MAX_WORDS
-        self.rescore: list[tuple[str, str, float]] = []
+        self.rescore: list[wq.Query] = []
 
     # --- entry point ------------------------------------------------------
     def build(self, node: Node | None, date_from: datetime | None = None,
@@ -211,7 +211,7 @@ class QueryBuilder:
                     if self.any_terms and len(form) > 1:
                         # A phrase per question word is too slow: the expansion rescores.
                         self.highlighter.add(*[("exact", s) for s in form])
-                        self.rescore += [(f, s, FIELD_WEIGHTS[f] * 0.5) for s in form for f in ("title", "body")]
+                        self.rescore += [wq.Term(f, s, boost=FIELD_WEIGHTS[f] * 0.5) for s in form for f in ("title", "body")]
                     else:
                         alternatives.append(self._exact_sequence(list(form)))
                 required.append(_or(alternatives))
@@ -233,12 +233,11 @@ class QueryBuilder:
                 ranked = sorted(required, key=self._doc_frequency)
                 required, rest = ranked[:MAX_ANY_CLAUSES], ranked[MAX_ANY_CLAUSES:]
                 later += rest
-            for q in later + [b for b in boosts if isinstance(b, wq.Term)]:
-                for t in (q.subqueries if isinstance(q, wq.Or) else [q]):
-                    if isinstance(t, wq.Term):
-                        self.rescore.append((t.fieldname, t.text, t.boost * (q.boost if q is not t else 1.0)))
-            boosts = [b for b in boosts if not isinstance(b, wq.Term)]
-        return required, boosts
+            self.rescore += later
+        # Bonuses never decide what matches, so they only rescore the top candidates:
+        # scoring them inside the Whoosh query costs position reads for every match.
+        self.rescore += boosts
+        return required, []
 
     def _doc_frequency(self, q: wq.Query) -> int:
         terms = [t for t in (q.subqueries if isinstance(q, wq.Or) else [q]) if isinstance(t, wq.Term)]

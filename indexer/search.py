@@ -237,8 +237,12 @@ class Index:
                 relaxed_used = True
         # All-words totals are exact; an any-word query matches most of the index
         # and counting it exactly would cost a second pass, so its total is Whoosh's estimate.
-        total = len(results) if mode == "all" and not relaxed_used else max(results.estimated_length(),
-                                                                              results.scored_length())
+        if results.scored_length() < kwargs_limit(page, per_page, plan):
+            total = results.scored_length()  # every match was collected: exact, no second pass
+        elif mode == "all" and not relaxed_used:
+            total = len(results)  # readers see this number: exact, at the cost of a counting pass
+        else:
+            total = max(results.estimated_length(), results.scored_length())
         start = (page - 1) * per_page
         if plan.rescore and sort == "relevance":
             ranked = self._rescored(searcher, results, plan.rescore)
@@ -259,16 +263,12 @@ class Index:
         return SearchResults(query, total, page, per_page, _ms(started), hits, suggestion, _join(notices), facet_counts)
 
     @staticmethod
-    def _rescored(searcher, results, terms: list[tuple[str, str, float]]) -> list[tuple[int, float]]:
-        """Add each rescore term's BM25 score to the candidates, by skipping its postings to them."""
+    def _rescored(searcher, results, queries: list[wq.Query]) -> list[tuple[int, float]]:
+        """Add each rescore query's score to the candidates, skipping its matcher to them only."""
         scores = {h.docnum: h.score for h in results}
         candidates = sorted(scores)
-        reader = searcher.reader()
-        for fieldname, text, boost in terms:
-            if (fieldname, text) not in reader:
-                continue
-            matcher = reader.postings(fieldname, text)
-            scorer = WEIGHTING.scorer(searcher, fieldname, text)
+        for q in queries:
+            matcher = q.matcher(searcher)
             for docnum in candidates:
                 if not matcher.is_active():
                     break
@@ -277,11 +277,16 @@ class Index:
                     if not matcher.is_active():
                         break
                 if matcher.id() == docnum:
-                    scores[docnum] += boost * scorer.score(matcher)
+                    scores[docnum] += matcher.score()
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def _run(self, searcher, q, flt, page, per_page, sort, facets, window: int = 0):
-        kwargs = {"limit": max(page * per_page, window), "filter": flt, "terms": False}
+        # Filters join the query rather than using Whoosh's filter=: its counting pass
+        # tests the filter bitset's truth per document, an O(documents) scan each time.
+        # Date ranges score a constant, so ranking is unchanged.
+        if flt is not None:
+            q = flt if isinstance(q, wq.Every) else wq.And([q, flt])
+        kwargs = {"limit": max(page * per_page, window), "terms": False}
         if sort == "date":
             kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
         if facets:
@@ -381,6 +386,10 @@ class Index:
             found.append((reader.doc_frequency(fieldname, text), text))
         found.sort(key=lambda ft: (-ft[0], ft[1]))
         return [head + t for _, t in found[:limit]]
+
+
+def kwargs_limit(page: int, per_page: int, plan) -> int:
+    return max(page * per_page, RESCORE_WINDOW if plan.rescore else 0)
 
 
 def _and_filter(a: wq.Query | None, b: wq.Query) -> wq.Query:
