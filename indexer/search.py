@@ -212,36 +212,38 @@ class Index:
         notices += parse_notices
         searcher = self._searcher()
         accented = has_diacritics(query)
-        plan = QueryBuilder(searcher.reader(), self.acronyms, any_terms=mode == "any",
-                            accented=accented).build(node, date_from, date_to)
+
+        def make_plan(any_terms: bool):
+            p = QueryBuilder(searcher.reader(), self.acronyms, any_terms=any_terms,
+                             accented=accented).build(node, date_from, date_to)
+            if category:
+                p.filter = _and_filter(p.filter, wq.Term("category", category))
+            return p
+
+        plan = make_plan(mode == "any")
         notices += plan.notices
-        if category:
-            plan.filter = _and_filter(plan.filter, wq.Term("category", category))
         if plan.query is None and plan.filter is None:
             return SearchResults(query, 0, page, per_page, _ms(started), notice=_join(notices) or
                                  "Hãy nhập từ khoá để tìm kiếm.")
-        q = plan.query or wq.Every()
-        results = self._run(searcher, q, plan.filter, page, per_page, sort, facets,
-                            RESCORE_WINDOW if plan.rescore else 0)
+        limit = _limit(page, per_page, plan)
+        results = self._run(searcher, plan.query or wq.Every(), plan.filter, limit, sort, facets)
         relaxed_used = False
-        if len(results) == 0 and mode == "all" and plan.clauses >= 2:
-            relaxed = QueryBuilder(searcher.reader(), self.acronyms, any_terms=True,
-                                   accented=accented).build(node, date_from, date_to)
-            if category:
-                relaxed.filter = _and_filter(relaxed.filter, wq.Term("category", category))
-            results = self._run(searcher, relaxed.query or wq.Every(), relaxed.filter, page, per_page, sort, facets,
-                                RESCORE_WINDOW if relaxed.rescore else 0)
-            if len(results):
+        # scored_length(), not len(): len() runs Whoosh's full counting pass.
+        if results.scored_length() == 0 and mode == "all" and plan.clauses >= 2:
+            relaxed = make_plan(True)
+            relaxed_limit = _limit(page, per_page, relaxed)
+            relaxed_results = self._run(searcher, relaxed.query or wq.Every(), relaxed.filter, relaxed_limit,
+                                        sort, facets)
+            if relaxed_results.scored_length():
                 notices.append("Không có bài nào chứa tất cả các từ; đang hiển thị các bài chứa một số từ.")
-                plan = relaxed
-                relaxed_used = True
-        # All-words totals are exact; an any-word query matches most of the index
-        # and counting it exactly would cost a second pass, so its total is Whoosh's estimate.
-        if results.scored_length() < kwargs_limit(page, per_page, plan):
+                plan, results, limit, relaxed_used = relaxed, relaxed_results, relaxed_limit, True
+        if results.scored_length() < limit:
             total = results.scored_length()  # every match was collected: exact, no second pass
         elif mode == "all" and not relaxed_used:
             total = len(results)  # readers see this number: exact, at the cost of a counting pass
         else:
+            # An any-word query matches most of the index; counting it exactly would
+            # cost a second pass, so its total is Whoosh's estimate.
             total = max(results.estimated_length(), results.scored_length())
         start = (page - 1) * per_page
         if plan.rescore and sort == "relevance":
@@ -280,13 +282,13 @@ class Index:
                     scores[docnum] += matcher.score()
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
-    def _run(self, searcher, q, flt, page, per_page, sort, facets, window: int = 0):
+    def _run(self, searcher, q, flt, limit: int, sort: str, facets: bool):
         # Filters join the query rather than using Whoosh's filter=: its counting pass
         # tests the filter bitset's truth per document, an O(documents) scan each time.
         # Date ranges score a constant, so ranking is unchanged.
         if flt is not None:
             q = flt if isinstance(q, wq.Every) else wq.And([q, flt])
-        kwargs = {"limit": max(page * per_page, window), "terms": False}
+        kwargs = {"limit": limit, "terms": False}
         if sort == "date":
             kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
         if facets:
@@ -388,7 +390,8 @@ class Index:
         return [head + t for _, t in found[:limit]]
 
 
-def kwargs_limit(page: int, per_page: int, plan) -> int:
+def _limit(page: int, per_page: int, plan) -> int:
+    """How many top matches to collect: the page, or the rescore window if larger."""
     return max(page * per_page, RESCORE_WINDOW if plan.rescore else 0)
 
 
