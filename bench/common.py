@@ -42,11 +42,21 @@ def machine() -> dict:
             "platform": platform.platform(), "commit": commit, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
+_STARTED_ON = None  # the machine and commit when the benchmark started: the code that ran
+
+
+def started() -> dict:
+    global _STARTED_ON
+    if _STARTED_ON is None:
+        _STARTED_ON = machine()
+    return _STARTED_ON
+
+
 def save(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     payload = {"benchmark": name, "command": " ".join([Path(sys.executable).name, *sys.argv]),
-               "machine": machine(), **payload}
+               "machine": started(), **payload}
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {path.relative_to(ROOT)}")
     return path
@@ -76,3 +86,6 @@ def percentile(values: list[float], p: float) -> float:
 
 def median(values):
     return statistics.median(values) if values else float("nan")
+
+
+started()  # record the commit as the run begins
