@@ -17,6 +17,12 @@ TARGETS = {
 }
 
 
+def ran(result) -> str:
+    """Where a number came from: the command, when, and the commit that ran."""
+    m = result["machine"]
+    return f"Command: `{result['command']}` — {m['date']}, commit {m['commit']}."
+
+
 def load(name):
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
@@ -25,8 +31,7 @@ def load(name):
 def relevance_section(rel) -> list[str]:
     if not rel:
         return ["Not run yet: `python bench/relevance.py`.", ""]
-    m = rel["machine"]
-    out = [f"Command: `{rel['command']}` — {m['date']}, commit {m['commit']}.", "",
+    out = [ran(rel), "",
            "Engine = any-term ranked search through `Index.search(mode=\"any\")`; FTS5 = SQLite FTS5 "
            "(`unicode61`, diacritics kept, bm25) on the same documents in the same run. "
            "\"stripped\" = the same queries with every diacritic removed, as readers type.", "",
@@ -54,8 +59,7 @@ def relevance_section(rel) -> list[str]:
 def indexing_section(idx) -> list[str]:
     if not idx:
         return ["Not run yet: `python bench/indexing.py`.", ""]
-    m = idx["machine"]
-    out = [f"Command: `{idx['command']}` — {m['date']}, commit {m['commit']}.", "",
+    out = [ran(idx), "",
            "| articles | engine articles/s | MB/s | peak RSS MB | index MB | FTS5 articles/s | pyvi alone articles/s (1 core) | engine segmenter articles/s (1 core) | engine/pyvi throughput |",
            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, r in idx["sizes"].items():
@@ -70,7 +74,7 @@ def incremental_section(inc) -> list[str]:
     if not inc:
         return ["Not run yet: `python bench/incremental.py`.", ""]
     t = inc["touched"]
-    return [f"Command: `{inc['command']}` — {inc['machine']['date']}, commit {inc['machine']['commit']}.", "",
+    return [ran(inc), "",
             f"Index of {inc['size']:,} articles; {t['added']} added, {t['updated']} changed, {t['removed']} deleted "
             f"({t['unchanged']:,} unchanged): incremental update {inc['incremental_seconds']} s against a full "
             f"rebuild of the same input {inc['full_rebuild_seconds']} s in the same run = "
