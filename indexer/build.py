@@ -10,10 +10,8 @@ in atomically.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ from .analysis import analyze
 from .normalize import fold
 from .articles import Article, Problem, iter_articles, origin_of
 from .schema import SCHEMA_VERSION, make_schema
+from .parallel import commit_segments, write_segments
 from .storage import cleanup_generations, current_generation, new_generation, publish, writer_lock
 
 __all__ = ["IndexReport", "update_index", "analyze_article", "read_manifest"]
@@ -32,8 +31,7 @@ __all__ = ["IndexReport", "update_index", "analyze_article", "read_manifest"]
 INDEX_NAME = "MAIN"
 # Below this many articles to analyse, worker start-up costs more than it saves.
 PARALLEL_THRESHOLD = 64
-WRITER_LIMIT_MB = 256
-MAX_IN_FLIGHT = 256  # analysed articles waiting for the writer, at most
+WRITER_LIMIT_MB = 128  # per writer (each worker has one)
 
 
 @dataclass
@@ -128,36 +126,6 @@ def _version_file(generation: Path) -> Path:
     return generation / "SCHEMA_VERSION"
 
 
-def _analysed(articles: Iterable[Article], jobs: int, parallel: bool) -> Iterator[tuple[Article, dict | None, str | None]]:
-    if not parallel or jobs <= 1:
-        for article in articles:
-            yield _analyze_job(article)
-        return
-    from .segment import _model
-
-    _model()  # load pyvi before forking so the workers share it
-    # Workers are faster than the Whoosh writer; without a bound their results
-    # pile up in memory (GBs on the full corpus).  Feed at most MAX_IN_FLIGHT ahead.
-    slots = threading.BoundedSemaphore(MAX_IN_FLIGHT)
-    stop = threading.Event()
-
-    def fed() -> Iterator[Article]:
-        for article in articles:
-            while not slots.acquire(timeout=0.2):
-                if stop.is_set():  # the consumer is gone: let the pool shut down
-                    return
-            yield article
-
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(jobs) as pool:
-        try:
-            for result in pool.imap(_analyze_job, fed(), chunksize=4):
-                slots.release()
-                yield result
-        finally:
-            stop.set()
-
-
 def update_index(
     paths: list[str | Path],
     index_dir: str | Path,
@@ -177,7 +145,7 @@ def update_index(
     report = IndexReport()
     index_dir = Path(index_dir)
     jobs = jobs or os.cpu_count() or 1
-    with writer_lock(index_dir):
+    with writer_lock(index_dir) as lock_fd:
         cleanup_generations(index_dir)
         live = current_generation(index_dir)
         fresh = rebuild or live is None or not _version_file(live).exists() or \
@@ -218,31 +186,23 @@ def update_index(
         try:
             source = pending()
             batch = list(_take(source, PARALLEL_THRESHOLD))
-            parallel = len(batch) >= PARALLEL_THRESHOLD
-            done = 0
-            for article, doc, error in _analysed(_chain(batch, source), jobs, parallel):
-                if doc is None:
-                    report.problems.append(Problem(article.path or article.id, error or "failed", id=article.id))
-                    continue
-                if fresh:
-                    writer.add_document(**doc)
-                    report.added += 1
-                else:
-                    writer.update_document(**doc)
-                    if article.id in existing:
-                        report.updated += 1
-                    else:
-                        report.added += 1
-                done += 1
-                if progress:
-                    progress(done)
+            if jobs > 1 and len(batch) >= PARALLEL_THRESHOLD:
+                segments = _write_parallel(writer, ix, _chain(batch, source), existing, jobs, lock_fd,
+                                           report, progress)
+            else:
+                segments = None
+                _write_serial(writer, _chain(batch, source), existing, fresh, report, progress)
             for doc_id, (_, origin) in existing.items():
                 if origin in origins and doc_id not in seen:
                     writer.delete_by_term("id", doc_id)
                     report.removed += 1
-            writer.commit(optimize=fresh)
+            if segments is None:
+                writer.commit(optimize=fresh)
+            else:
+                commit_segments(writer, segments, merge=not fresh)
         except BaseException:
-            writer.cancel()
+            if not writer.is_closed:
+                writer.cancel()
             ix.close()
             if fresh:
                 shutil.rmtree(generation, ignore_errors=True)
@@ -253,6 +213,65 @@ def update_index(
             cleanup_generations(index_dir)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write_serial(writer, articles: Iterable[Article], existing: dict, fresh: bool,
+                  report: IndexReport, progress: Callable[[int], None] | None) -> None:
+    done = 0
+    for article in articles:
+        article, doc, error = _analyze_job(article)
+        if doc is None:
+            report.problems.append(Problem(article.path or article.id, error or "failed", id=article.id))
+            continue
+        if fresh:
+            writer.add_document(**doc)
+        else:
+            writer.update_document(**doc)
+        if article.id in existing:
+            report.updated += 1
+        else:
+            report.added += 1
+        done += 1
+        if progress:
+            progress(done)
+
+
+def _write_parallel(writer, ix, articles: Iterator[Article], existing: dict, jobs: int, lock_fd: int,
+                    report: IndexReport, progress: Callable[[int], None] | None) -> list:
+    """Workers write the new versions; old versions are deleted only once the new one is written."""
+    from .segment import _model
+
+    _model()  # load pyvi before forking so the workers share it
+    sent: list[str] = []
+    failed: set[str] = set()
+    done = 0
+
+    def fed() -> Iterator[Article]:
+        for article in articles:
+            sent.append(article.id)
+            yield article
+
+    def on_written(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done)
+
+    def on_failed(article: Article, reason: str) -> None:
+        failed.add(article.id)
+        report.problems.append(Problem(article.path or article.id, reason, id=article.id))
+
+    segments = write_segments(ix, fed(), analyze_article, jobs, on_written, on_failed,
+                              close_fd=lock_fd, limitmb=WRITER_LIMIT_MB)
+    for doc_id in sent:
+        if doc_id in failed:
+            continue
+        if doc_id in existing:
+            writer.delete_by_term("id", doc_id)
+            report.updated += 1
+        else:
+            report.added += 1
+    return segments
 
 
 def _take(iterator: Iterator, n: int) -> Iterator:

@@ -132,6 +132,19 @@ def show_command(doc_id, index_dir, as_json):
     click.echo("\n\n".join(article.paragraphs))
 
 
+@main.command("stats")
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True)
+def stats_command(index_dir, as_json):
+    """Print what the index holds (articles, segments, size on disk)."""
+    stats = open_index(index_dir).stats()
+    if as_json:
+        click.echo(json.dumps(stats, ensure_ascii=False))
+        return
+    for key, value in stats.items():
+        click.echo(f"{key}: {value}")
+
+
 @main.command("serve")
 @index_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)

@@ -179,6 +179,16 @@ class Index:
         except NoIndexError:
             return 0
 
+    def stats(self) -> dict:
+        """What is on disk: articles, Whoosh segments, live generation, size in MB."""
+        gen = current_generation(self.index_dir)
+        if gen is None:
+            return {"documents": 0, "segments": 0, "generation": None, "size_mb": 0.0}
+        searcher = self._searcher()
+        size = sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
+        return {"documents": searcher.doc_count(), "segments": len(searcher.reader().leaf_readers()),
+                "generation": gen.name, "size_mb": round(size / 2**20, 1)}
+
     # --- search -------------------------------------------------------------
     def search(self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance",
                date_from: datetime | str | None = None, date_to: datetime | str | None = None,

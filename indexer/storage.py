@@ -9,7 +9,8 @@ rebuild writes a new generation beside the live one and then replaces
 one, never a half-built one.  A killed build leaves an unreferenced
 generation that the next writer deletes; writers hold an ``fcntl`` lock,
 which the kernel releases when a process dies, so no stale lock blocks
-the next run.
+the next run (forked workers close their inherited copy of the lock's file
+descriptor at once, so they cannot keep it alive after their parent dies).
 """
 
 from __future__ import annotations
@@ -108,8 +109,11 @@ def cleanup_generations(index_dir: str | Path, keep_previous: int = 1) -> list[s
 
 
 @contextmanager
-def writer_lock(index_dir: str | Path) -> Iterator[None]:
-    """Exclusive right to change ``index_dir``; raises IndexBusyError if taken."""
+def writer_lock(index_dir: str | Path) -> Iterator[int]:
+    """Exclusive right to change ``index_dir``; raises IndexBusyError if taken.
+
+    Yields the lock's file descriptor, which a forked child must close.
+    """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(index_dir / LOCK, os.O_CREAT | os.O_WRONLY, 0o644)
@@ -120,6 +124,6 @@ def writer_lock(index_dir: str | Path) -> Iterator[None]:
             if exc.errno in (errno.EAGAIN, errno.EACCES):
                 raise IndexBusyError(f"another process is updating the index in {index_dir}") from None
             raise
-        yield
+        yield fd
     finally:
         os.close(fd)

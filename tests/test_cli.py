@@ -55,3 +55,15 @@ def test_rebuild_flag_and_errors(corpus_dir, tmp_path):
     bad = vnsearch("search", "x", "--index-dir", ix, "--from", "hôm qua")
     assert bad.returncode == 2 and "invalid date" in bad.stderr
     assert vnsearch("show", "nope", "--index-dir", ix).returncode == 1
+
+
+def test_stats_mirrors_the_python_api(corpus_dir, tmp_path):
+    from indexer import open_index
+
+    ix = str(tmp_path / "ix")
+    assert json.loads(vnsearch("stats", "--index-dir", ix, "--json").stdout)["documents"] == 0
+    vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q")
+    stats = json.loads(vnsearch("stats", "--index-dir", ix, "--json").stdout)
+    assert stats == open_index(ix).stats()
+    assert stats["documents"] == 12 and stats["segments"] == 1 and stats["generation"].startswith("gen-")
+    assert "documents: 12" in vnsearch("stats", "--index-dir", ix).stdout

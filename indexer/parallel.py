@@ -1,0 +1,185 @@
+"""Writing index segments in worker processes.
+
+Segmentation costs most of indexing, and Whoosh's writer is single-threaded
+Python, so a single writer fed by analysis workers tops out near 100
+articles/s whatever the number of cores.  Here each worker both analyses
+and writes: it owns a Whoosh ``SegmentWriter`` of its own (as Whoosh's
+``MpWriter`` does with ``multisegment=True``) and hands back a finished
+segment, which the parent adds to the index's table of contents in its one
+commit.  Scores do not depend on how documents are spread over segments
+(BM25 statistics are read from the whole index).
+
+Unlike ``MpWriter``, a failure is never silent: an article that cannot be
+analysed is reported and skipped, while a worker that dies or cannot write
+aborts the whole commit (the index is left as it was).  Workers exit on
+their own if the parent is killed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import traceback
+from typing import Callable, Iterable, Iterator
+
+from whoosh.writing import SegmentWriter
+
+from .articles import Article
+
+__all__ = ["WorkerFailed", "commit_segments", "write_segments"]
+
+BATCH = 16  # articles per message to a worker
+POLL_SECONDS = 0.2
+
+
+class WorkerFailed(RuntimeError):
+    """A segment-writing worker died or could not write; nothing was committed."""
+
+
+def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    batch: list[Article] = []
+    for article in articles:
+        batch.append(article)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _worker(storage, indexname: str, jobs_q, results_q, parent: int, close_fd: int | None,
+            analyze: Callable[[Article], dict], limitmb: int) -> None:
+    if close_fd is not None:
+        os.close(close_fd)  # the parent's writer lock must die with the parent
+    try:
+        writer = SegmentWriter(storage.open_index(indexname), _lk=False, limitmb=limitmb)
+        while True:
+            try:
+                batch = jobs_q.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if os.getppid() != parent:  # orphaned: the parent was killed
+                    return
+                continue
+            if batch is None:
+                break
+            failed = []
+            for article in batch:
+                try:
+                    doc = analyze(article)
+                except Exception as exc:  # a bug or pathological text must not stop the run
+                    failed.append((article, f"could not analyse: {type(exc).__name__}: {exc}"))
+                    continue
+                writer.add_document(**doc)
+            results_q.put(("written", len(batch) - len(failed), failed))
+        segment = writer._finalize_segment() if writer._added else None
+        if segment is None:
+            writer._close_segment()
+        # Not writer._finish(): it would delete the temp folder the parent shares.
+        results_q.put(("segment", segment, None))
+    except BaseException:
+        results_q.put(("fatal", traceback.format_exc(), None))
+
+
+def write_segments(
+    ix,
+    articles: Iterable[Article],
+    analyze: Callable[[Article], dict],
+    jobs: int,
+    on_written: Callable[[int], None],
+    on_failed: Callable[[Article, str], None],
+    close_fd: int | None = None,
+    limitmb: int = 128,
+) -> list:
+    """Analyse and write ``articles`` into new segments of ``ix``, ``jobs`` at a time.
+
+    Returns the finished segments; the caller commits them (see
+    :func:`commit_segments`).  ``on_written(n)`` is called as batches land
+    and ``on_failed(article, reason)`` for each article that was skipped.
+    Raises :class:`WorkerFailed` if any worker dies.
+    """
+    ctx = multiprocessing.get_context("fork")  # workers share the loaded pyvi model
+    jobs_q = ctx.Queue(maxsize=jobs * 2)  # bounds the articles in flight
+    results_q = ctx.Queue()
+    workers = [
+        ctx.Process(target=_worker, name=f"vnsearch-writer-{i}", daemon=True,
+                    args=(ix.storage, ix.indexname, jobs_q, results_q, os.getpid(), close_fd, analyze, limitmb))
+        for i in range(jobs)
+    ]
+    for w in workers:
+        w.start()
+    segments: list = []
+    finished = 0
+
+    def handle(message) -> None:
+        nonlocal finished
+        kind, value, extra = message
+        if kind == "written":
+            for article, reason in extra:
+                on_failed(article, reason)
+            on_written(value)
+        elif kind == "segment":
+            finished += 1
+            if value is not None:
+                segments.append(value)
+        else:
+            raise WorkerFailed(f"an index writer failed:\n{value}")
+
+    def check_workers() -> None:
+        dead = [w for w in workers if w.exitcode not in (None, 0)]
+        if dead:
+            raise WorkerFailed(f"index writer {dead[0].name} died (exit code {dead[0].exitcode})")
+
+    def drain() -> None:
+        try:
+            while True:
+                handle(results_q.get_nowait())
+        except queue.Empty:
+            check_workers()
+
+    def send(item) -> None:
+        while True:
+            try:
+                jobs_q.put(item, timeout=POLL_SECONDS)
+                break
+            except queue.Full:
+                drain()
+        drain()
+
+    try:
+        for batch in _batches(articles, BATCH):
+            send(batch)
+        for _ in workers:
+            send(None)
+        while finished < len(workers):
+            try:
+                handle(results_q.get(timeout=POLL_SECONDS))
+            except queue.Empty:
+                check_workers()
+                if all(w.exitcode is not None for w in workers):  # all gone, a segment missing
+                    raise WorkerFailed("an index writer exited without handing back its segment")
+        for w in workers:
+            w.join()
+        return segments
+    except BaseException:
+        for w in workers:
+            if w.is_alive():
+                w.kill()
+        for w in workers:
+            w.join()
+        raise
+
+
+def commit_segments(writer, segments: list, merge: bool) -> None:
+    """Commit ``writer`` (its deletions and documents) together with worker ``segments``.
+
+    Mirrors ``SegmentWriter.commit``: the parent's own changes first, then the
+    new segments, all in one new table of contents (one atomic rename).
+    """
+    final = writer._merge_segments(None, False, merge)
+    if writer._added:
+        final.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    writer._commit_toc(final + segments)
+    writer._finish()
