@@ -4,7 +4,9 @@ A bad article never stops a run.  :func:`iter_articles` yields
 :class:`Article` objects and :class:`Problem` reports side by side: a file
 that cannot be decoded or holds no article text is skipped with its reason;
 a field that cannot be parsed (a date such as 31/02/2020) is dropped and the
-article is indexed without it.  Files are only read, never modified.
+article is indexed without it; text in a legacy encoding (Windows-1258/1252)
+or with damaged UTF-8 is read as well as it can be, with a warning (see
+:func:`decode_bytes`).  Files are only read, never modified.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ __all__ = ["Article", "Problem", "iter_articles", "parse_article_text", "decode_
 
 ARTICLE_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
-MAX_FILE_BYTES = 50 * 1024 * 1024
+# A news article is tens of kilobytes; anything past this is a dump, not an article.
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+MAX_TITLE_CHARS = 300  # a longer first line is text, not a title
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Article:
     url: str = ""
     path: str = ""
     origin: str = ""
+    where: str = field(default="", compare=False)  # file or file:line, for reports only
 
     @property
     def hash(self) -> str:
@@ -71,8 +76,12 @@ class Problem:
     id: str | None = None
     origin: str = ""
 
+    def __post_init__(self) -> None:
+        # A file name that is not UTF-8 must still print and serialise.
+        self.where = self.where.encode("utf-8", "backslashreplace").decode("utf-8")
+
     def __str__(self) -> str:
-        return f"{self.where}: {self.reason}" + ("" if self.skipped else " (indexed without it)")
+        return f"{self.where}: {self.reason}" + ("" if self.skipped else " (still indexed)")
 
 
 class DecodeError(ValueError):
@@ -80,12 +89,18 @@ class DecodeError(ValueError):
 
 
 # --- decoding -------------------------------------------------------------
-def decode_bytes(data: bytes) -> str:
-    """Bytes to text: UTF-8 (with or without BOM) or UTF-16 (with or without BOM).
+def decode_bytes(data: bytes) -> tuple[str, str | None]:
+    """Bytes to text, and a note when the bytes were not clean UTF-8/UTF-16.
 
-    Raises :class:`DecodeError` with a reader-facing reason for binary or
-    undecodable data.  Line ends become ``\\n``.
+    UTF-8 and UTF-16 (with or without BOM) decode silently.  Anything else is
+    still text a newsroom wants found, so rather than drop it: a character cut
+    off at the end of a truncated file is dropped; UTF-8 with a few damaged
+    bytes gets U+FFFD in their place; a legacy file is read as Windows-1258
+    when that gives Vietnamese, else as Windows-1252.  Each of these returns a
+    note saying so.  Raises :class:`DecodeError` with a reader-facing reason
+    for binary data or bytes no encoding explains.  Line ends become ``\n``.
     """
+    note = None
     if data.startswith(b"\xef\xbb\xbf"):
         text = _strict(data[3:], "utf-8", "invalid UTF-8 after a UTF-8 BOM")
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -96,12 +111,51 @@ def decode_bytes(data: bytes) -> str:
             raise DecodeError("binary file (contains NUL bytes)")
         text = _strict(data, guess, "invalid UTF-16")
     else:
-        text = _strict(data, "utf-8", "not valid UTF-8 (another encoding or a truncated file)")
+        controls = sum(data.count(b) for b in _CONTROL_BYTES)
+        if controls > max(2, len(data) // 100):
+            raise DecodeError("binary file (control characters)")
+        text, note = decode_text(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t")
     if controls > max(2, len(text) // 100):
         raise DecodeError("binary file (control characters)")
-    return text
+    return text, note
+
+
+_CONTROL_BYTES = [bytes([b]) for b in range(32) if b not in (9, 10, 12, 13)] + [b"\x7f"]
+
+# Letters and combining tone marks that Windows-1258 Vietnamese is full of and
+# Western text decoded the same way almost never has.
+_VIETNAMESE_MARKS = set("ăâđêôơưĂÂĐÊÔƠƯ\u0300\u0301\u0303\u0309\u0323")
+
+
+def decode_text(data: bytes) -> tuple[str, str | None]:
+    """Text bytes without BOM: UTF-8, else damaged UTF-8, Windows-1258 or Windows-1252."""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        first_error = exc
+    if first_error.reason == "unexpected end of data" and len(data) - first_error.start < 4:
+        return data[: first_error.start].decode("utf-8", errors="replace"), \
+            "truncated file: an incomplete character at the end was dropped"
+    replaced = data.decode("utf-8", errors="replace")
+    bad = replaced.count("\ufffd")
+    good = sum(1 for c in replaced if ord(c) > 127 and c != "\ufffd")
+    if good >= 4 * bad:  # mostly UTF-8: a few bytes were damaged
+        return replaced, f"{bad} invalid UTF-8 byte sequence(s) replaced by \ufffd (first at byte {first_error.start})"
+    try:
+        legacy = data.decode("cp1258")
+    except UnicodeDecodeError:
+        legacy = None
+    if legacy is not None:
+        letters = sum(1 for c in legacy if c.isalpha() or c in _VIETNAMESE_MARKS)
+        marks = sum(1 for c in legacy if c in _VIETNAMESE_MARKS)
+        if marks >= 3 and marks >= 0.02 * letters:
+            return unicodedata.normalize("NFC", legacy), "not UTF-8: read as Windows-1258 (Vietnamese)"
+    try:
+        return data.decode("cp1252"), "not UTF-8: read as Windows-1252"
+    except UnicodeDecodeError:
+        raise DecodeError(f"not valid UTF-8 (at byte {first_error.start}), Windows-1258 or Windows-1252") from None
 
 
 def _strict(data: bytes, encoding: str, reason: str) -> str:
@@ -137,6 +191,8 @@ _CHROME_RE = re.compile(
     r"luot xem|tin lien quan|bai viet lien quan|xem them|ban in|quay lai|chia se|"
     r"trang \d+ / \d+|go to|xem theo ngay)\b",
 )
+_CHROME_HEADING_RE = re.compile(r"(cac tin tuc khac|tin tuc khac|cac tin khac|tin khac|danh muc tin tuc|"
+                                r"tin lien quan|bai viet lien quan|xem them)[:.]?")
 _SENTENCE_END = (".", "!", "?", ":", ";", "…", ",")
 
 
@@ -145,8 +201,11 @@ def _plain(line: str) -> str:
     return fold(" ".join(line.replace("\u00a0", " ").split())).lower()
 
 
+_INVISIBLE = str.maketrans("", "", "\u00a0\u00ad\u200b\u200c\u200d\u2060\ufeff")
+
+
 def _is_blank(line: str) -> bool:
-    return not line.replace("\u00a0", " ").strip()
+    return not line.translate(_INVISIBLE).strip()
 
 
 def parse_date(text: str) -> tuple[datetime, bool]:
@@ -184,13 +243,18 @@ def parse_article_text(text: str, id: str, where: str = "") -> tuple[Article | N
     problems: list[Problem] = []
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for i, line in enumerate(lines):
-        if i > 0 and _CHROME_RE.match(_plain(line)):
+        # A title may start like chrome ("Chia sẻ kinh nghiệm…"); only a bare heading counts there.
+        if (_CHROME_RE.match(_plain(line)) if i > 0 else _CHROME_HEADING_RE.fullmatch(_plain(line))):
             lines = lines[:i]
             break
     content = [(i, line) for i, line in enumerate(lines) if not _is_blank(line)]
     if not content:
         return None, [Problem(where, "empty file or only site chrome", id=id)]
     title = content[0][1].strip()
+    if len(title) > MAX_TITLE_CHARS:  # no title line: the text starts at once
+        problems.append(Problem(where, "no title line; the title is taken from the first words", skipped=False, id=id))
+        content.insert(1, content[0])
+        title = _title_from_text(title)
     date = None
     has_time = False
     date_text = None
@@ -226,6 +290,20 @@ def parse_article_text(text: str, id: str, where: str = "") -> tuple[Article | N
     return Article(id=id, title=title, body=body, date=date, has_time=has_time, author=author), problems
 
 
+def _title_from_text(text: str) -> str:
+    sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    words = sentence.split()
+    return " ".join(words[:20]) + ("…" if len(words) > 20 else "")
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
 # --- JSON lines -----------------------------------------------------------
 _JSON_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?")
 
@@ -248,6 +326,8 @@ def parse_json_record(record: object, where: str) -> tuple[Article | None, list[
     if isinstance(rid, bool) or not isinstance(rid, (str, int)) or str(rid).strip() == "":
         return None, [Problem(where, "missing or invalid 'id'")]
     rid = str(rid).strip()
+    if _has_surrogates(rid):
+        return None, [Problem(where, "'id' holds an invalid character (a lone UTF-16 surrogate)")]
     problems: list[Problem] = []
     values: dict[str, str] = {}
     for key in ("title", "body", "category", "url", "source", "author"):
@@ -255,6 +335,9 @@ def parse_json_record(record: object, where: str) -> tuple[Article | None, list[
         if value is None:
             values[key] = ""
         elif isinstance(value, str):
+            if _has_surrogates(value):  # "\ud800" is valid JSON but not text
+                value = value.encode("utf-8", "replace").decode("utf-8")
+                problems.append(Problem(where, f"'{key}': lone UTF-16 surrogates replaced by '?'", False, rid))
             values[key] = value.replace("\r\n", "\n").replace("\r", "\n")
         else:
             values[key] = ""
@@ -289,20 +372,30 @@ def _iter_jsonl(path: Path, origin: str) -> Iterator[Article | Problem]:
                 where = f"{path}:{lineno}"
                 if not raw.strip():
                     continue
+                if len(raw) > MAX_ARTICLE_BYTES:
+                    yield Problem(where, f"record too large for a news article ({len(raw):,} bytes; the limit is "
+                                         f"{MAX_ARTICLE_BYTES:,})", origin=origin)
+                    continue
+                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
                 try:
-                    record = json.loads(raw.decode("utf-8-sig" if lineno == 1 else "utf-8"))
-                except UnicodeDecodeError as exc:
-                    yield Problem(where, f"not valid UTF-8 at byte {exc.start}", origin=origin)
+                    line, note = decode_text(raw)
+                    record = json.loads(line)
+                except DecodeError as exc:
+                    yield Problem(where, str(exc), origin=origin)
                     continue
                 except ValueError as exc:
                     yield Problem(where, f"invalid JSON: {exc}", origin=origin)
                     continue
                 article, problems = parse_json_record(record, where)
+                if note and article is not None:
+                    problems.insert(0, Problem(where, note, skipped=False, id=article.id))
                 for p in problems:
                     p.origin = origin
                     yield p
                 if article is not None:
                     article.origin = origin
+                    article.where = where
                     yield article
     except (OSError, EOFError, zlib.error) as exc:
         yield Problem(str(path), f"could not read further: {exc}", origin=origin)
@@ -312,10 +405,14 @@ def _read_article_file(path: Path, id: str, origin: str) -> Iterator[Article | P
     where = str(path)
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            yield Problem(where, f"file too large ({size} bytes > {MAX_FILE_BYTES})", id=id, origin=origin)
+        if size > MAX_ARTICLE_BYTES:
+            yield Problem(where, f"too large for a news article ({size:,} bytes; the limit is "
+                                 f"{MAX_ARTICLE_BYTES:,})", id=id, origin=origin)
             return
-        text = decode_bytes(path.read_bytes())
+        if _has_surrogates(id):
+            yield Problem(where, "file name is not valid UTF-8", origin=origin)
+            return
+        text, note = decode_bytes(path.read_bytes())
     except DecodeError as exc:
         yield Problem(where, str(exc), id=id, origin=origin)
         return
@@ -323,12 +420,15 @@ def _read_article_file(path: Path, id: str, origin: str) -> Iterator[Article | P
         yield Problem(where, f"could not read: {exc.strerror or exc}", id=id, origin=origin)
         return
     article, problems = parse_article_text(text, id, where)
+    if note and article is not None:
+        problems.insert(0, Problem(where, note, skipped=False, id=id))
     for p in problems:
         p.origin = origin
         yield p
     if article is not None:
         article.path = str(path)
         article.origin = origin
+        article.where = where
         yield article
 
 

@@ -172,10 +172,10 @@ def update_index(
                         seen.setdefault(item.id, item.where)  # keep its old version
                     continue
                 if item.id in seen:
-                    report.problems.append(Problem(item.path or item.origin, f"duplicate id {item.id!r} "
+                    report.problems.append(Problem(item.where or item.origin, f"duplicate id {item.id!r} "
                                                    f"(first seen in {seen[item.id]}); skipped", id=item.id))
                     continue
-                seen[item.id] = item.path or item.origin
+                seen[item.id] = item.where or item.origin
                 old = existing.get(item.id)
                 if old is not None and old == (item.hash, item.origin):
                     report.unchanged += 1
@@ -221,7 +221,7 @@ def _write_serial(writer, articles: Iterable[Article], existing: dict, fresh: bo
     for article in articles:
         article, doc, error = _analyze_job(article)
         if doc is None:
-            report.problems.append(Problem(article.path or article.id, error or "failed", id=article.id))
+            report.problems.append(Problem(article.where or article.id, error or "failed", id=article.id))
             continue
         if fresh:
             writer.add_document(**doc)
@@ -259,7 +259,7 @@ def _write_parallel(writer, ix, articles: Iterator[Article], existing: dict, job
 
     def on_failed(article: Article, reason: str) -> None:
         failed.add(article.id)
-        report.problems.append(Problem(article.path or article.id, reason, id=article.id))
+        report.problems.append(Problem(article.where or article.id, reason, id=article.id))
 
     segments = write_segments(ix, fed(), analyze_article, jobs, on_written, on_failed,
                               close_fd=lock_fd, limitmb=WRITER_LIMIT_MB)

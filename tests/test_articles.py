@@ -66,13 +66,27 @@ def test_seed_file_is_not_modified(tmp_path):
 ], ids=["utf8", "utf8-bom", "crlf", "utf16-bom", "utf16le", "utf16be"])
 def test_encodings_are_read(encode):
     text = "Tiêu đề bài\n01/02/2020\nNội dung bài viết về Mặt trận.\nTác giả"
-    assert decode_bytes(encode(text)) == text
+    assert decode_bytes(encode(text)) == (text, None)
+
+
+CP1258 = "H\u00e0 N\u00f4\u0323i \u0111e\u0323p v\u00e0 \u01b0u ti\u00ea\u0301n".encode("cp1258")
+
+
+@pytest.mark.parametrize("data,text,note", [
+    ("Tiếng Việ".encode("utf-8")[:-1], "Tiếng Vi", "truncated"),  # cut inside the "ệ"
+    (CP1258, "Hà Nội đẹp và ưu tiến", "Windows-1258"),
+    ("Café au lait, crème brûlée".encode("cp1252"), "Café au lait, crème brûlée", "Windows-1252"),
+    ("Mặt trận Tổ quốc Việt Nam".encode("utf-8")[:5] + b"\xff" + "Mặt trận Tổ quốc Việt Nam".encode("utf-8")[5:],
+     "Mặt\ufffd trận Tổ quốc Việt Nam", "1 invalid UTF-8"),
+], ids=["truncated", "cp1258", "cp1252", "damaged-utf8"])
+def test_legacy_and_damaged_text_is_read_with_a_note(data, text, note):
+    decoded, why = decode_bytes(data)
+    assert note in why and decoded == text
 
 
 @pytest.mark.parametrize("data,reason", [
     (bytes(range(256)) * 4, "binary"),
-    ("Tiếng Việ".encode("utf-8")[:-1], "UTF-8"),  # truncated mid-character
-    ("H\u00e0 N\u00f4\u0323i \u0111\u00ea\u0323p".encode("cp1258"), "UTF-8"),  # Windows-1258
+    (b"\x81\x8d\x8f\x90\x9d" * 10, "not valid UTF-8"),  # undefined in every candidate
 ])
 def test_undecodable_input_is_refused_with_a_reason(data, reason):
     with pytest.raises(DecodeError, match=reason):

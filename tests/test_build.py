@@ -58,14 +58,16 @@ def test_malformed_files_are_reported_and_the_rest_indexed(corpus_dir, tmp_path)
     ix = open_index(tmp_path / "ix")
     report = ix.update([corpus_dir], jobs=1)
     skipped = {os.path.basename(p.where.split(":")[0]): p.reason for p in report.skipped}
-    assert set(skipped) == {"binary.txt", "cp1258.txt", "empty.txt", "chrome.txt", "bad.jsonl"}
-    assert "binary" in skipped["binary.txt"] and "UTF-8" in skipped["cp1258.txt"]
-    assert [os.path.basename(p.where) for p in report.warnings] == ["ngay_sai.txt"]
-    assert report.added == 12 + 2  # utf16.txt and ok1
+    assert set(skipped) == {"binary.txt", "empty.txt", "chrome.txt", "bad.jsonl"}
+    assert "binary" in skipped["binary.txt"]
+    warned = {os.path.basename(p.where): p.reason for p in report.warnings}
+    assert set(warned) == {"ngay_sai.txt", "cp1258.txt"} and "Windows-1258" in warned["cp1258.txt"]
+    assert report.added == 12 + 3  # utf16.txt, cp1258.txt and ok1
+    assert ix.search("Nội dung").hits  # the Windows-1258 text reads as Vietnamese
     assert ix.search("Tiêu đề 16").hits[0].id == "utf16.txt"
     assert ix.get("ngay_sai.txt").date is None
     summary = report.summary()
-    assert "binary.txt" in summary and "5 skipped" in summary
+    assert "binary.txt" in summary and "4 skipped" in summary
 
 
 def test_a_file_that_turns_bad_keeps_its_old_version(corpus_dir, tmp_path):
