@@ -32,6 +32,8 @@ INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"
 # Space-like characters: become an ordinary space (same length, so no map needed).
 _SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _SPACE_TABLE = {ord(c): " " for c in _SPACES}
+# Lone UTF-16 surrogates (possible in a str, never in text) become U+FFFD: same length.
+_SPACE_TABLE.update({cp: "\ufffd" for cp in range(0xD800, 0xE000)})
 _INVISIBLE_RE = re.compile("[%s]" % INVISIBLE)
 _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 # One output unit of the slow path: a run of invisibles, or a character with its combining marks.

@@ -42,6 +42,7 @@ PHRASE_WEIGHT = 1.0     # all consecutive query words next to each other
 PAIR_WEIGHT = 0.5       # each pair of consecutive query words next to each other
 WORD_WEIGHT = 0.5       # a pyvi compound of the query found as a word
 MAX_EXPANSIONS = 50     # terms a prefix or fuzzy word may expand to
+MAX_QUERY_EXPANSIONS = 100  # ... and all of a query's prefix/fuzzy words together
 MAX_SCAN = 5000         # index terms a prefix expansion may look at
 MAX_WORDS = 32          # words beyond this are ignored (all-terms mode)
 MAX_WORDS_ANY = 64      # any-term mode reads long questions
@@ -80,6 +81,7 @@ class QueryBuilder:
         self.words: list[tuple[str, str, bool]] = []
         self.word_budget = MAX_WORDS_ANY if any_terms else MAX_WORDS
         self.rescore: list[wq.Query] = []
+        self.expansions_left = MAX_QUERY_EXPANSIONS
 
     # --- entry point ------------------------------------------------------
     def build(self, node: Node | None, date_from: datetime | None = None,
@@ -365,8 +367,11 @@ class QueryBuilder:
             candidates = self._fuzzy_terms(key_field, last, w.fuzzy)
         if not candidates:
             candidates = [last]
-        if len(candidates) >= MAX_EXPANSIONS:
-            self.notices.append(f"“{w.text}” có quá nhiều dạng; chỉ dùng {MAX_EXPANSIONS} dạng phổ biến nhất.")
+        limit = max(1, min(MAX_EXPANSIONS, self.expansions_left))
+        if len(candidates) >= limit:  # the most frequent forms come first
+            candidates = candidates[:limit]
+            self.notices.append(f"“{w.text}” có quá nhiều dạng; chỉ dùng {limit} dạng phổ biến nhất.")
+        self.expansions_left -= len(candidates)
         alternatives = []
         for term in candidates:
             self.highlighter.add(*[("exact", s) for s in syllables[:-1]], ("fold" if folded else "exact", term))

@@ -23,7 +23,7 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import scoring, sorting
+from whoosh import collectors, scoring, sorting
 
 from .acronyms import AcronymTable, load_acronyms
 from .analysis import analyze
@@ -44,6 +44,12 @@ MAX_QUERY_CHARS = 1000
 SORTS = ("relevance", "date")
 SUGGEST_BELOW = 3                # offer did-you-mean when fewer hits than this
 RESCORE_WINDOW = 200             # any-term mode: candidates rescored with every query word
+# Time budgets (seconds).  A query that matches everything with hundreds of
+# wildcard expansions would otherwise run for minutes; like Elasticsearch's
+# ``timeout``, it returns what was found in time, with a notice.
+COLLECT_SECONDS = 1.5            # ranking pass
+COUNT_SECONDS = 0.5              # exact total of an all-words query (else an estimate)
+TIMED_OUT_NOTICE = "Truy vấn quá rộng: kết quả được xếp hạng trong thời gian cho phép, có thể chưa đầy đủ."
 
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5, title_fold_B=0.5)
 
@@ -117,6 +123,41 @@ def _date_text(stored: dict) -> str | None:
     if not isinstance(d, datetime):
         return None
     return d.isoformat(timespec="minutes") if stored.get("has_time") else d.date().isoformat()
+
+
+class _Deadline(collectors.WrappingCollector):
+    """Stops collecting after ``seconds``; what was collected stays usable.
+
+    Unlike Whoosh's TimeLimitCollector it needs no timer thread or SIGALRM
+    (searches run in server threads), and it keeps the child's block-quality
+    skipping, which lives in ``child.matches()``.
+    """
+
+    def __init__(self, child, seconds: float):
+        super().__init__(child)
+        self.deadline = time.perf_counter() + seconds
+        self.timed_out = False
+
+    def collect_matches(self):
+        child, deadline, n = self.child, self.deadline, 0
+        for sub_docnum in child.matches():
+            child.collect(sub_docnum)
+            n += 1
+            if not n & 63 and time.perf_counter() > deadline:
+                self.timed_out = True
+                raise collectors.TimeLimit()
+
+
+def _count_within(searcher, q, seconds: float) -> int | None:
+    """Matching documents, or None if counting takes longer than ``seconds``."""
+    deadline = time.perf_counter() + seconds
+    n = 0
+    for sub, _ in searcher.leaf_searchers():
+        for _ in q.matcher(sub).all_ids():
+            n += 1
+            if not n & 1023 and time.perf_counter() > deadline:
+                return None
+    return n
 
 
 class Index:
@@ -247,10 +288,16 @@ class Index:
             if relaxed_results.scored_length():
                 notices.append("Không có bài nào chứa tất cả các từ; đang hiển thị các bài chứa một số từ.")
                 plan, results, limit, relaxed_used = relaxed, relaxed_results, relaxed_limit, True
-        if results.scored_length() < limit:
+        if getattr(results, "timed_out", False):
+            notices.append(TIMED_OUT_NOTICE)
+            total = max(results.estimated_length(), results.scored_length())
+        elif results.scored_length() < limit:
             total = results.scored_length()  # every match was collected: exact, no second pass
         elif mode == "all" and not relaxed_used:
-            total = len(results)  # readers see this number: exact, at the cost of a counting pass
+            # Readers see this number: exact, at the cost of a counting pass, if it fits in time.
+            total = _count_within(searcher, results.q, COUNT_SECONDS)
+            if total is None:
+                total = max(results.estimated_length(), results.scored_length())
         else:
             # An any-word query matches most of the index; counting it exactly would
             # cost a second pass, so its total is Whoosh's estimate.
@@ -306,7 +353,14 @@ class Index:
                 "year": sorting.FieldFacet("year", maptype=sorting.Count),
                 "category": sorting.FieldFacet("category", maptype=sorting.Count),
             }
-        return searcher.search(q, **kwargs)
+        collector = _Deadline(searcher.collector(**kwargs), COLLECT_SECONDS)
+        try:
+            searcher.search_with_collector(q, collector)
+        except collectors.TimeLimit:
+            pass
+        results = collector.results()
+        results.timed_out = collector.timed_out
+        return results
 
     def _hit(self, searcher, docnum: int, score: float | None, highlighter: Highlighter | None,
              snippet_chars: int, sort: str) -> Hit:

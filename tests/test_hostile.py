@@ -51,3 +51,34 @@ def test_api_never_500(client, q, page, per_page, sort, date_from, date_to, mode
     assert page_resp.status_code in (200, 400)
     suggest = client.get("/api/suggest", query_string={"q": q[:300]})
     assert suggest.status_code in (200, 400)
+
+
+@example("mttq*?\U0008b451Tổ~hoà\udb09trận")
+@example("\ud800")
+@SETTINGS
+@given(query=st.text(alphabet=st.characters(blacklist_categories=()), max_size=50))
+def test_lone_surrogates_and_any_code_point(shared_index, query):
+    for mode in ("all", "any"):
+        assert shared_index.search(query, mode=mode).total >= 0
+    shared_index.complete(query)
+
+
+def test_a_query_over_its_time_budget_returns_what_it_found(tmp_path, monkeypatch):
+    import indexer.search as search_module
+    from indexer import open_index
+
+    folder = tmp_path / "a"
+    folder.mkdir()
+    for n in range(300):
+        (folder / f"{n:03d}.txt").write_text(f"Tin {n}\n01/01/2021\nMặt trận xã {n} họp bàn.\nAn\n", encoding="utf-8")
+    ix = open_index(tmp_path / "ix")
+    ix.update([folder], jobs=1)
+    assert ix.search("mặt trận").notice is None
+    monkeypatch.setattr(search_module, "COLLECT_SECONDS", 0.0)
+    res = ix.search("mặt trận", per_page=5)
+    assert res.notice == search_module.TIMED_OUT_NOTICE
+    assert len(res.hits) == 5 and res.total >= 64  # stopped after the first check, kept what it had
+    monkeypatch.setattr(search_module, "COLLECT_SECONDS", 10.0)
+    monkeypatch.setattr(search_module, "COUNT_SECONDS", 0.0)
+    res = ix.search("mặt trận", per_page=5)  # exact count abandoned: Whoosh's estimate instead
+    assert res.notice is None and res.total > 0 and len(res.hits) == 5

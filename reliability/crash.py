@@ -1,0 +1,184 @@
+"""Crash safety: kill -9 the indexer at random moments, then check the index.
+
+    python reliability/crash.py --trials 20
+
+Builds a base index of generated articles, then, ``--trials`` times for a
+full rebuild and ``--trials`` times for an incremental update (200 changed,
+100 added, 100 deleted), starts ``vnsearch index`` (two writer processes),
+SIGKILLs it after a random delay (alternately the indexer alone, leaving
+its workers orphaned, and its whole process group), and checks that
+
+* the index opens and answers, and is wholly in the old or the new state
+  (document count and which version of the changed articles is found);
+* the next run completes with no manual cleanup and gives the new state;
+* no abandoned generation or temporary folder is left behind.
+
+Writes reliability/results/crash.json.  Needs no ../shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer import open_index  # noqa: E402
+from indexer.storage import current_generation  # noqa: E402
+
+RESULTS = ROOT / "reliability" / "results"
+TEXT = ("Tin {n}: hội nghị Mặt trận xã số {n}\n{d:02d}/05/2022\n"
+        "Ủy ban Mặt trận Tổ quốc xã tổ chức hội nghị {word} lần thứ {n} tại nhà văn hoá thôn. "
+        "Đại biểu thảo luận về công tác vận động nhân dân, xây dựng nông thôn mới và đô thị văn minh. " * 3
+        + "\nPhóng viên\n")
+BASE = 1200
+
+
+def write(folder: Path, n: int, word: str) -> None:
+    (folder / f"a{n:05d}.txt").write_text(TEXT.format(n=n, d=n % 28 + 1, word=word), encoding="utf-8")
+
+
+def state(ix) -> tuple[int, int, int]:
+    """(documents, articles with the old word, articles with the new word)."""
+    return ix.count(), ix.search("cũxưa", per_page=1).total, ix.search("mớitinh", per_page=1).total
+
+
+ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+
+
+def indexer_command(folder: Path, ix_dir: Path, rebuild: bool) -> list[str]:
+    cmd = [sys.executable, "-m", "indexer.cli", "index", str(folder), "--index-dir", str(ix_dir), "--jobs", "2", "-q"]
+    return cmd + ["--rebuild"] if rebuild else cmd
+
+
+def trial(work: Path, mode: str, n: int, rnd: random.Random, seconds: float, base: int) -> dict:
+    folder, ix_dir = work / "articles", work / "ix"
+    ix = open_index(ix_dir)
+    if mode == "incremental":
+        # Back to the base state, then prepare the change the killed run is applying.
+        for k in range(base + 100):
+            (folder / f"a{k:05d}.txt").unlink(missing_ok=True)
+        for k in range(base):
+            write(folder, k, "cũxưa" if k < 200 else "thường")
+        report = ix.update([folder], jobs=2)
+        assert state(ix) == (base, 200, 0), (report.summary(), state(ix))
+        for k in range(200):
+            write(folder, k, "mớitinh")
+        for k in range(base - 100, base):
+            (folder / f"a{k:05d}.txt").unlink()
+        for k in range(base, base + 100):
+            write(folder, k, "thường")
+        old, new = (base, 200, 0), (base, 0, 200)
+    else:
+        old = new = state(ix)
+    before = current_generation(ix_dir).name
+    delay = rnd.uniform(0.2, seconds)  # anywhere from start-up to commit
+    whole_group = n % 2 == 1
+    proc = subprocess.Popen(indexer_command(folder, ix_dir, rebuild=mode == "rebuild"), cwd=ROOT, env=ENV,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    finished_before_kill = proc.poll() is not None
+    if not finished_before_kill:
+        if whole_group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.1)
+    ix = open_index(ix_dir)
+    after_kill = state(ix)
+    gen_after_kill = current_generation(ix_dir).name
+    consistent = after_kill in (old, new)
+    if mode == "rebuild":  # same documents either way: the generation tells old from new
+        label = "old" if gen_after_kill == before else "new"
+    else:
+        label = "old" if after_kill == old else "new"
+    if not consistent:
+        label = f"BROKEN {after_kill}"
+    # Recovery: the next run, straight away, with no cleanup by hand.
+    started = time.perf_counter()
+    recovery = subprocess.run(indexer_command(folder, ix_dir, rebuild=False), cwd=ROOT, env=ENV,
+                              capture_output=True, text=True)
+    recovered = state(ix)
+    leftovers = [p.name for p in ix_dir.iterdir() if p.name.startswith("gen-")]
+    temp = [str(p.relative_to(ix_dir)) for p in ix_dir.rglob("*.tmp")]
+    return {
+        "mode": mode, "trial": n, "kill_after_s": round(delay, 2),
+        "killed": "process group" if whole_group else "indexer only (workers orphaned)",
+        "finished_before_kill": finished_before_kill,
+        "state_after_kill": label,
+        "generation_after_kill": gen_after_kill,
+        "consistent": consistent,
+        "recovery_exit": recovery.returncode, "recovery_error": recovery.stderr[-500:] if recovery.returncode else "",
+        "recovery_s": round(time.perf_counter() - started, 1),
+        "recovered_state_ok": recovered == new if mode == "incremental" else recovered[0] == old[0],
+        "generations_left": len(leftovers), "temp_files_left": temp,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--trials", type=int, default=20, help="per mode")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--articles", type=int, default=BASE)
+    ap.add_argument("--out", default=str(RESULTS / "crash.json"))
+    args = ap.parse_args(argv)
+    base = args.articles
+    rnd = random.Random(args.seed)
+    work = Path(tempfile.mkdtemp(prefix="vnsearch-crash-"))
+    try:
+        folder = work / "articles"
+        folder.mkdir()
+        for k in range(base):
+            write(folder, k, "cũxưa" if k < 200 else "thường")
+        t0 = time.perf_counter()
+        subprocess.run(indexer_command(folder, work / "ix", rebuild=True), cwd=ROOT, env=ENV, check=True,
+                       stdout=subprocess.DEVNULL)
+        full_seconds = time.perf_counter() - t0
+        print(f"base build of {base} articles: {full_seconds:.1f}s", flush=True)
+        trial(work, "incremental", -2, rnd, 0.1, base)  # prepares the change; the run is killed at once
+        t0 = time.perf_counter()
+        subprocess.run(indexer_command(folder, work / "ix", rebuild=False), cwd=ROOT, env=ENV, check=True,
+                       stdout=subprocess.DEVNULL)
+        incremental_seconds = time.perf_counter() - t0
+        print(f"incremental update (400 touched): {incremental_seconds:.1f}s", flush=True)
+        trials = []
+        for mode, seconds in (("rebuild", full_seconds), ("incremental", incremental_seconds)):
+            for n in range(args.trials):
+                row = trial(work, mode, n, rnd, seconds, base)
+                trials.append(row)
+                print(json.dumps(row, ensure_ascii=False), flush=True)
+        ok = [t for t in trials if t["consistent"] and t["recovery_exit"] == 0 and t["recovered_state_ok"]
+              and t["generations_left"] <= 2 and not t["temp_files_left"]]
+        summary = {
+            "trials": len(trials), "passed": len(ok),
+            "killed_mid_run": sum(not t["finished_before_kill"] for t in trials),
+            "by_mode": {m: {"trials": sum(t["mode"] == m for t in trials),
+                            "passed": sum(t["mode"] == m for t in ok),
+                            "old_state_seen": sum(t["mode"] == m and t["state_after_kill"] == "old" for t in trials),
+                            "new_state_seen": sum(t["mode"] == m and t["state_after_kill"] == "new" for t in trials)}
+                        for m in ("rebuild", "incremental")},
+            "base_articles": base, "rebuild_s": round(full_seconds, 1),
+            "incremental_s": round(incremental_seconds, 1),
+        }
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M"), "summary": summary,
+                                              "trials": trials}, ensure_ascii=False, indent=1) + "\n")
+        print(json.dumps(summary, indent=1))
+        sys.exit(0 if len(ok) == len(trials) else 1)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
