@@ -182,7 +182,8 @@ def update_index(
                     continue
                 yield item
 
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        # Our own lock is held, so Whoosh's can only be held by a dying process: wait for it.
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB, timeout=10.0, delay=0.1)
         try:
             source = pending()
             batch = list(_take(source, PARALLEL_THRESHOLD))
@@ -261,8 +262,10 @@ def _write_parallel(writer, ix, articles: Iterator[Article], existing: dict, job
         failed.add(article.id)
         report.problems.append(Problem(article.where or article.id, reason, id=article.id))
 
+    whoosh_lock = getattr(writer.writelock, "fd", None)
+    close_fds = (lock_fd,) + ((whoosh_lock,) if whoosh_lock is not None else ())
     segments = write_segments(ix, fed(), analyze_article, jobs, on_written, on_failed,
-                              close_fd=lock_fd, limitmb=WRITER_LIMIT_MB)
+                              close_fds=close_fds, limitmb=WRITER_LIMIT_MB)
     for doc_id in sent:
         if doc_id in failed:
             continue

@@ -12,7 +12,7 @@ commit.  Scores do not depend on how documents are spread over segments
 Unlike ``MpWriter``, a failure is never silent: an article that cannot be
 analysed is reported and skipped, while a worker that dies or cannot write
 aborts the whole commit (the index is left as it was).  Workers exit on
-their own if the parent is killed.
+their own (within ``POLL_SECONDS``, releasing every lock) if the parent is killed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import threading
+import time
 import traceback
 from typing import Callable, Iterable, Iterator
 
@@ -48,18 +50,26 @@ def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
         yield batch
 
 
-def _worker(storage, indexname: str, jobs_q, results_q, parent: int, close_fd: int | None,
+def _exit_when_orphaned(parent: int) -> None:
+    while True:
+        time.sleep(POLL_SECONDS)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def _worker(storage, indexname: str, jobs_q, results_q, parent: int, close_fds: tuple[int, ...],
             analyze: Callable[[Article], dict], limitmb: int) -> None:
-    if close_fd is not None:
-        os.close(close_fd)  # the parent's writer lock must die with the parent
+    for fd in close_fds:
+        os.close(fd)  # the parent's locks must die with the parent, not live on in an orphan
+    # An orphan can block anywhere (a full result pipe, flushing it at exit): a watchdog
+    # ends it within POLL_SECONDS of the parent's death, whatever it is doing.
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
     try:
         writer = SegmentWriter(storage.open_index(indexname), _lk=False, limitmb=limitmb)
         while True:
             try:
                 batch = jobs_q.get(timeout=POLL_SECONDS)
             except queue.Empty:
-                if os.getppid() != parent:  # orphaned: the parent was killed
-                    return
                 continue
             if batch is None:
                 break
@@ -88,7 +98,7 @@ def write_segments(
     jobs: int,
     on_written: Callable[[int], None],
     on_failed: Callable[[Article, str], None],
-    close_fd: int | None = None,
+    close_fds: tuple[int, ...] = (),
     limitmb: int = 128,
 ) -> list:
     """Analyse and write ``articles`` into new segments of ``ix``, ``jobs`` at a time.
@@ -96,14 +106,16 @@ def write_segments(
     Returns the finished segments; the caller commits them (see
     :func:`commit_segments`).  ``on_written(n)`` is called as batches land
     and ``on_failed(article, reason)`` for each article that was skipped.
-    Raises :class:`WorkerFailed` if any worker dies.
+    ``close_fds`` are closed in each worker at once: lock files held by the
+    parent, which an orphaned worker would otherwise keep locked.  Raises
+    :class:`WorkerFailed` if any worker dies.
     """
     ctx = multiprocessing.get_context("fork")  # workers share the loaded pyvi model
     jobs_q = ctx.Queue(maxsize=jobs * 2)  # bounds the articles in flight
     results_q = ctx.Queue()
     workers = [
         ctx.Process(target=_worker, name=f"vnsearch-writer-{i}", daemon=True,
-                    args=(ix.storage, ix.indexname, jobs_q, results_q, os.getpid(), close_fd, analyze, limitmb))
+                    args=(ix.storage, ix.indexname, jobs_q, results_q, os.getpid(), close_fds, analyze, limitmb))
         for i in range(jobs)
     ]
     for w in workers:

@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 import shutil
 import signal
 import subprocess
@@ -236,3 +237,40 @@ def test_dying_worker_aborts_without_touching_the_index(corpus_dir, tmp_path, mo
     monkeypatch.setattr(build, "analyze_article", real)
     assert ix.update([corpus_dir], jobs=2).added == 80 and ix.count() == 92
     assert len(list((tmp_path / "ix").glob("gen-*"))) == 1
+
+
+def test_killing_the_indexer_alone_leaves_no_lock_behind(corpus_dir, tmp_path):
+    """Its orphaned workers must neither hold the index locks nor linger."""
+    ix_dir = tmp_path / "ix"
+    ix = open_index(ix_dir)
+    ix.update([corpus_dir], jobs=1)
+    for n in range(1500):
+        (corpus_dir / f"a{n:04d}.txt").write_text(ARTICLE.format(n=n, m=n % 9 + 1) * 3, encoding="utf-8")
+    proc = _spawn_index([str(corpus_dir), "--index-dir", str(ix_dir), "--jobs", "2"], tmp_path)
+    deadline = time.time() + 60
+    workers: list[str] = []
+    while len(workers) < 2 and time.time() < deadline:  # until both writers are at work
+        workers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert proc.poll() is None, "indexer finished before it could be killed"
+    assert len(workers) == 2
+    proc.send_signal(signal.SIGKILL)  # the parent only: its workers are orphaned mid-batch
+    proc.wait()
+    from whoosh import index as whoosh_index
+
+    from indexer.build import INDEX_NAME
+
+    # At once, while the orphans may still be finishing their batch: neither lock is theirs.
+    with writer_lock(ix_dir):
+        whoosh_index.open_dir(str(current_generation(ix_dir)), indexname=INDEX_NAME).writer().cancel()
+    report = ix.update([corpus_dir], jobs=2)  # no cleanup by hand
+    assert report.added == 1500 and ix.count() == 1512
+
+    def alive(pid):  # an exited orphan is reaped by init; a zombie would show state Z
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    assert [pid for pid in workers if alive(pid)] == [], "orphaned workers still running"
