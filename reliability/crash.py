@@ -2,16 +2,18 @@
 
     python reliability/crash.py --trials 20
 
-Builds a base index of generated articles, then, ``--trials`` times for a
-full rebuild and ``--trials`` times for an incremental update (200 changed,
-100 added, 100 deleted), starts ``vnsearch index`` (two writer processes),
-SIGKILLs it after a random delay (alternately the indexer alone, leaving
-its workers orphaned, and its whole process group), and checks that
+Builds a base index of generated articles.  Then, for a full rebuild and for
+an incremental update (200 changed, 100 added, 100 deleted), it repeatedly
+starts ``vnsearch index`` (two writer processes) and SIGKILLs it after a
+random delay (alternately the indexer alone, leaving its workers orphaned,
+and its whole process group) until ``--trials`` kills per mode have landed
+before the run finished.  After each kill it checks that
 
 * the index opens and answers, and is wholly in the old or the new state
   (document count and which version of the changed articles is found);
 * the next run completes with no manual cleanup and gives the new state;
-* no abandoned generation or temporary folder is left behind.
+* no abandoned generation or temporary folder is left behind, and no
+  orphaned worker process is still running half a second after the kill.
 
 Writes reliability/results/crash.json.  Needs no ../shared.
 """
@@ -87,7 +89,7 @@ def trial(work: Path, mode: str, n: int, rnd: random.Random, seconds: float, bas
     else:
         old = new = state(ix)
     before = current_generation(ix_dir).name
-    delay = rnd.uniform(0.2, seconds)  # anywhere from start-up to commit
+    delay = rnd.uniform(0.2, seconds * 1.3)  # anywhere from start-up to just after the commit
     whole_group = n % 2 == 1
     proc = subprocess.Popen(indexer_command(folder, ix_dir, rebuild=mode == "rebuild"), cwd=ROOT, env=ENV,
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -99,7 +101,8 @@ def trial(work: Path, mode: str, n: int, rnd: random.Random, seconds: float, bas
         else:
             proc.send_signal(signal.SIGKILL)
     proc.wait()
-    time.sleep(0.1)
+    time.sleep(0.5)  # orphaned workers (if any) have POLL_SECONDS to notice and exit
+    orphans = subprocess.run(["pgrep", "-f", str(folder)], capture_output=True, text=True).stdout.split()
     ix = open_index(ix_dir)
     after_kill = state(ix)
     gen_after_kill = current_generation(ix_dir).name
@@ -127,13 +130,13 @@ def trial(work: Path, mode: str, n: int, rnd: random.Random, seconds: float, bas
         "recovery_exit": recovery.returncode, "recovery_error": recovery.stderr[-500:] if recovery.returncode else "",
         "recovery_s": round(time.perf_counter() - started, 1),
         "recovered_state_ok": recovered == new if mode == "incremental" else recovered[0] == old[0],
-        "generations_left": len(leftovers), "temp_files_left": temp,
+        "generations_left": len(leftovers), "temp_files_left": temp, "orphans_left_after_0_5_s": len(orphans),
     }
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--trials", type=int, default=20, help="per mode")
+    ap.add_argument("--trials", type=int, default=20, help="kills landing mid-run, per mode")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--articles", type=int, default=BASE)
     ap.add_argument("--out", default=str(RESULTS / "crash.json"))
@@ -159,16 +162,22 @@ def main(argv: list[str] | None = None) -> None:
         print(f"incremental update (400 touched): {incremental_seconds:.1f}s", flush=True)
         trials = []
         for mode, seconds in (("rebuild", full_seconds), ("incremental", incremental_seconds)):
-            for n in range(args.trials):
+            # Until --trials kills have landed mid-run (some land after the commit, which is
+            # checked too), at most 3x as many attempts.
+            n = 0
+            while sum(t["mode"] == mode and not t["finished_before_kill"] for t in trials) < args.trials \
+                    and n < 3 * args.trials:
                 row = trial(work, mode, n, rnd, seconds, base)
                 trials.append(row)
                 print(json.dumps(row, ensure_ascii=False), flush=True)
+                n += 1
         ok = [t for t in trials if t["consistent"] and t["recovery_exit"] == 0 and t["recovered_state_ok"]
-              and t["generations_left"] <= 2 and not t["temp_files_left"]]
+              and t["generations_left"] <= 2 and not t["temp_files_left"] and not t["orphans_left_after_0_5_s"]]
         summary = {
             "trials": len(trials), "passed": len(ok),
             "killed_mid_run": sum(not t["finished_before_kill"] for t in trials),
             "by_mode": {m: {"trials": sum(t["mode"] == m for t in trials),
+                            "killed_mid_run": sum(t["mode"] == m and not t["finished_before_kill"] for t in trials),
                             "passed": sum(t["mode"] == m for t in ok),
                             "old_state_seen": sum(t["mode"] == m and t["state_after_kill"] == "old" for t in trials),
                             "new_state_seen": sum(t["mode"] == m and t["state_after_kill"] == "new" for t in trials)}

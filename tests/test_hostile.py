@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -82,3 +84,35 @@ def test_a_query_over_its_time_budget_returns_what_it_found(tmp_path, monkeypatc
     monkeypatch.setattr(search_module, "COUNT_SECONDS", 0.0)
     res = ix.search("mặt trận", per_page=5)  # exact count abandoned: Whoosh's estimate instead
     assert res.notice is None and res.total > 0 and len(res.hits) == 5
+
+
+@pytest.fixture(scope="module")
+def index_10k():
+    """10,000 articles (the corpus's first when ../shared exists, else generated), built once and cached."""
+    import importlib.util
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("reliability_hostile", ROOT / "reliability" / "hostile.py")
+    hostile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hostile)
+    target = ROOT / "bench" / "work" / "hostile-10k"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    hostile.build_10k(target)
+    from indexer import open_index
+
+    return open_index(target)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(query=st.one_of(st.text(alphabet=st.characters(blacklist_categories=()), max_size=300), QUERY),
+       mode=st.sampled_from(["all", "any"]), sort=st.sampled_from(["relevance", "date"]))
+@example(query="a* b* c* đ* n* t*", mode="all", sort="relevance")
+@example(query=" OR ".join(["mặt", "trận", "người", "và", "của"] * 80), mode="any", sort="relevance")
+@example(query="(" * 1000, mode="all", sort="date")
+def test_hostile_queries_are_bounded_on_10k_articles(index_10k, query, mode, sort):
+    started = time.perf_counter()
+    res = index_10k.search(query, mode=mode, sort=sort)
+    assert res.total >= 0 and len(res.hits) <= res.per_page
+    assert time.perf_counter() - started < SLOW_QUERY_SECONDS

@@ -41,13 +41,13 @@ def _crash_trials(tmp_path, trials: int, articles: int) -> dict:
 
 def test_kill_9_trials_small(tmp_path):
     summary = _crash_trials(tmp_path, trials=2, articles=300)
-    assert summary["trials"] == summary["passed"] == 4
+    assert summary["trials"] == summary["passed"] >= 4
 
 
 @pytest.mark.slow
 def test_full_crash_trials(tmp_path):
     summary = _crash_trials(tmp_path, trials=20, articles=1200)
-    assert summary["passed"] == 40
+    assert summary["passed"] == summary["trials"] and summary["killed_mid_run"] >= 40
 
 
 @pytest.mark.slow
