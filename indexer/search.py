@@ -43,6 +43,7 @@ MAX_RESULTS_DEPTH = 10_000       # page * per_page beyond this is refused
 MAX_QUERY_CHARS = 1000
 SORTS = ("relevance", "date")
 SUGGEST_BELOW = 3                # offer did-you-mean when fewer hits than this
+SUGGEST_MAX_CHARS = 12           # longer words get no did-you-mean
 RESCORE_WINDOW = 200             # any-term mode: candidates rescored with every query word
 # Time budgets (seconds).  A query that matches everything with hundreds of
 # wildcard expansions would otherwise run for minutes; like Elasticsearch's
@@ -386,7 +387,9 @@ class Index:
         for typed, syllable, folded in words:
             fieldname = "body_fold" if folded else "body"
             freq = reader.doc_frequency(fieldname, syllable)
-            if freq >= 3 or len(syllable) < 2:
+            # A syllable has at most 7 letters; edit distance on a longer "word" (a URL,
+            # a pasted blob) costs seconds in Whoosh's pure-Python Damerau-Levenshtein.
+            if freq >= 3 or not 2 <= len(syllable) <= SUGGEST_MAX_CHARS:
                 continue
             best = None
             for maxdist in (1, 2) if len(syllable) >= 5 else (1,):
