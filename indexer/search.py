@@ -48,8 +48,9 @@ RESCORE_WINDOW = 200             # any-term mode: candidates rescored with every
 # Time budgets (seconds).  A query that matches everything with hundreds of
 # wildcard expansions would otherwise run for minutes; like Elasticsearch's
 # ``timeout``, it returns what was found in time, with a notice.
-COLLECT_SECONDS = 1.5            # ranking pass
+COLLECT_SECONDS = 1.5            # ranking passes, from the start of the search
 COUNT_SECONDS = 0.5              # exact total of an all-words query (else an estimate)
+RESCORE_SECONDS = 2.0            # bonuses stop being added this long after the start
 TIMED_OUT_NOTICE = "Truy vấn quá rộng: kết quả được xếp hạng trong thời gian cho phép, có thể chưa đầy đủ."
 
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5, title_fold_B=0.5)
@@ -127,16 +128,16 @@ def _date_text(stored: dict) -> str | None:
 
 
 class _Deadline(collectors.WrappingCollector):
-    """Stops collecting after ``seconds``; what was collected stays usable.
+    """Stops collecting at ``deadline``; what was collected stays usable.
 
     Unlike Whoosh's TimeLimitCollector it needs no timer thread or SIGALRM
     (searches run in server threads), and it keeps the child's block-quality
     skipping, which lives in ``child.matches()``.
     """
 
-    def __init__(self, child, seconds: float):
+    def __init__(self, child, deadline: float):
         super().__init__(child)
-        self.deadline = time.perf_counter() + seconds
+        self.deadline = deadline  # a time.perf_counter() value
         self.timed_out = False
 
     def collect_matches(self):
@@ -149,9 +150,8 @@ class _Deadline(collectors.WrappingCollector):
                 raise collectors.TimeLimit()
 
 
-def _count_within(searcher, q, seconds: float) -> int | None:
-    """Matching documents, or None if counting takes longer than ``seconds``."""
-    deadline = time.perf_counter() + seconds
+def _count_within(searcher, q, deadline: float) -> int | None:
+    """Matching documents, or None if counting is not done by ``deadline``."""
     n = 0
     for sub, _ in searcher.leaf_searchers():
         for _ in q.matcher(sub).all_ids():
@@ -278,14 +278,15 @@ class Index:
             return SearchResults(query, 0, page, per_page, _ms(started), notice=_join(notices) or
                                  "Hãy nhập từ khoá để tìm kiếm.")
         limit = _limit(page, per_page, plan)
-        results = self._run(searcher, plan.query or wq.Every(), plan.filter, limit, sort, facets)
+        deadline = started + COLLECT_SECONDS
+        results = self._run(searcher, plan.query or wq.Every(), plan.filter, limit, sort, facets, deadline)
         relaxed_used = False
         # scored_length(), not len(): len() runs Whoosh's full counting pass.
         if results.scored_length() == 0 and mode == "all" and plan.clauses >= 2:
             relaxed = make_plan(True)
             relaxed_limit = _limit(page, per_page, relaxed)
             relaxed_results = self._run(searcher, relaxed.query or wq.Every(), relaxed.filter, relaxed_limit,
-                                        sort, facets)
+                                        sort, facets, deadline)
             if relaxed_results.scored_length():
                 notices.append("Không có bài nào chứa tất cả các từ; đang hiển thị các bài chứa một số từ.")
                 plan, results, limit, relaxed_used = relaxed, relaxed_results, relaxed_limit, True
@@ -296,7 +297,8 @@ class Index:
             total = results.scored_length()  # every match was collected: exact, no second pass
         elif mode == "all" and not relaxed_used:
             # Readers see this number: exact, at the cost of a counting pass, if it fits in time.
-            total = _count_within(searcher, results.q, COUNT_SECONDS)
+            total = _count_within(searcher, results.q, min(time.perf_counter() + COUNT_SECONDS,
+                                                           deadline + COUNT_SECONDS))
             if total is None:
                 total = max(results.estimated_length(), results.scored_length())
         else:
@@ -305,7 +307,7 @@ class Index:
             total = max(results.estimated_length(), results.scored_length())
         start = (page - 1) * per_page
         if plan.rescore and sort == "relevance":
-            ranked = self._rescored(searcher, results, plan.rescore)
+            ranked = self._rescored(searcher, results, plan.rescore, started + RESCORE_SECONDS)
             page_hits = ranked[start:start + per_page]
         else:
             page_hits = [(h.docnum, h.score) for h in results[start:start + per_page]]
@@ -323,11 +325,16 @@ class Index:
         return SearchResults(query, total, page, per_page, _ms(started), hits, suggestion, _join(notices), facet_counts)
 
     @staticmethod
-    def _rescored(searcher, results, queries: list[wq.Query]) -> list[tuple[int, float]]:
-        """Add each rescore query's score to the candidates, skipping its matcher to them only."""
+    def _rescored(searcher, results, queries: list[wq.Query], deadline: float) -> list[tuple[int, float]]:
+        """Add each rescore query's score to the candidates, skipping its matcher to them only.
+
+        Past ``deadline`` the remaining bonuses are left out (for every candidate alike).
+        """
         scores = {h.docnum: h.score for h in results}
         candidates = sorted(scores)
         for q in queries:
+            if time.perf_counter() > deadline:
+                break
             matcher = q.matcher(searcher)
             for docnum in candidates:
                 if not matcher.is_active():
@@ -340,7 +347,7 @@ class Index:
                     scores[docnum] += matcher.score()
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
-    def _run(self, searcher, q, flt, limit: int, sort: str, facets: bool):
+    def _run(self, searcher, q, flt, limit: int, sort: str, facets: bool, deadline: float):
         # Filters join the query rather than using Whoosh's filter=: its counting pass
         # tests the filter bitset's truth per document, an O(documents) scan each time.
         # Date ranges score a constant, so ranking is unchanged.
@@ -354,7 +361,7 @@ class Index:
                 "year": sorting.FieldFacet("year", maptype=sorting.Count),
                 "category": sorting.FieldFacet("category", maptype=sorting.Count),
             }
-        collector = _Deadline(searcher.collector(**kwargs), COLLECT_SECONDS)
+        collector = _Deadline(searcher.collector(**kwargs), deadline)
         try:
             searcher.search_with_collector(q, collector)
         except collectors.TimeLimit:

@@ -84,6 +84,10 @@ def test_a_query_over_its_time_budget_returns_what_it_found(tmp_path, monkeypatc
     monkeypatch.setattr(search_module, "COUNT_SECONDS", 0.0)
     res = ix.search("mặt trận", per_page=5)  # exact count abandoned: Whoosh's estimate instead
     assert res.notice is None and res.total > 0 and len(res.hits) == 5
+    full = ix.search("xã 7 họp", mode="any", per_page=3)
+    monkeypatch.setattr(search_module, "RESCORE_SECONDS", -1.0)  # no time left for bonuses
+    bare = ix.search("xã 7 họp", mode="any", per_page=3)
+    assert bare.hits and full.hits[0].score > bare.hits[0].score
 
 
 @pytest.fixture(scope="module")
