@@ -150,6 +150,15 @@ class _Deadline(collectors.WrappingCollector):
                 raise collectors.TimeLimit()
 
 
+def _without_block_quality(collector):
+    node = collector
+    while node is not None:
+        if hasattr(node, "usequality"):
+            node.usequality = False
+        node = getattr(node, "child", None)
+    return collector
+
+
 def _count_within(searcher, q, deadline: float) -> int | None:
     """Matching documents, or None if counting is not done by ``deadline``."""
     n = 0
@@ -366,6 +375,15 @@ class Index:
             searcher.search_with_collector(q, collector)
         except collectors.TimeLimit:
             pass
+        except (IndexError, AssertionError):
+            # Whoosh 2.7's block-quality skipping (skip_to_quality in its binary
+            # matchers) can step past the end of a posting block on some query
+            # shapes; the same search without that optimisation is correct.
+            collector = _Deadline(_without_block_quality(searcher.collector(**kwargs)), deadline)
+            try:
+                searcher.search_with_collector(q, collector)
+            except collectors.TimeLimit:
+                pass
         results = collector.results()
         results.timed_out = collector.timed_out
         return results
