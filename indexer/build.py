@@ -183,7 +183,9 @@ def update_index(
                 yield item
 
         # Our own lock is held, so Whoosh's can only be held by a dying process: wait for it.
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB, timeout=10.0, delay=0.1)
+        # compound=False: a reader of a compound segment copies every file in it into
+        # memory (BytesIO over the mmap), i.e. the whole index per open searcher.
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB, timeout=10.0, delay=0.1, compound=False)
         try:
             source = pending()
             batch = list(_take(source, PARALLEL_THRESHOLD))

@@ -15,7 +15,7 @@ from .analysis import fold_analyzer, syllable_analyzer, word_analyzer
 
 __all__ = ["SCHEMA_VERSION", "TEXT_FIELDS", "make_schema"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: segments are plain files, not compound
 
 # Searchable text fields, each with _fold and _word companions.
 TEXT_FIELDS = ("title", "body", "author")

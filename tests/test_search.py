@@ -253,3 +253,15 @@ def test_whoosh_block_quality_failure_falls_back_to_a_plain_pass(tmp_path, monke
     monkeypatch.setattr(collectors.TopCollector, "matches", broken)
     assert [h.id for h in ix.search("mặt trận tổ quốc").hits] == expected
     assert calls[:2] == [True, False]  # failed with the optimisation, then ran without it
+
+
+def test_segments_are_plain_files_so_readers_do_not_copy_the_index(corpus_dir, tmp_path):
+    """A compound Whoosh segment is copied into memory by every reader (20 GB on the full corpus)."""
+    for n in range(80):
+        (corpus_dir / f"g{n}.txt").write_text(f"Tin {n}\n01/01/2021\nMặt trận xã {n}.\nAn\n", encoding="utf-8")
+    for jobs in (1, 2):  # the serial writer and the parallel workers
+        ix_dir = tmp_path / f"ix{jobs}"
+        open_index(ix_dir).update([corpus_dir], jobs=jobs)
+        files = [p.name for p in next(ix_dir.glob("gen-*")).iterdir()]
+        assert not [f for f in files if f.endswith(".seg")], files
+        assert open_index(ix_dir).search("mặt trận").total >= 80
