@@ -132,7 +132,14 @@ def run(work: Path, articles: int, clients: int, added: int, settle: float = 2.0
     for t in threads:
         t.start()
     phases = {}
+
+    def probe() -> int:
+        """The new word's total, asked once, as a reader would after the change."""
+        status, body = get("/api/search?" + urllib.parse.urlencode({"q": NEW_WORD}))
+        return json.loads(body)["total"] if status == 200 else -status
+
     try:
+        phases["probe_before_update"] = probe()
         time.sleep(settle)
         write_articles(folder, articles, added, rnd, extra_word=NEW_WORD)
         t0 = update_started = time.time()
@@ -140,11 +147,13 @@ def run(work: Path, articles: int, clients: int, added: int, settle: float = 2.0
         phases["update_s"] = round(time.time() - t0, 1)
         phases["update_report"] = {k: v for k, v in json.loads(update.stdout).items() if k in ("added", "removed")}
         updated_at = time.time()
+        phases["probe_after_update"] = probe()
         time.sleep(settle)
         t0 = time.time()
         subprocess.run(index + ["--rebuild"], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
         phases["rebuild_s"] = round(time.time() - t0, 1)
         rebuilt_at = time.time()
+        phases["probe_after_rebuild"] = probe()
         time.sleep(settle)
     finally:
         stop.set()
@@ -185,9 +194,9 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     print(json.dumps(result, ensure_ascii=False, indent=1))
-    ok = result["failed"] == 0 and result["new_word_before_update"] in ([], [0]) \
-        and result["new_word_after_update"] == [args.added] \
-        and result["new_word_after_rebuild"] == [args.added]
+    ok = result["failed"] == 0 and result["probe_before_update"] == 0 \
+        and result["probe_after_update"] == result["probe_after_rebuild"] == args.added \
+        and set(result["new_word_after_update"] + result["new_word_after_rebuild"]) <= {args.added}
     sys.exit(0 if ok else 1)
 
 
