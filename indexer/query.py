@@ -1,7 +1,7 @@
 """The query language readers type, parsed into a small syntax tree.
 
 Supported: plain words (all must match), ``"quoted phrases"``, ``-word`` /
-``-"phrase"`` / ``NOT word`` exclusion, ``OR`` (or ``|``), parentheses,
+``-"phrase"`` / ``NOT word`` exclusion (``-16`` is a number, not an exclusion), ``OR`` (or ``|``), parentheses,
 ``field:value`` for title/body/author/source/category, ``word*`` prefixes,
 ``word~`` / ``word~2`` fuzzy terms, and dates: ``date:2020``,
 ``date:2020-05``, ``date:2019-01-01..2020-12-31``,
@@ -199,7 +199,8 @@ class _Parser:
         if tok.kind == "word" and tok.text in ("NOT", "KHÔNG") and self.i + 1 < len(self.toks):
             self.take()
             negate = True
-        elif tok.kind == "word" and tok.text.startswith("-") and len(tok.text) > 1:
+        elif tok.kind == "word" and tok.text.startswith("-") and len(tok.text) > 1 and not tok.text[1].isdigit():
+            # "-16" is a number ("F -16", "-5 độ"), not an exclusion of 16.
             tok.text = tok.text[1:]
             negate = True
         elif tok.kind == "word" and tok.text == "-" and self.i + 1 < len(self.toks) and \

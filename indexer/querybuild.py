@@ -28,6 +28,7 @@ from .acronyms import AcronymTable
 from .analysis import analyze
 from .highlight import Highlighter
 from .normalize import fold, has_diacritics
+from .proximity import AdjacentPairs
 from .query import KEYWORD_FIELDS, TEXT_FIELDS, And, DateRange, Node, Not, Or, Phrase, Word
 
 __all__ = ["Plan", "QueryBuilder", "FIELD_WEIGHTS"]
@@ -39,7 +40,7 @@ EXACT_BONUS = 0.3       # extra when an unaccented query word is literally in th
 # most likely meant as written: exact matches count fully, folded ones little.
 ACCENTED_QUERY_FOLD_WEIGHT = 0.2
 PHRASE_WEIGHT = 1.0     # all consecutive query words next to each other
-PAIR_WEIGHT = 0.5       # each pair of consecutive query words next to each other
+PAIR_WEIGHT = 1.0     # each pair of consecutive query words next to each other (tuned on dev)
 WORD_WEIGHT = 0.5       # a pyvi compound of the query found as a word
 MAX_EXPANSIONS = 50     # terms a prefix or fuzzy word may expand to
 MAX_QUERY_EXPANSIONS = 100  # ... and all of a query's prefix/fuzzy words together
@@ -51,8 +52,10 @@ MAX_WORDS_ANY = 64      # any-term mode reads long questions
 # rarer words; it does not pull in documents by itself.
 COMMON_RATIO = 0.10
 COMMON_MIN_DOCS = 1000  # below this many documents every word counts
-MAX_BONUS_PHRASE = 6    # phrase bonuses for runs up to this many syllables
+MAX_BONUS_PHRASE = 6    # whole-run phrase bonus for runs up to this many syllables
+MAX_BONUS_PAIRS = 64    # adjacent-pair bonuses for this many syllables of a run
 MAX_ANY_CLAUSES = 6     # any-term mode: words that may bring in documents by themselves
+MIN_ANY_CLAUSES = 5     # ... and at least this many, the rarest of the common ones if need be
 
 
 @dataclass
@@ -67,7 +70,7 @@ class Plan:
     words: list[tuple[str, str, bool]] = field(default_factory=list)
     clauses: int = 0  # number of top-level required clauses (any-term fallback needs >= 2)
     # Queries that only rescore the top candidates (bonuses, common words): see Index.search.
-    rescore: list[wq.Query] = field(default_factory=list)
+    rescore: list[wq.Query | AdjacentPairs] = field(default_factory=list)
 
 
 class QueryBuilder:
@@ -80,7 +83,7 @@ class QueryBuilder:
         self.notices: list[str] = []
         self.words: list[tuple[str, str, bool]] = []
         self.word_budget = MAX_WORDS_ANY if any_terms else MAX_WORDS
-        self.rescore: list[wq.Query] = []
+        self.rescore: list[wq.Query | AdjacentPairs] = []
         self.expansions_left = MAX_QUERY_EXPANSIONS
 
     # --- entry point ------------------------------------------------------
@@ -134,6 +137,12 @@ class QueryBuilder:
         for child in children:
             if isinstance(child, Word) and child.field is None and not child.prefix and not child.fuzzy:
                 run.append(child)
+                continue
+            if self.any_terms and isinstance(child, Phrase) and child.field is None:
+                # In a question or a pasted headline, quotes mark a quotation, not a
+                # filter: its words count like the others, standing together is a bonus.
+                run.extend(Word(t) for t in child.text.split())
+                self.rescore += self._phrase_bonus(child.text)
                 continue
             flush()
             if isinstance(child, Not):
@@ -231,6 +240,13 @@ class QueryBuilder:
             if len(later) == len(required):
                 later = []
             required = [q for q in required if not any(q is c for c in later)]
+            if len(required) < MIN_ANY_CLAUSES and later:
+                # One rare word alone picks a poor candidate window: the rarest of
+                # the common words join it ("Hàn Quốc có nữ ngoại trưởng").
+                later.sort(key=self._doc_frequency)
+                promoted = later[:MIN_ANY_CLAUSES - len(required)]
+                required += promoted
+                later = later[len(promoted):]
             if len(required) > MAX_ANY_CLAUSES:
                 ranked = sorted(required, key=self._doc_frequency)
                 required, rest = ranked[:MAX_ANY_CLAUSES], ranked[MAX_ANY_CLAUSES:]
@@ -256,26 +272,35 @@ class QueryBuilder:
             return False
         return self.reader.doc_frequency(body[0].fieldname, body[0].text) > COMMON_RATIO * total
 
-    def _run_boosts(self, units) -> list[wq.Query]:
+    def _run_boosts(self, units) -> list[wq.Query | AdjacentPairs]:
         syllables = [s for _, syls in units for s in syls]
         if len(syllables) < 2:
             return []
         boosts = []
         folded = [fold(s) for s in syllables]
-        # Phrase matching reads positions: worth it for a few words, not for a question.
-        phrase_fields = ("title", "body") if len(syllables) <= MAX_BONUS_PHRASE else ()
-        for f in phrase_fields:
+        # Phrase matching reads positions: the whole run is worth it for a few
+        # words, adjacent pairs for a headline, neither for a long question.
+        for f in ("title", "body"):
             w = FIELD_WEIGHTS[f]
-            boosts.append(wq.Phrase(f + "_fold", folded, slop=1, boost=w * PHRASE_WEIGHT))
+            if len(syllables) <= MAX_BONUS_PHRASE:
+                boosts.append(wq.Phrase(f + "_fold", folded, slop=1, boost=w * PHRASE_WEIGHT))
             if len(syllables) > 2:
-                for a, b in zip(folded, folded[1:]):
-                    boosts.append(wq.Phrase(f + "_fold", [a, b], slop=1, boost=w * PAIR_WEIGHT))
+                boosts.append(AdjacentPairs(f + "_fold", folded[:MAX_BONUS_PAIRS], boost=w * PAIR_WEIGHT))
         if any(has_diacritics(s) for s in syllables):
             text = " ".join(w.text for w, _ in units)
             for compound in dict.fromkeys(analyze(text).words):
                 for f in ("title", "body"):
                     boosts.append(wq.Term(f + "_word", compound, boost=FIELD_WEIGHTS[f] * WORD_WEIGHT))
         return boosts
+
+    def _phrase_bonus(self, text: str) -> list[wq.Query]:
+        syllables = analyze(text, words=False).syllables
+        if len(syllables) < 2:
+            return []
+        if any(has_diacritics(s) for s in syllables):
+            return [wq.Phrase(f, syllables, boost=FIELD_WEIGHTS[f] * PHRASE_WEIGHT) for f in ("title", "body")]
+        folded = [fold(s) for s in syllables]
+        return [wq.Phrase(f + "_fold", folded, boost=FIELD_WEIGHTS[f] * PHRASE_WEIGHT) for f in ("title", "body")]
 
     # --- single units -----------------------------------------------------
     def _fields(self, name: str | None) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ from .analysis import analyze
 from .build import INDEX_NAME, IndexReport, update_index
 from .highlight import Highlighter
 from .normalize import fold, has_diacritics
+from .proximity import AdjacentPairs
 from .query import parse
 from .querybuild import QueryBuilder
 from .storage import NoIndexError, current_generation
@@ -334,7 +335,7 @@ class Index:
         return SearchResults(query, total, page, per_page, _ms(started), hits, suggestion, _join(notices), facet_counts)
 
     @staticmethod
-    def _rescored(searcher, results, queries: list[wq.Query], deadline: float) -> list[tuple[int, float]]:
+    def _rescored(searcher, results, queries: list, deadline: float) -> list[tuple[int, float]]:
         """Add each rescore query's score to the candidates, skipping its matcher to them only.
 
         Past ``deadline`` the remaining bonuses are left out (for every candidate alike).
@@ -344,6 +345,10 @@ class Index:
         for q in queries:
             if time.perf_counter() > deadline:
                 break
+            if isinstance(q, AdjacentPairs):
+                for docnum, bonus in q.scores(searcher, candidates, WEIGHTING.K1, WEIGHTING.B).items():
+                    scores[docnum] += bonus
+                continue
             matcher = q.matcher(searcher)
             for docnum in candidates:
                 if not matcher.is_active():

@@ -1,0 +1,73 @@
+"""Adjacency bonus for long queries, computed on the candidates only.
+
+A headline or a question has a dozen syllables or more; the documents that
+keep its syllables *next to each other* are the ones it describes (this is
+the "ordered window" of the sequential dependence model).  One Whoosh phrase
+query per adjacent pair would score it, but a Whoosh phrase matcher asked to
+skip to a candidate reads the positions of every document on the way, so a
+20-syllable query cost four times its own search.  Here each query syllable's
+posting list is skipped to the candidates alone, their positions are read
+once, and every adjacent pair is counted from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from whoosh import query as wq
+from whoosh.scoring import bm25
+
+__all__ = ["AdjacentPairs"]
+
+
+@dataclass
+class AdjacentPairs:
+    """Bonus for each adjacent pair of ``syllables`` found in ``field``, in the text's order.
+
+    A pair scores like a BM25 term whose frequency is the number of times it
+    occurs, with the mean IDF of its two syllables (a pair is at least as
+    specific as its parts; its own document frequency would need a scan).
+    """
+
+    field: str
+    syllables: list[str]
+    boost: float = 1.0
+
+    def scores(self, searcher, candidates: list[int], K1: float, B: float) -> dict[int, float]:
+        pairs = list(dict.fromkeys(zip(self.syllables, self.syllables[1:])))
+        if not pairs or not candidates or self.field not in searcher.schema:
+            return {}
+        reader = searcher.reader()
+        positions: dict[str, dict[int, set[int]]] = {}
+        for s in dict.fromkeys(self.syllables):
+            if not reader.doc_frequency(self.field, s):
+                positions[s] = {}
+                continue
+            found: dict[int, set[int]] = {}
+            matcher = wq.Term(self.field, s).matcher(searcher)
+            for docnum in candidates:
+                if not matcher.is_active():
+                    break
+                if matcher.id() < docnum:
+                    matcher.skip_to(docnum)
+                    if not matcher.is_active():
+                        break
+                if matcher.id() == docnum:
+                    found[docnum] = set(matcher.value_as("positions"))
+            positions[s] = found
+        idf = {s: searcher.idf(self.field, s) for s in positions}
+        avg = reader.field_length(self.field) / max(1, reader.doc_count())
+        out: dict[int, float] = {}
+        for docnum in candidates:
+            total = 0.0
+            for a, b in pairs:
+                pa, pb = positions[a].get(docnum), positions[b].get(docnum)
+                if not pa or not pb:
+                    continue
+                tf = sum(1 for p in pa if p + 1 in pb)
+                if tf:
+                    length = reader.doc_field_length(docnum, self.field, 1) or 1
+                    total += bm25((idf[a] + idf[b]) / 2, tf, length, avg or 1, B, K1)
+            if total:
+                out[docnum] = total * self.boost
+        return out

@@ -1,0 +1,86 @@
+"""Ranking of long queries (pasted headlines, questions) on real indexes.
+
+Each case comes from a vietnews-title dev query the engine missed while a
+plain syllable BM25 found it (bench/tune.py, bench/NOTES.md).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import indexer.querybuild as querybuild
+import indexer.search as search
+from indexer import open_index
+from indexer.normalize import fold
+
+
+def build(tmp_path, articles: dict[str, str]):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, body in articles.items():
+        (folder / f"{name}.txt").write_text(f"Tin {name}\n01/01/2021\n{body}\nPV\n", encoding="utf-8")
+    ix = open_index(tmp_path / "ix")
+    ix.update([folder], jobs=1)
+    return ix
+
+
+def ids(results) -> list[str]:
+    return [h.id.rsplit("/", 1)[-1].removesuffix(".txt") for h in results.hits]
+
+
+FILLER = [f"Chuyện thường ngày số {n} ở phường." for n in range(6)]
+
+
+@pytest.mark.parametrize("mode", ["all", "any"])
+def test_a_minus_before_a_number_is_part_of_it_not_an_exclusion(tmp_path, mode):
+    """"F -16" in a tokenised headline: excluding 16 dropped the very article."""
+    ix = build(tmp_path, {"f16": "Mỹ bán tiêm kích F-16 cho Đài Loan.", "mig": "Nga bán tiêm kích MiG cho Ấn Độ.",
+                          **{f"x{n}": t for n, t in enumerate(FILLER)}})
+    assert ids(ix.search("bán tiêm kích F -16", mode=mode))[0] == "f16"
+    assert "mig" not in ids(ix.search("tiêm kích -MiG", mode=mode))  # a word after "-" is still excluded
+
+
+def test_quotes_in_an_any_word_query_rank_but_do_not_filter(tmp_path):
+    """A pasted headline quotes speech the article words differently: its words still count."""
+    ix = build(tmp_path, {
+        "paraphrase": "Bộ trưởng Quốc phòng Mỹ nói đàm phán với Triều Tiên sẽ gập ghềnh.",
+        "exact": "Ông nói: đàm phán với Triều Tiên rất gập ghềnh, theo Bộ trưởng.",
+        "other": "Bộ trưởng Y tế thăm bệnh viện.",
+        **{f"x{n}": t for n, t in enumerate(FILLER)},
+    })
+    query = 'Bộ trưởng Quốc phòng Mỹ : " Đàm phán với Triều Tiên rất gập ghềnh "'
+    found = ids(ix.search(query, mode="any"))
+    assert found[:2] == ["exact", "paraphrase"]
+    # In all-words mode a quoted phrase is still a filter.
+    assert ids(ix.search('"đàm phán với Triều Tiên rất gập ghềnh"')) == ["exact"]
+
+
+def test_words_next_to_each_other_rank_above_the_same_words_scattered(tmp_path):
+    """A headline of more than a few words: adjacency decides between documents with the same words."""
+    headline = "Phát hiện thi thể phụ nữ nổi trên sông ở Đắk Nông"
+    words = headline.split()
+    scattered = " ".join(words[::2] + words[1::2])  # the same words, no pair in order
+    ix = build(tmp_path, {
+        "a-scattered": f"Sáng nay {scattered} khi người dân ra đồng.",  # indexed first: wins ties
+        "b-adjacent": f"Sáng nay {headline} khi người dân ra đồng.",
+        **{f"x{n}": t for n, t in enumerate(FILLER)},
+    })
+    for query in (headline, fold(headline)):
+        found = ids(ix.search(query, mode="any"))
+        assert found[:2] == ["b-adjacent", "a-scattered"], query
+        hits = ix.search(query, mode="any").hits
+        assert hits[0].score > hits[1].score
+
+
+def test_one_rare_word_does_not_pick_the_candidates_alone(tmp_path, monkeypatch):
+    """'Hàn Quốc có nữ ngoại trưởng đầu tiên': only 'hàn' was rare, so its best
+    documents filled the rescore window and the article was not among them."""
+    monkeypatch.setattr(querybuild, "COMMON_MIN_DOCS", 10)  # the common-word rule on a small index
+    monkeypatch.setattr(search, "RESCORE_WINDOW", 3)  # the window is then the page: 10
+    articles = {f"hàn{n}": "Hàn hàn hàn, thợ hàn." for n in range(12)}  # 'hàn' alone, often
+    articles["target"] = "Hàn Quốc có nữ ngoại trưởng đầu tiên trong lịch sử ngoại giao."
+    for n in range(140):  # the other words are in more than 10% of the documents
+        articles[f"c{n}"] = ["Quốc hội có phiên họp.", "Nữ sinh đầu tiên đoạt giải.",
+                             "Ngoại trưởng tiên phong.", "Bộ trưởng có mặt."][n % 4]
+    ix = build(tmp_path, articles)
+    assert ids(ix.search("Hàn Quốc có nữ ngoại trưởng đầu tiên", mode="any"))[0] == "target"
