@@ -1,4 +1,4 @@
-"""Adjacency bonus for long queries, computed on the candidates only.
+"""Adjacency and phrase bonuses, computed on the candidates only.
 
 A headline or a question has a dozen syllables or more; the documents that
 keep its syllables *next to each other* are the ones it describes (this is
@@ -7,7 +7,8 @@ query per adjacent pair would score it, but a Whoosh phrase matcher asked to
 skip to a candidate reads the positions of every document on the way, so a
 20-syllable query cost four times its own search.  Here each query syllable's
 posting list is skipped to the candidates alone, their positions are read
-once, and every adjacent pair is counted from them.
+once, and every adjacent pair (and the whole query, as a phrase) is counted
+from them.
 """
 
 from __future__ import annotations
@@ -27,15 +28,18 @@ class AdjacentPairs:
     A pair scores like a BM25 term whose frequency is the number of times it
     occurs, with the mean IDF of its two syllables (a pair is at least as
     specific as its parts; its own document frequency would need a scan).
+    With ``phrase_boost`` the whole sequence scores the same way, as a phrase.
     """
 
     field: str
     syllables: list[str]
     boost: float = 1.0
+    phrase_boost: float = 0.0
 
     def scores(self, searcher, candidates: list[int], K1: float, B: float) -> dict[int, float]:
-        pairs = list(dict.fromkeys(zip(self.syllables, self.syllables[1:])))
-        if not pairs or not candidates or self.field not in searcher.schema:
+        pairs = list(dict.fromkeys(zip(self.syllables, self.syllables[1:]))) if self.boost else []
+        whole = self.syllables if self.phrase_boost and len(self.syllables) > 1 else []
+        if not (pairs or whole) or not candidates or self.field not in searcher.schema:
             return {}
         reader = searcher.reader()
         positions: dict[str, dict[int, set[int]]] = {}
@@ -57,17 +61,26 @@ class AdjacentPairs:
             positions[s] = found
         idf = {s: searcher.idf(self.field, s) for s in positions}
         avg = reader.field_length(self.field) / max(1, reader.doc_count())
+        whole_idf = sum(idf[s] for s in whole) / len(whole) if whole else 0.0
         out: dict[int, float] = {}
         for docnum in candidates:
             total = 0.0
+            length = None
             for a, b in pairs:
                 pa, pb = positions[a].get(docnum), positions[b].get(docnum)
                 if not pa or not pb:
                     continue
                 tf = sum(1 for p in pa if p + 1 in pb)
                 if tf:
-                    length = reader.doc_field_length(docnum, self.field, 1) or 1
-                    total += bm25((idf[a] + idf[b]) / 2, tf, length, avg or 1, B, K1)
+                    length = length or reader.doc_field_length(docnum, self.field, 1) or 1
+                    total += self.boost * bm25((idf[a] + idf[b]) / 2, tf, length, avg or 1, B, K1)
+            if whole:
+                found = [positions[s].get(docnum) for s in whole]
+                if all(found):
+                    tf = sum(1 for p in found[0] if all(p + k in found[k] for k in range(1, len(found))))
+                    if tf:
+                        length = length or reader.doc_field_length(docnum, self.field, 1) or 1
+                        total += self.phrase_boost * bm25(whole_idf, tf, length, avg or 1, B, K1)
             if total:
-                out[docnum] = total * self.boost
+                out[docnum] = total
         return out

@@ -278,14 +278,15 @@ class QueryBuilder:
             return []
         boosts = []
         folded = [fold(s) for s in syllables]
-        # Phrase matching reads positions: the whole run is worth it for a few
-        # words, adjacent pairs for a headline, neither for a long question.
+        # Positions of the query syllables are read on the candidates only
+        # (proximity.py): the whole run as a phrase for a few words, every
+        # adjacent pair for a headline or a question.
         for f in ("title", "body"):
             w = FIELD_WEIGHTS[f]
-            if len(syllables) <= MAX_BONUS_PHRASE:
-                boosts.append(wq.Phrase(f + "_fold", folded, slop=1, boost=w * PHRASE_WEIGHT))
-            if len(syllables) > 2:
-                boosts.append(AdjacentPairs(f + "_fold", folded[:MAX_BONUS_PAIRS], boost=w * PAIR_WEIGHT))
+            # Two syllables: the pair is the phrase.
+            boosts.append(AdjacentPairs(f + "_fold", folded[:MAX_BONUS_PAIRS],
+                                        boost=w * PAIR_WEIGHT if len(syllables) > 2 else 0.0,
+                                        phrase_boost=w * PHRASE_WEIGHT if len(syllables) <= MAX_BONUS_PHRASE else 0.0))
         if any(has_diacritics(s) for s in syllables):
             text = " ".join(w.text for w, _ in units)
             for compound in dict.fromkeys(analyze(text).words):
@@ -293,14 +294,16 @@ class QueryBuilder:
                     boosts.append(wq.Term(f + "_word", compound, boost=FIELD_WEIGHTS[f] * WORD_WEIGHT))
         return boosts
 
-    def _phrase_bonus(self, text: str) -> list[wq.Query]:
+    def _phrase_bonus(self, text: str) -> list[AdjacentPairs]:
         syllables = analyze(text, words=False).syllables
         if len(syllables) < 2:
             return []
         if any(has_diacritics(s) for s in syllables):
-            return [wq.Phrase(f, syllables, boost=FIELD_WEIGHTS[f] * PHRASE_WEIGHT) for f in ("title", "body")]
-        folded = [fold(s) for s in syllables]
-        return [wq.Phrase(f + "_fold", folded, boost=FIELD_WEIGHTS[f] * PHRASE_WEIGHT) for f in ("title", "body")]
+            suffix = ""
+        else:
+            suffix, syllables = "_fold", [fold(s) for s in syllables]
+        return [AdjacentPairs(f + suffix, syllables, boost=0.0, phrase_boost=FIELD_WEIGHTS[f] * PHRASE_WEIGHT)
+                for f in ("title", "body")]
 
     # --- single units -----------------------------------------------------
     def _fields(self, name: str | None) -> tuple[str, ...]:

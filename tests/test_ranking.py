@@ -44,15 +44,17 @@ def test_quotes_in_an_any_word_query_rank_but_do_not_filter(tmp_path):
     """A pasted headline quotes speech the article words differently: its words still count."""
     ix = build(tmp_path, {
         "paraphrase": "Bộ trưởng Quốc phòng Mỹ nói đàm phán với Triều Tiên sẽ gập ghềnh.",
-        "exact": "Ông nói: đàm phán với Triều Tiên rất gập ghềnh, theo Bộ trưởng.",
+        "a-reordered": "Ông nói: gập ghềnh rất đàm phán với Triều Tiên, theo Bộ trưởng.",  # wins ties
+        "quoted": "Ông nói: đàm phán với Triều Tiên rất gập ghềnh, theo Bộ trưởng.",
         "other": "Bộ trưởng Y tế thăm bệnh viện.",
         **{f"x{n}": t for n, t in enumerate(FILLER)},
     })
     query = 'Bộ trưởng Quốc phòng Mỹ : " Đàm phán với Triều Tiên rất gập ghềnh "'
     found = ids(ix.search(query, mode="any"))
-    assert found[:2] == ["exact", "paraphrase"]
+    assert found[0] == "paraphrase"  # the quotation's words, and the rest of the headline in order
+    assert found.index("quoted") < found.index("a-reordered")  # the same words, the quotation intact
     # In all-words mode a quoted phrase is still a filter.
-    assert ids(ix.search('"đàm phán với Triều Tiên rất gập ghềnh"')) == ["exact"]
+    assert ids(ix.search('"đàm phán với Triều Tiên rất gập ghềnh"')) == ["quoted"]
 
 
 def test_words_next_to_each_other_rank_above_the_same_words_scattered(tmp_path):
