@@ -14,11 +14,25 @@ from them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 from whoosh import query as wq
 from whoosh.scoring import bm25
 
-__all__ = ["AdjacentPairs"]
+__all__ = ["AdjacentPairs", "on_candidates"]
+
+
+def on_candidates(matcher, candidates: list[int]) -> Iterator[int]:
+    """The sorted ``candidates`` ``matcher`` matches, left on each in turn: skips, never scans."""
+    for docnum in candidates:
+        if not matcher.is_active():
+            return
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+            if not matcher.is_active():
+                return
+        if matcher.id() == docnum:
+            yield docnum
 
 
 @dataclass
@@ -47,18 +61,9 @@ class AdjacentPairs:
             if not reader.doc_frequency(self.field, s):
                 positions[s] = {}
                 continue
-            found: dict[int, set[int]] = {}
             matcher = wq.Term(self.field, s).matcher(searcher)
-            for docnum in candidates:
-                if not matcher.is_active():
-                    break
-                if matcher.id() < docnum:
-                    matcher.skip_to(docnum)
-                    if not matcher.is_active():
-                        break
-                if matcher.id() == docnum:
-                    found[docnum] = set(matcher.value_as("positions"))
-            positions[s] = found
+            positions[s] = {docnum: set(matcher.value_as("positions"))
+                            for docnum in on_candidates(matcher, candidates)}
         idf = {s: searcher.idf(self.field, s) for s in positions}
         avg = reader.field_length(self.field) / max(1, reader.doc_count())
         whole_idf = sum(idf[s] for s in whole) / len(whole) if whole else 0.0

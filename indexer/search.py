@@ -30,7 +30,7 @@ from .analysis import analyze
 from .build import INDEX_NAME, IndexReport, update_index
 from .highlight import Highlighter
 from .normalize import fold, has_diacritics
-from .proximity import AdjacentPairs
+from .proximity import AdjacentPairs, on_candidates
 from .query import parse
 from .querybuild import QueryBuilder
 from .storage import NoIndexError, current_generation
@@ -350,15 +350,8 @@ class Index:
                     scores[docnum] += bonus
                 continue
             matcher = q.matcher(searcher)
-            for docnum in candidates:
-                if not matcher.is_active():
-                    break
-                if matcher.id() < docnum:
-                    matcher.skip_to(docnum)
-                    if not matcher.is_active():
-                        break
-                if matcher.id() == docnum:
-                    scores[docnum] += matcher.score()
+            for docnum in on_candidates(matcher, candidates):
+                scores[docnum] += matcher.score()
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def _run(self, searcher, q, flt, limit: int, sort: str, facets: bool, deadline: float):
