@@ -6,19 +6,22 @@ Each collection is indexed with the engine (cached in bench/work/ir-<name>/) and
 with FTS5 (unicode61, diacritics kept) in the same run.  Every query goes through
 the engine's public search in any-term mode (queries are headlines and long
 questions), once as written and once with its diacritics stripped, as readers type.
-Writes bench/results/relevance.json.
+Writes bench/results/relevance.json.  On 2 cores the splits can run as parallel
+processes (``--collections vietnews-title --splits dev --name part1`` ...) and be
+combined with ``--merge part1 part2 ...``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import re
 import sqlite3
 import time
 import unicodedata
 
-from common import IR, WORK, read_jsonl, save
+from common import IR, RESULTS, WORK, read_jsonl, save
 
 from indexer import open_index
 from indexer.normalize import fold
@@ -130,9 +133,27 @@ def main():
     ap.add_argument("--splits", nargs="+", default=["dev", "test"])
     ap.add_argument("--limit", type=int, default=None, help="at most this many queries per split (quick runs)")
     ap.add_argument("--name", default="relevance", help="result file name in bench/results/")
+    ap.add_argument("--merge", nargs="+", metavar="NAME",
+                    help="combine earlier result files (parts run in parallel) into --name, without running")
     args = ap.parse_args()
+    if args.merge:
+        save(args.name, merge(args.merge))
+        return
     results = {c: run(c, args.splits, args.limit) for c in args.collections}
     save(args.name, {"collections": results})
+
+
+def merge(names: list[str]) -> dict:
+    """Parts of one run (e.g. a split per process on 2 cores) as one result, each part's command kept."""
+    collections: dict = {}
+    parts = []
+    for name in names:
+        part = json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+        parts.append({"file": f"{name}.json", "command": part["command"], "machine": part["machine"]})
+        for cname, result in part["collections"].items():
+            target = collections.setdefault(cname, {k: v for k, v in result.items() if k != "splits"})
+            target.setdefault("splits", {}).update(result["splits"])
+    return {"collections": collections, "parts": parts}
 
 
 if __name__ == "__main__":
