@@ -99,7 +99,7 @@ def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
     color = sys.stdout.isatty()
-    click.echo(f"{results.total} kết quả ({results.took_ms:.0f} ms), trang {results.page}/{results.pages}")
+    click.echo(f"{results.total_text} kết quả ({results.took_ms:.0f} ms), trang {results.page}/{results.pages}")
     if results.notice:
         click.echo(f"! {results.notice}")
     if results.suggestion:

@@ -51,6 +51,8 @@ RESCORE_WINDOW = 200             # any-term mode: candidates rescored with every
 # ``timeout``, it returns what was found in time, with a notice.
 COLLECT_SECONDS = 1.5            # ranking passes, from the start of the search
 COUNT_SECONDS = 0.5              # exact total of an all-words query (else an estimate)
+COUNT_LIMIT = 10_000             # beyond this many, the total is "more than" (Elasticsearch's
+                                 # track_total_hits; also the deepest page a reader may ask for)
 RESCORE_SECONDS = 2.0            # bonuses stop being added this long after the start
 TIMED_OUT_NOTICE = "Truy vấn quá rộng: kết quả được xếp hạng trong thời gian cho phép, có thể chưa đầy đủ."
 
@@ -86,6 +88,15 @@ class SearchResults:
     suggestion: str | None = None
     notice: str | None = None
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # How ``total`` relates to the real number of matches: "eq" exact, "gte" at
+    # least (counting stopped at COUNT_LIMIT), "approx" Whoosh's estimate.
+    total_relation: str = "eq"
+
+    @property
+    def total_text(self) -> str:
+        """The total as a reader should read it: "1.234", "hơn 10.000", "khoảng 52.000"."""
+        number = f"{self.total:,}".replace(",", ".")
+        return {"gte": "hơn ", "approx": "khoảng "}.get(self.total_relation, "") + number
 
     @property
     def pages(self) -> int:
@@ -93,7 +104,8 @@ class SearchResults:
 
     def to_dict(self) -> dict:
         return {
-            "query": self.query, "total": self.total, "page": self.page, "per_page": self.per_page,
+            "query": self.query, "total": self.total, "total_relation": self.total_relation,
+            "page": self.page, "per_page": self.per_page,
             "took_ms": self.took_ms, "suggestion": self.suggestion, "notice": self.notice,
             "hits": [h.to_dict() for h in self.hits],
         }
@@ -160,12 +172,14 @@ def _without_block_quality(collector):
     return collector
 
 
-def _count_within(searcher, q, deadline: float) -> int | None:
-    """Matching documents, or None if counting is not done by ``deadline``."""
+def _count_within(searcher, q, deadline: float, limit: int) -> int | None:
+    """Matching documents up to ``limit``, or None if counting is not done by ``deadline``."""
     n = 0
     for sub, _ in searcher.leaf_searchers():
         for _ in q.matcher(sub).all_ids():
             n += 1
+            if n >= limit:
+                return n
             if not n & 1023 and time.perf_counter() > deadline:
                 return None
     return n
@@ -300,17 +314,20 @@ class Index:
             if relaxed_results.scored_length():
                 notices.append("Không có bài nào chứa tất cả các từ; đang hiển thị các bài chứa một số từ.")
                 plan, results, limit, relaxed_used = relaxed, relaxed_results, relaxed_limit, True
+        relation = "approx"
         if getattr(results, "timed_out", False):
             notices.append(TIMED_OUT_NOTICE)
             total = max(results.estimated_length(), results.scored_length())
         elif results.scored_length() < limit:
-            total = results.scored_length()  # every match was collected: exact, no second pass
+            total, relation = results.scored_length(), "eq"  # every match was collected: no second pass
         elif mode == "all" and not relaxed_used:
-            # Readers see this number: exact, at the cost of a counting pass, if it fits in time.
-            total = _count_within(searcher, results.q, min(time.perf_counter() + COUNT_SECONDS,
-                                                           deadline + COUNT_SECONDS))
-            if total is None:
+            # Readers see this number: exact up to COUNT_LIMIT, if counting fits in time.
+            counted = _count_within(searcher, results.q, min(time.perf_counter() + COUNT_SECONDS,
+                                                             deadline + COUNT_SECONDS), COUNT_LIMIT)
+            if counted is None:
                 total = max(results.estimated_length(), results.scored_length())
+            else:
+                total, relation = counted, ("gte" if counted >= COUNT_LIMIT else "eq")
         else:
             # An any-word query matches most of the index; counting it exactly would
             # cost a second pass, so its total is Whoosh's estimate.
@@ -332,7 +349,8 @@ class Index:
                 groups = results.groups(name)
                 facet_counts[name] = {str(k): v for k, v in sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))
                                       if k not in (None, "", 0)}
-        return SearchResults(query, total, page, per_page, _ms(started), hits, suggestion, _join(notices), facet_counts)
+        return SearchResults(query, total, page, per_page, _ms(started), hits, suggestion, _join(notices), facet_counts,
+                             relation)
 
     @staticmethod
     def _rescored(searcher, results, queries: list, deadline: float) -> list[tuple[int, float]]:

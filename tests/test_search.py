@@ -265,3 +265,22 @@ def test_segments_are_plain_files_so_readers_do_not_copy_the_index(corpus_dir, t
         files = [p.name for p in next(ix_dir.glob("gen-*")).iterdir()]
         assert not [f for f in files if f.endswith(".seg")], files
         assert open_index(ix_dir).search("mặt trận").total >= 80
+
+
+def test_total_is_exact_up_to_the_count_limit_then_more_than(tmp_path, monkeypatch):
+    """Elasticsearch's track_total_hits: counting stops at COUNT_LIMIT and says "more than"."""
+    import indexer.search as search
+
+    folder = tmp_path / "a"
+    folder.mkdir()
+    for n in range(30):
+        (folder / f"{n:02d}.txt").write_text(f"Tin {n}\n01/01/2021\nHội nghị xã {n}.\nAn\n", encoding="utf-8")
+    ix = open_index(tmp_path / "ix")
+    ix.update([folder], jobs=1)
+    exact = ix.search("xã", per_page=5)
+    assert (exact.total, exact.total_relation, exact.total_text) == (30, "eq", "30")
+    monkeypatch.setattr(search, "COUNT_LIMIT", 12)
+    capped = ix.search("xã", per_page=5)
+    assert (capped.total, capped.total_relation, capped.total_text) == (12, "gte", "hơn 12")
+    assert capped.to_dict()["total_relation"] == "gte" and len(capped.hits) == 5
+    assert ix.search("xã", per_page=50).total == 30  # all collected: exact whatever the limit

@@ -36,6 +36,14 @@ def test_results_page(client):
     assert 'aria-label="Phân trang"' in body and 'rel="next"' in body
 
 
+def test_a_capped_total_reads_more_than(client, monkeypatch):
+    import indexer.search as search
+
+    monkeypatch.setattr(search, "COUNT_LIMIT", 4)
+    body = text(client.get("/", query_string={"q": "xã"}))
+    assert re.search(r"Tìm thấy <strong>hơn 4</strong> kết quả", body), body[:2000]
+
+
 def test_pagination(client):
     first = text(client.get("/", query_string={"q": "mặt trận", "page": 1}))
     second = text(client.get("/", query_string={"q": "mặt trận", "page": 2}))
@@ -108,7 +116,7 @@ def test_api_search_shape(client):
     r = client.get("/api/search", query_string={"q": "uy ban", "per_page": 2, "page": 1})
     data = r.get_json()
     assert r.status_code == 200 and r.mimetype == "application/json"
-    assert set(data) == {"query", "total", "page", "per_page", "took_ms", "suggestion", "notice", "hits"}
+    assert set(data) == {"query", "total", "total_relation", "page", "per_page", "took_ms", "suggestion", "notice", "hits"}
     assert data["per_page"] == 2 and len(data["hits"]) == 2
     assert set(data["hits"][0]) == {"id", "title", "date", "score", "url", "snippet"}
     ranged = client.get("/api/search", query_string={"q": "mặt trận", "from": "2019-01-01", "to": "2020-12-31",
