@@ -19,6 +19,9 @@ TARGETS = {
 
 def ran(result) -> str:
     """Where a number came from: the command, when, and the commit that ran."""
+    if result.get("parts"):  # parts run in parallel, merged (relevance.py --merge)
+        return "Commands (run in parallel, then `" + result["command"] + "`): " + "; ".join(
+            f"`{p['command']}` — {p['machine']['date']}, commit {p['machine']['commit']}" for p in result["parts"]) + "."
     m = result["machine"]
     return f"Command: `{result['command']}` — {m['date']}, commit {m['commit']}."
 
