@@ -28,6 +28,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def build_index(tmp_path: Path, bodies: dict[str, str]):
+    """A real index over one short article per ``{file name: body}``, built serially."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, body in bodies.items():
+        (folder / f"{name}.txt").write_text(f"Tin {name}\n01/01/2021\n{body}\nPV\n", encoding="utf-8")
+    ix = open_index(tmp_path / "ix")
+    ix.update([folder], jobs=1)
+    return ix
+
+
 @pytest.fixture
 def corpus_dir(tmp_path) -> Path:
     """A private, writable copy of the seeds plus the fixture articles."""

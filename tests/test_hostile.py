@@ -7,6 +7,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from .conftest import build_index
+
 SYNTAX = st.sampled_from(['"', "(", ")", "-", "+", "*", "~", "~2", ":", "[", "]", " OR ", " AND ", " NOT ", "|",
                           "title:", "date:", "date:[", " to ", "category:", "\\", "\x00", "\u200b", "\u0301"])
 WORDS = st.sampled_from(["mặt", "trận", "Tổ", "quốc", "mttq", "UBND", "hoà", "hòa", "tap", "huấn", "2020", "a", "đ"])
@@ -67,14 +69,8 @@ def test_lone_surrogates_and_any_code_point(shared_index, query):
 
 def test_a_query_over_its_time_budget_returns_what_it_found(tmp_path, monkeypatch):
     import indexer.search as search_module
-    from indexer import open_index
 
-    folder = tmp_path / "a"
-    folder.mkdir()
-    for n in range(300):
-        (folder / f"{n:03d}.txt").write_text(f"Tin {n}\n01/01/2021\nMặt trận xã {n} họp bàn.\nAn\n", encoding="utf-8")
-    ix = open_index(tmp_path / "ix")
-    ix.update([folder], jobs=1)
+    ix = build_index(tmp_path, {f"{n:03d}": f"Mặt trận xã {n} họp bàn." for n in range(300)})
     assert ix.search("mặt trận").notice is None
     monkeypatch.setattr(search_module, "COLLECT_SECONDS", 0.0)
     res = ix.search("mặt trận", per_page=5)

@@ -10,18 +10,9 @@ import pytest
 
 import indexer.querybuild as querybuild
 import indexer.search as search
-from indexer import open_index
 from indexer.normalize import fold
 
-
-def build(tmp_path, articles: dict[str, str]):
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    for name, body in articles.items():
-        (folder / f"{name}.txt").write_text(f"Tin {name}\n01/01/2021\n{body}\nPV\n", encoding="utf-8")
-    ix = open_index(tmp_path / "ix")
-    ix.update([folder], jobs=1)
-    return ix
+from .conftest import build_index as build
 
 
 def ids(results) -> list[str]:

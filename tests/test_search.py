@@ -6,6 +6,8 @@ import pytest
 
 from indexer import NoIndexError, open_index
 
+from .conftest import build_index
+
 MARK_RE = re.compile(r"<mark>(.*?)</mark>")
 
 
@@ -271,12 +273,7 @@ def test_total_is_exact_up_to_the_count_limit_then_more_than(tmp_path, monkeypat
     """Elasticsearch's track_total_hits: counting stops at COUNT_LIMIT and says "more than"."""
     import indexer.search as search
 
-    folder = tmp_path / "a"
-    folder.mkdir()
-    for n in range(30):
-        (folder / f"{n:02d}.txt").write_text(f"Tin {n}\n01/01/2021\nHội nghị xã {n}.\nAn\n", encoding="utf-8")
-    ix = open_index(tmp_path / "ix")
-    ix.update([folder], jobs=1)
+    ix = build_index(tmp_path, {f"{n:02d}": f"Hội nghị xã {n}." for n in range(30)})
     exact = ix.search("xã", per_page=5)
     assert (exact.total, exact.total_relation, exact.total_text) == (30, "eq", "30")
     monkeypatch.setattr(search, "COUNT_LIMIT", 12)
