@@ -24,6 +24,7 @@ from .normalize import fold
 from .articles import Article, Problem, iter_articles, origin_of
 from .schema import SCHEMA_VERSION, make_schema
 from .parallel import commit_segments, write_segments
+from .postings import build_missing
 from .storage import cleanup_generations, current_generation, new_generation, publish, writer_lock
 
 __all__ = ["IndexReport", "update_index", "analyze_article", "read_manifest"]
@@ -211,6 +212,14 @@ def update_index(
                 shutil.rmtree(generation, ignore_errors=True)
             raise
         ix.close()
+        # Posting arrays for vectorised search; a reader of an updated generation that
+        # comes before them falls back to Whoosh for the segments without.
+        try:
+            build_missing(generation, INDEX_NAME, jobs)
+        except BaseException:
+            if fresh:
+                shutil.rmtree(generation, ignore_errors=True)
+            raise
         if fresh:
             publish(index_dir, generation)
             cleanup_generations(index_dir)

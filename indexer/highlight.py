@@ -12,14 +12,14 @@ every mark covers exactly the characters the author wrote.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from html import escape
 
-from whoosh.analysis import Token
 from whoosh.highlight import BasicFragmentScorer, ContextFragmenter, Fragment, HtmlFormatter
 
 from .analysis import Analysis, analyze
-from .normalize import fold
+from .normalize import INVISIBLE, fold
 
 __all__ = ["Highlighter", "Matcher"]
 
@@ -28,6 +28,24 @@ Matcher = tuple[str, str]
 _SPACE_RUN = re.compile(r"\s+")
 # Never analyse more than this much of one text to build a snippet.
 MAX_HIGHLIGHT_CHARS = 200_000
+# Texts shorter than this are analysed whole; longer ones only around likely matches.
+WINDOW_MIN_CHARS = 1500
+WINDOW_PASSAGES = 2      # ... and when likely matches are everywhere, the best this many passages
+_UNUSUAL = re.compile("[%s\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]" % INVISIBLE)
+_SPACE = re.compile(r"\s")
+
+
+class _Token:
+    """What Whoosh's fragmenter and formatter read of a token; ``whoosh.analysis.Token``
+    costs a keyword-argument dictionary per syllable, and an article has hundreds."""
+
+    __slots__ = ("text", "startchar", "endchar", "matched", "boost")
+
+    def __init__(self, text: str, startchar: int, endchar: int, matched: bool):
+        self.text, self.startchar, self.endchar, self.matched, self.boost = text, startchar, endchar, matched, 1.0
+
+    def copy(self) -> "_Token":
+        return _Token(self.text, self.startchar, self.endchar, self.matched)
 
 
 class _MarkFormatter(HtmlFormatter):
@@ -61,10 +79,10 @@ class Highlighter:
         for p in self.patterns:
             by_first.setdefault(p[0], []).append(p)
         syl = analysis.syllables
-        folded = [fold(s) for s in syl]
+        folded = fold("\x00".join(syl)).split("\x00") if syl else []  # one C call, not one per syllable
         found = []
-        for i in range(len(syl)):
-            for key in (("exact", syl[i]), ("fold", folded[i])):
+        for i, (exact, loose) in enumerate(zip(syl, folded)):
+            for key in (("exact", exact), ("fold", loose)):
                 for p in by_first.get(key, ()):
                     if i + len(p) <= len(syl) and all(
                         (syl if kind == "exact" else folded)[i + k] == value
@@ -80,10 +98,65 @@ class Highlighter:
                 merged.append((start, end))
         return merged
 
-    def _tokens(self, text: str, near: int | None = None) -> tuple[list[Token], int]:
+    def _analysis_near(self, text: str, near: int) -> Analysis:
+        """The analysis of ``text`` where it can matter: within ``near`` characters of
+        a possible match.
+
+        Analysing a 3,000-character article costs milliseconds; a search shows ten.
+        Every match starts with a syllable whose folded form begins a pattern, so a
+        regular expression over the folded text finds a superset of the match
+        starts; the analysis of whitespace-delimited windows around them equals the
+        whole text's analysis there (syllables never cross whitespace).  Texts with
+        combining marks or invisible characters (whose folding changes length) are
+        analysed whole.
+        """
+        text = text[:MAX_HIGHLIGHT_CHARS]
+        if len(text) < WINDOW_MIN_CHARS or _UNUSUAL.search(text):
+            return analyze(text, words=False)
+        folded = fold(text).lower()
+        if len(folded) != len(text):
+            return analyze(text, words=False)
+        firsts = sorted({fold(p[0][1]) for p in self.patterns}, key=len, reverse=True)
+        longest = max(len(p) for p in self.patterns)
+        margin = near + 12 * longest + 20
+        starts = re.compile(r"(?<![^\W_])(?:%s)(?![^\W_])" % "|".join(map(re.escape, firsts)))
+        found = [(m.start(), m.group(0)) for m in starts.finditer(folded)]
+        windows: list[list[int]] = []
+        for start, key in found:
+            lo, hi = max(0, start - margin), min(len(text), start + len(key) + margin)
+            if windows and lo <= windows[-1][1]:
+                windows[-1][1] = hi
+            else:
+                windows.append([lo, hi])
+        if sum(hi - lo for lo, hi in windows) > len(text) * 0.6:
+            # Common words everywhere: analyse only the passages that look best the
+            # way Whoosh's BasicFragmentScorer will judge them (matches x distinct words).
+            slack = 12 * longest + 20  # room for a match that starts at the edge
+            windows = [[max(0, a - near // 3 - slack), min(len(text), a + near + slack)]
+                       for a in _densest(found, near, WINDOW_PASSAGES)]
+        out = Analysis()
+        done = 0  # the text before this is analysed
+        for lo, hi in windows:
+            while lo > done and not _SPACE.match(text, lo - 1):  # widen to whitespace
+                lo -= 1
+            while hi < len(text) and not _SPACE.match(text, hi):
+                hi += 1
+            lo = max(lo, done)
+            if lo >= hi:
+                continue
+            done = hi
+            part = analyze(text[lo:hi], words=False)
+            out.syllables += part.syllables
+            out.spans += [(a + lo, b + lo) for a, b in part.spans]
+        return out
+
+    def _tokens(self, text: str, near: int | None = None) -> tuple[list[_Token], int]:
         """Tokens for Whoosh's fragmenter; with ``near``, only those within that many
         characters of a match (the fragmenter never looks further)."""
-        analysis = analyze(text[:MAX_HIGHLIGHT_CHARS], words=False)
+        if near is None or not self.patterns:
+            analysis = analyze(text[:MAX_HIGHLIGHT_CHARS], words=False)
+        else:
+            analysis = self._analysis_near(text, near)
         marks: list[tuple[int, int]] = []
         for start, end in self.spans(analysis):
             # "<mark>Mặt trận</mark>", not "<mark>Mặt</mark> <mark>trận</mark>"
@@ -93,20 +166,29 @@ class Highlighter:
                 marks.append((start, end))
         tokens = []
         m = 0
-        for syllable, (start, end) in zip(analysis.syllables, analysis.spans):
+        syllables, spans = analysis.syllables, analysis.spans
+        if near is None:
+            indices = range(len(syllables))
+        else:  # only syllables within ``near`` characters of a mark
+            starts = [a for a, _ in spans]
+            ranges: list[list[int]] = []
+            for start, end in marks:
+                lo, hi = bisect_left(starts, start - near), bisect_right(starts, end + near)
+                if ranges and lo <= ranges[-1][1]:
+                    ranges[-1][1] = max(hi, ranges[-1][1])
+                else:
+                    ranges.append([lo, hi])
+            indices = [i for lo, hi in ranges for i in range(lo, hi)]
+        for i in indices:
+            syllable, (start, end) = syllables[i], spans[i]
             while m < len(marks) and marks[m][1] <= start:
                 m += 1
-            if near is not None and not (
-                (m < len(marks) and marks[m][0] - start <= near) or (m > 0 and start - marks[m - 1][1] <= near)
-            ):
-                continue
             if m < len(marks) and marks[m][0] <= start:
                 if tokens and tokens[-1].matched and tokens[-1].endchar == marks[m][1]:
                     continue  # inside a mark already emitted
-                tokens.append(Token(text=syllable, startchar=marks[m][0], endchar=marks[m][1],
-                                    matched=True, boost=1.0))
+                tokens.append(_Token(syllable, marks[m][0], marks[m][1], True))
             else:
-                tokens.append(Token(text=syllable, startchar=start, endchar=end, matched=False, boost=1.0))
+                tokens.append(_Token(syllable, start, end, False))
         return tokens, len(marks)
 
     def mark(self, text: str) -> str:
@@ -130,7 +212,10 @@ class Highlighter:
             return _opening(text, maxchars)
         fragmenter = ContextFragmenter(maxchars=maxchars, surround=max(20, maxchars // 3), charlimit=None)
         scorer = BasicFragmentScorer()
-        frags = sorted(fragmenter.fragment_tokens(text, tokens), key=scorer, reverse=True)[:fragments]
+        # ContextFragmenter yields an empty fragment spanning from the text's start when a
+        # fragment's countdown lands exactly on 0 (whoosh 2.7.5); such a "passage" has no match.
+        found = [f for f in fragmenter.fragment_tokens(text, tokens) if f.matches]
+        frags = sorted(found, key=scorer, reverse=True)[:fragments]
         frags.sort(key=lambda f: f.startchar)
         merged: list[Fragment] = []
         for f in frags:  # passages that (nearly) touch read better as one
@@ -150,6 +235,34 @@ class Highlighter:
                 html += " …"
             parts.append(html)
         return " ".join(parts).replace("… …", "…")
+
+
+def _densest(found: list[tuple[int, str]], width: int, k: int) -> list[int]:
+    """Starts of the ``k`` best non-overlapping passages of ``width`` characters, in text order.
+
+    ``found`` is (offset, word) of each likely match, in order; a passage scores
+    its matches times its distinct words, as BasicFragmentScorer does.
+    """
+    scored = []
+    j = 0
+    counts: dict[str, int] = {}
+    for i, (start, _) in enumerate(found):
+        while j < len(found) and found[j][0] < start + width:
+            counts[found[j][1]] = counts.get(found[j][1], 0) + 1
+            j += 1
+        scored.append((sum(counts.values()) * len(counts), -start))
+        key = found[i][1]
+        counts[key] -= 1
+        if not counts[key]:
+            del counts[key]
+    picked: list[int] = []
+    for _, neg in sorted(scored, reverse=True):
+        start = -neg
+        if all(abs(start - p) >= width for p in picked):
+            picked.append(start)
+            if len(picked) == k:
+                break
+    return sorted(picked)
 
 
 def _opening(text: str, maxchars: int) -> str:

@@ -35,6 +35,7 @@ _SPACE_TABLE = {ord(c): " " for c in _SPACES}
 # Lone UTF-16 surrogates (possible in a str, never in text) become U+FFFD: same length.
 _SPACE_TABLE.update({cp: "\ufffd" for cp in range(0xD800, 0xE000)})
 _INVISIBLE_RE = re.compile("[%s]" % INVISIBLE)
+_ODD_SPACE_RE = re.compile("[%s\ud800-\udfff]" % _SPACES)  # translate() with a big table is slow
 _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 # One output unit of the slow path: a run of invisibles, or a character with its combining marks.
 _CLUSTER_RE = re.compile("[%s]+|.[%s]*" % (INVISIBLE, _COMBINING), re.S)
@@ -136,7 +137,7 @@ class OffsetMap:
 
 def normalize_with_offsets(text: str) -> tuple[str, OffsetMap | None]:
     """Canonical text (case kept) plus a map back to ``text``; see :func:`normalize`."""
-    spaced = text.translate(_SPACE_TABLE)
+    spaced = text.translate(_SPACE_TABLE) if _ODD_SPACE_RE.search(text) else text
     if unicodedata.is_normalized("NFC", spaced) and not _INVISIBLE_RE.search(spaced):
         return _retone(spaced), None
     pieces: list[str] = []

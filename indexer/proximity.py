@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import bm25
 
@@ -88,4 +89,54 @@ class AdjacentPairs:
                         total += self.phrase_boost * bm25(whole_idf, tf, length, avg or 1, B, K1)
             if total:
                 out[docnum] = total
+        return out
+
+    def scores_from_arrays(self, searcher, segments, candidates: list[int], K1: float, B: float) -> dict[int, float]:
+        """The same bonuses as :meth:`scores`, read from the posting arrays (``postings.py``)."""
+        pairs = list(dict.fromkeys(zip(self.syllables, self.syllables[1:]))) if self.boost else []
+        whole = self.syllables if self.phrase_boost and len(self.syllables) > 1 else []
+        if not (pairs or whole) or not candidates or self.field not in searcher.schema:
+            return {}
+        reader = searcher.reader()
+        syllables = list(dict.fromkeys(self.syllables))
+        idf = {s: searcher.idf(self.field, s) for s in syllables}
+        avg = reader.field_length(self.field) / max(1, reader.doc_count()) or 1
+        whole_idf = sum(idf[s] for s in whole) / len(whole) if whole else 0.0
+        base = self.field[:-5] if self.field.endswith("_fold") else self.field
+        wanted = np.asarray(candidates, dtype=np.int64)
+        out: dict[int, float] = {}
+        for seg in segments:
+            arrays = seg.arrays
+            local = wanted[(wanted >= seg.offset) & (wanted < seg.offset + arrays.doc_count)] - seg.offset
+            if not len(local):
+                continue
+            keys = {}  # syllable -> sorted unique (doc << 32 | position)
+            is_candidate = np.zeros(arrays.doc_count, dtype=bool)
+            is_candidate[local] = True
+            for s in syllables:
+                p = arrays.postings(arrays.term_ids(self.field, s))
+                owner, pos = p.positions(np.flatnonzero(is_candidate[p.docs]))
+                keys[s] = np.unique((p.docs[owner] << 32) | pos)
+            total = np.zeros(len(local))
+            lengths = arrays.lengths[base][local].astype(np.float64)
+            lengths[lengths == 0] = 1
+
+            def add(found: np.ndarray, weight: float, term_idf: float) -> None:
+                if not len(found):
+                    return
+                docs, tf = np.unique(found >> 32, return_counts=True)
+                at = np.searchsorted(local, docs)
+                fl = lengths[at]
+                total[at] += weight * term_idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avg))
+
+            for a, b in pairs:
+                add(np.intersect1d(keys[a], keys[b] - 1, assume_unique=True), self.boost, (idf[a] + idf[b]) / 2)
+            if whole:
+                found = keys[whole[0]]
+                for k, s in enumerate(whole[1:], 1):
+                    found = np.intersect1d(found, keys[s] - k, assume_unique=True)
+                add(found, self.phrase_boost, whole_idf)
+            for d, v in zip((local + seg.offset).tolist(), total.tolist()):
+                if v:
+                    out[d] = v
         return out

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, scoring, sorting
@@ -30,10 +31,12 @@ from .analysis import analyze
 from .build import INDEX_NAME, IndexReport, update_index
 from .highlight import Highlighter
 from .normalize import fold, has_diacritics
+from .postings import NO_YEAR, SegmentArrays
 from .proximity import AdjacentPairs, on_candidates
 from .query import parse
 from .querybuild import QueryBuilder
 from .storage import NoIndexError, current_generation
+from .vectorized import Segment, Unsupported, by_date, evaluate, top
 
 __all__ = ["Index", "Hit", "SearchResults", "Article", "open_index", "DEFAULT_INDEX_DIR",
            "MAX_PER_PAGE", "MAX_QUERY_CHARS", "SORTS"]
@@ -133,6 +136,17 @@ class Article:
         return asdict(self)
 
 
+@dataclass
+class _Collected:
+    """What one ranking pass found, whichever engine ran it."""
+
+    top: list[tuple[int, float | None]]   # (docnum, score), best first, up to the limit
+    total: int
+    relation: str = "eq"                  # see SearchResults.total_relation
+    timed_out: bool = False
+    groups: dict[str, dict] = field(default_factory=dict)
+
+
 def _date_text(stored: dict) -> str | None:
     d = stored.get("date")
     if not isinstance(d, datetime):
@@ -188,11 +202,16 @@ def _count_within(searcher, q, deadline: float, limit: int) -> int | None:
 class Index:
     """A search index in ``index_dir`` (built or not yet)."""
 
-    def __init__(self, index_dir: str | Path = DEFAULT_INDEX_DIR, acronyms_path: str | Path | None = None):
+    def __init__(self, index_dir: str | Path = DEFAULT_INDEX_DIR, acronyms_path: str | Path | None = None,
+                 vectorized: bool = True):
         self.index_dir = Path(index_dir)
+        # False: always Whoosh's matchers (the reference the vectorised path is tested against).
+        self.vectorized = vectorized
         self._acronyms_path = acronyms_path
         self._acronyms: AcronymTable | None = None
         self._local = threading.local()
+        self._arrays: dict[tuple[str, str], SegmentArrays | None] = {}  # shared by threads
+        self._arrays_lock = threading.Lock()
 
     # --- lifecycle ----------------------------------------------------------
     @property
@@ -223,8 +242,33 @@ class Index:
             ix = whoosh_index.open_dir(str(gen), indexname=INDEX_NAME)
             searcher = ix.searcher(weighting=WEIGHTING)
             local.generation = gen
+            local.segments = self._segments(searcher, gen) if self.vectorized else None
         local.searcher = searcher
         return searcher
+
+    def _segments(self, searcher, gen: Path) -> list[Segment] | None:
+        """The searcher's segments with their posting arrays, or None if one has none yet."""
+        with self._arrays_lock:  # arrays of replaced generations are not needed any more
+            for key in [k for k in self._arrays if k[0] != str(gen)]:
+                del self._arrays[key]
+        segments = []
+        for leaf, offset in searcher.reader().leaf_readers():
+            segid = leaf.segment().segid
+            key = (str(gen), segid)
+            with self._arrays_lock:
+                if key not in self._arrays:
+                    self._arrays[key] = SegmentArrays.open(gen, segid)
+                arrays = self._arrays[key]
+            if arrays is None or arrays.doc_count != leaf.doc_count_all():
+                with self._arrays_lock:
+                    self._arrays.pop(key, None)  # built later by an update: look again next time
+                return None
+            live = None
+            if leaf.has_deletions():
+                live = np.zeros(arrays.doc_count, dtype=bool)
+                live[np.fromiter(leaf.all_doc_ids(), dtype=np.int64)] = True
+            segments.append(Segment(arrays, offset, live))
+        return segments
 
     def close(self) -> None:
         searcher = getattr(self._local, "searcher", None)
@@ -303,24 +347,109 @@ class Index:
                                  "Hãy nhập từ khoá để tìm kiếm.")
         limit = _limit(page, per_page, plan)
         deadline = started + COLLECT_SECONDS
-        results = self._run(searcher, plan.query or wq.Every(), plan.filter, limit, sort, facets, deadline)
+        found = self._collect(searcher, plan, limit, sort, facets, deadline, count=mode == "all")
         relaxed_used = False
-        # scored_length(), not len(): len() runs Whoosh's full counting pass.
-        if results.scored_length() == 0 and mode == "all" and plan.clauses >= 2:
+        if found.total == 0 and mode == "all" and plan.clauses >= 2:
             relaxed = make_plan(True)
             relaxed_limit = _limit(page, per_page, relaxed)
-            relaxed_results = self._run(searcher, relaxed.query or wq.Every(), relaxed.filter, relaxed_limit,
-                                        sort, facets, deadline)
-            if relaxed_results.scored_length():
+            relaxed_found = self._collect(searcher, relaxed, relaxed_limit, sort, facets, deadline, count=False)
+            if relaxed_found.total:
                 notices.append("Không có bài nào chứa tất cả các từ; đang hiển thị các bài chứa một số từ.")
-                plan, results, limit, relaxed_used = relaxed, relaxed_results, relaxed_limit, True
-        relation = "approx"
-        if getattr(results, "timed_out", False):
+                plan, found, limit, relaxed_used = relaxed, relaxed_found, relaxed_limit, True
+        if found.timed_out:
             notices.append(TIMED_OUT_NOTICE)
+        total, relation = found.total, found.relation
+        start = (page - 1) * per_page
+        if plan.rescore and sort == "relevance":
+            ranked = self._rescored(searcher, found.top, plan.rescore, started + RESCORE_SECONDS)
+            page_hits = ranked[start:start + per_page]
+        else:
+            page_hits = found.top[start:start + per_page]
+        hits = [self._hit(searcher, docnum, score, plan.highlighter if highlight else None, snippet_chars, sort)
+                for docnum, score in page_hits]
+        suggestion = None
+        if total < SUGGEST_BELOW or relaxed_used:
+            suggestion = self._suggest(searcher, query, plan.words)
+        facet_counts = {}
+        for name, groups in found.groups.items():
+            facet_counts[name] = {str(k): v for k, v in sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                                  if k not in (None, "", 0, NO_YEAR)}  # NO_YEAR: Whoosh's "no date"
+        return SearchResults(query, total, page, per_page, _ms(started), hits, suggestion, _join(notices), facet_counts,
+                             relation)
+
+    def _rescored(self, searcher, found: list[tuple[int, float]], queries: list,
+                  deadline: float) -> list[tuple[int, float]]:
+        """Add each rescore query's score to the candidates, reading their postings only.
+
+        Past ``deadline`` the remaining bonuses are left out (for every candidate alike).
+        """
+        scores = dict(found)
+        candidates = sorted(scores)
+        segments = getattr(self._local, "segments", None)
+        for q in queries:
+            if time.perf_counter() > deadline:
+                break
+            if isinstance(q, AdjacentPairs):
+                if segments is not None:
+                    bonus = q.scores_from_arrays(searcher, segments, candidates, WEIGHTING.K1, WEIGHTING.B)
+                else:
+                    bonus = q.scores(searcher, candidates, WEIGHTING.K1, WEIGHTING.B)
+                for docnum, value in bonus.items():
+                    scores[docnum] += value
+                continue
+            if segments is not None:
+                try:
+                    docs, values = evaluate(q, searcher, WEIGHTING, segments)
+                except Unsupported:
+                    pass
+                else:
+                    hit = np.isin(docs, candidates)
+                    for docnum, value in zip(docs[hit].tolist(), values[hit].tolist()):
+                        scores[docnum] += value
+                    continue
+            matcher = q.matcher(searcher)
+            for docnum in on_candidates(matcher, candidates):
+                scores[docnum] += matcher.score()
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def _collect(self, searcher, plan, limit: int, sort: str, facets: bool, deadline: float,
+                 count: bool) -> _Collected:
+        """The top ``limit`` matches of ``plan``, their total and facets.
+
+        Vectorised over the posting arrays when every segment has them (an exact
+        total, in milliseconds); else by Whoosh's matchers, with a time budget.
+        """
+        q, flt = plan.query or wq.Every(), plan.filter
+        # Filters join the query rather than using Whoosh's filter=: its counting pass
+        # tests the filter bitset's truth per document, an O(documents) scan each time.
+        # Date ranges score a constant, so ranking is unchanged.
+        if flt is not None:
+            q = flt if isinstance(q, wq.Every) else wq.And([q, flt])
+        segments = getattr(self._local, "segments", None)
+        if segments is not None:
+            try:
+                docs, scores = evaluate(q, searcher, WEIGHTING, segments)
+            except Unsupported:
+                pass
+            else:
+                if sort == "date":
+                    dates = _per_doc(segments, docs, "date")
+                    best = [(d, None) for d in by_date(docs, dates, limit)]
+                else:
+                    best = top(docs, scores, limit)
+                groups = _facets(segments, docs) if facets else {}
+                return _Collected(best, len(docs), "eq", False, groups)
+        return self._collect_whoosh(searcher, q, limit, sort, facets, deadline, count)
+
+    def _collect_whoosh(self, searcher, q, limit: int, sort: str, facets: bool, deadline: float,
+                        count: bool) -> _Collected:
+        results = self._run(searcher, q, limit, sort, facets, deadline)
+        relation = "approx"
+        if results.timed_out:
             total = max(results.estimated_length(), results.scored_length())
         elif results.scored_length() < limit:
             total, relation = results.scored_length(), "eq"  # every match was collected: no second pass
-        elif mode == "all" and not relaxed_used:
+        elif count:
             # Readers see this number: exact up to COUNT_LIMIT, if counting fits in time.
             counted = _count_within(searcher, results.q, min(time.perf_counter() + COUNT_SECONDS,
                                                              deadline + COUNT_SECONDS), COUNT_LIMIT)
@@ -332,52 +461,11 @@ class Index:
             # An any-word query matches most of the index; counting it exactly would
             # cost a second pass, so its total is Whoosh's estimate.
             total = max(results.estimated_length(), results.scored_length())
-        start = (page - 1) * per_page
-        if plan.rescore and sort == "relevance":
-            ranked = self._rescored(searcher, results, plan.rescore, started + RESCORE_SECONDS)
-            page_hits = ranked[start:start + per_page]
-        else:
-            page_hits = [(h.docnum, h.score) for h in results[start:start + per_page]]
-        hits = [self._hit(searcher, docnum, score, plan.highlighter if highlight else None, snippet_chars, sort)
-                for docnum, score in page_hits]
-        suggestion = None
-        if total < SUGGEST_BELOW or relaxed_used:
-            suggestion = self._suggest(searcher, query, plan.words)
-        facet_counts = {}
-        if facets:
-            for name in ("year", "category"):
-                groups = results.groups(name)
-                facet_counts[name] = {str(k): v for k, v in sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))
-                                      if k not in (None, "", 0)}
-        return SearchResults(query, total, page, per_page, _ms(started), hits, suggestion, _join(notices), facet_counts,
-                             relation)
+        groups = {name: results.groups(name) for name in ("year", "category")} if facets else {}
+        # scored_length(), not len(): len() runs Whoosh's full counting pass.
+        return _Collected([(h.docnum, h.score) for h in results], total, relation, results.timed_out, groups)
 
-    @staticmethod
-    def _rescored(searcher, results, queries: list, deadline: float) -> list[tuple[int, float]]:
-        """Add each rescore query's score to the candidates, skipping its matcher to them only.
-
-        Past ``deadline`` the remaining bonuses are left out (for every candidate alike).
-        """
-        scores = {h.docnum: h.score for h in results}
-        candidates = sorted(scores)
-        for q in queries:
-            if time.perf_counter() > deadline:
-                break
-            if isinstance(q, AdjacentPairs):
-                for docnum, bonus in q.scores(searcher, candidates, WEIGHTING.K1, WEIGHTING.B).items():
-                    scores[docnum] += bonus
-                continue
-            matcher = q.matcher(searcher)
-            for docnum in on_candidates(matcher, candidates):
-                scores[docnum] += matcher.score()
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-
-    def _run(self, searcher, q, flt, limit: int, sort: str, facets: bool, deadline: float):
-        # Filters join the query rather than using Whoosh's filter=: its counting pass
-        # tests the filter bitset's truth per document, an O(documents) scan each time.
-        # Date ranges score a constant, so ranking is unchanged.
-        if flt is not None:
-            q = flt if isinstance(q, wq.Every) else wq.And([q, flt])
+    def _run(self, searcher, q, limit: int, sort: str, facets: bool, deadline: float):
         kwargs = {"limit": limit, "terms": False}
         if sort == "date":
             kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
@@ -496,6 +584,33 @@ class Index:
             found.append((reader.doc_frequency(fieldname, text), text))
         found.sort(key=lambda ft: (-ft[0], ft[1]))
         return [head + t for _, t in found[:limit]]
+
+
+def _per_doc(segments: list[Segment], docs: np.ndarray, column: str) -> np.ndarray:
+    """A per-document array (``date``, ``year``, ``category``) at global ``docs``."""
+    out = np.zeros(len(docs), dtype=getattr(segments[0].arrays, column).dtype) if segments else np.zeros(0)
+    for seg in segments:
+        inside = (docs >= seg.offset) & (docs < seg.offset + seg.arrays.doc_count)
+        out[inside] = getattr(seg.arrays, column)[docs[inside] - seg.offset]
+    return out
+
+
+def _facets(segments: list[Segment], docs: np.ndarray) -> dict[str, dict]:
+    """Matches per year and per category (as Whoosh's Count facets report them)."""
+    years: dict = {}
+    categories: dict = {}
+    for seg in segments:
+        local = docs[(docs >= seg.offset) & (docs < seg.offset + seg.arrays.doc_count)] - seg.offset
+        values, counts = np.unique(seg.arrays.year[local], return_counts=True)
+        for v, c in zip(values.tolist(), counts.tolist()):
+            if v == NO_YEAR:
+                continue
+            years[v] = years.get(v, 0) + c
+        codes, counts = np.unique(seg.arrays.category[local], return_counts=True)
+        for code, c in zip(codes.tolist(), counts.tolist()):
+            name = seg.arrays.categories[code]
+            categories[name] = categories.get(name, 0) + c
+    return {"year": years, "category": categories}
 
 
 def _limit(page: int, per_page: int, plan) -> int:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from indexer import NoIndexError, open_index
+from indexer import Index, NoIndexError, open_index
 
 from .conftest import build_index
 
@@ -240,8 +240,8 @@ def test_whoosh_block_quality_failure_falls_back_to_a_plain_pass(tmp_path, monke
     for n in range(250):  # more documents than the rescore window, so Whoosh uses its TopCollector
         (folder / f"{n:03d}.txt").write_text(f"Tin {n}\n01/01/2021\nMặt trận Tổ quốc xã {n} họp.\nAn\n",
                                              encoding="utf-8")
-    ix = open_index(tmp_path / "ix")
-    ix.update([folder], jobs=1)
+    open_index(tmp_path / "ix").update([folder], jobs=1)
+    ix = Index(tmp_path / "ix", vectorized=False)  # Whoosh's matchers: the fallback path
     expected = [h.id for h in ix.search("mặt trận tổ quốc").hits]
     real = collectors.TopCollector.matches
     calls = []
@@ -270,10 +270,16 @@ def test_segments_are_plain_files_so_readers_do_not_copy_the_index(corpus_dir, t
 
 
 def test_total_is_exact_up_to_the_count_limit_then_more_than(tmp_path, monkeypatch):
-    """Elasticsearch's track_total_hits: counting stops at COUNT_LIMIT and says "more than"."""
+    """Vectorised totals are exact; Whoosh's matchers (the fallback) count up to COUNT_LIMIT
+    and then say "more than", as Elasticsearch's track_total_hits."""
     import indexer.search as search
 
-    ix = build_index(tmp_path, {f"{n:02d}": f"Hội nghị xã {n}." for n in range(30)})
+    built = build_index(tmp_path, {f"{n:02d}": f"Hội nghị xã {n}." for n in range(30)})
+    assert built.search("xã", per_page=5).total == 30  # vectorised: always exact
+    monkeypatch.setattr(search, "COUNT_LIMIT", 12)
+    assert (built.search("xã", per_page=5).total, built.search("xã").total_relation) == (30, "eq")
+    monkeypatch.undo()
+    ix = search.Index(built.index_dir, vectorized=False)  # Whoosh's matchers count up to the limit
     exact = ix.search("xã", per_page=5)
     assert (exact.total, exact.total_relation, exact.total_text) == (30, "eq", "30")
     monkeypatch.setattr(search, "COUNT_LIMIT", 12)
@@ -281,3 +287,24 @@ def test_total_is_exact_up_to_the_count_limit_then_more_than(tmp_path, monkeypat
     assert (capped.total, capped.total_relation, capped.total_text) == (12, "gte", "hơn 12")
     assert capped.to_dict()["total_relation"] == "gte" and len(capped.hits) == 5
     assert ix.search("xã", per_page=50).total == 30  # all collected: exact whatever the limit
+
+
+def test_long_article_snippets_analyse_only_likely_passages(monkeypatch):
+    """Rare matches: the windowed analysis gives exactly the whole-text snippet.
+    Common words everywhere: the densest passage (most matches x distinct words) is shown."""
+    import indexer.highlight as hl
+
+    filler = "Người dân trong khu phố cùng nhau dọn dẹp đường làng vào sáng chủ nhật. "
+    text = filler * 40 + "Ủy ban Mặt trận Tổ quốc xã đã họp bàn kế hoạch. " + filler * 40
+    marker = hl.Highlighter()
+    marker.add(("exact", "mặt"), ("exact", "trận"))
+    windowed = marker.snippet(text)
+    monkeypatch.setattr(hl, "WINDOW_MIN_CHARS", 10**9)
+    assert windowed == marker.snippet(text) and "<mark>Mặt trận</mark>" in windowed
+    monkeypatch.undo()
+
+    common = hl.Highlighter()
+    for word in ("dan", "pho", "hop", "ban"):  # folded, as an unaccented query adds them
+        common.add(("fold", word))
+    snippet = common.snippet(text)
+    assert "<mark>họp bàn</mark>" in snippet and len(text) > 5000

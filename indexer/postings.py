@@ -1,0 +1,366 @@
+"""Per-segment posting arrays: what vectorised search (``vectorized.py``) reads.
+
+Whoosh stores each block of 128 postings as a zlib-compressed pickle of Python
+tuples, so reading a common syllable's 50,000 postings costs ~40 ms before a
+single document is scored, and its matchers then spend microseconds per
+posting in Python.  After every commit each segment gets a directory
+``vec_<segid>/`` beside it holding the same postings as flat NumPy arrays
+(memory-mapped at search time):
+
+* ``keys.bin``/``key_offsets.npy``: the sorted terms, ``field \\x1f term`` in UTF-8;
+* ``term_postings.npy``/``term_positions.npy``: where each term's postings and
+  positions start;
+* ``docs.npy`` (segment-local docnums), ``tfs.npy`` (term frequencies),
+  ``positions.npy`` (syllable positions, per posting in docnum order);
+* ``fold_keys.bin``/``fold_offsets.npy``/``fold_members.npy``: for each folded
+  syllable, the terms of the exact field that fold to it (so the ``*_fold``
+  fields need no postings of their own: they are unions of their variants);
+* ``lengths_<field>.npy``, ``date.npy``, ``year.npy``, ``category.npy``: the
+  per-document values BM25, filters and facets need.
+
+The arrays are derived from the segment Whoosh wrote, never from analysis
+output, so they hold exactly what Whoosh would match.  A segment without its
+directory (one an update has just merged) is simply searched by Whoosh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+
+from .normalize import fold
+
+__all__ = ["POSITION_FIELDS", "POSTING_FIELDS", "SegmentArrays", "build_missing", "arrays_dir",
+           "remove_stale"]
+
+FORMAT_VERSION = "1"
+# Fields with postings and positions; their *_fold companions are derived.
+POSITION_FIELDS = ("title", "body", "author")
+# Fields with postings only (rescoring bonuses and filters).
+POSTING_FIELDS = ("title_word", "body_word", "category", "source")
+LENGTH_FIELDS = POSITION_FIELDS + ("title_word", "body_word")
+SEP = "\x1f"
+NO_DATE = np.iinfo(np.uint64).max    # Whoosh's column default for a missing date
+NO_YEAR = np.iinfo(np.uint32).max
+
+
+def arrays_dir(generation: Path, segid: str) -> Path:
+    return Path(generation) / f"vec_{segid}"
+
+
+# --- building -------------------------------------------------------------------
+def _term_postings(leaf, fieldname: str, text, with_positions: bool):
+    """(docnums, tfs, positions) of one term, decoded a block at a time."""
+    m = leaf.postings(fieldname, text)
+    docs, tfs, poses = [], [], []
+    if isinstance(m, W3LeafMatcher):
+        while True:
+            if m._data is None:
+                m._read_data()
+            ids, weights, values = m._data[0], m._data[1], m._data[2]
+            n = len(ids)
+            block_docs = np.cumsum(np.asarray(ids, dtype=np.int64)) if not m._byteids else np.asarray(ids)
+            docs.append(block_docs)
+            if weights is None:
+                tfs.append(np.ones(n, dtype=np.float32))
+            elif isinstance(weights, float):
+                tfs.append(np.full(n, weights, dtype=np.float32))
+            else:
+                tfs.append(np.asarray(weights, dtype=np.float32))
+            if with_positions:
+                for v in values:
+                    poses.append(np.cumsum(pickle.loads(v[4:]), dtype=np.int64))
+            if m._lastblock:
+                break
+            m._goto(m._nextoffset)
+    else:  # short lists Whoosh keeps inline in the term dictionary
+        fmt = leaf.schema[fieldname].format
+        while m.is_active():
+            docs.append(np.array([m.id()], dtype=np.int64))
+            tfs.append(np.array([m.weight()], dtype=np.float32))
+            if with_positions:
+                poses.append(np.asarray(fmt.decode_positions(m.value()), dtype=np.int64))
+            m.next()
+    return docs, tfs, poses
+
+
+def _build(leaf, out: Path) -> None:
+    keys: list[bytes] = []
+    doc_parts, tf_parts, pos_parts = [], [], []
+    term_postings, term_positions = [0], [0]
+    n_post = n_pos = 0
+    for fieldname in sorted(POSITION_FIELDS + POSTING_FIELDS):
+        if fieldname not in leaf.schema:
+            continue
+        with_positions = fieldname in POSITION_FIELDS
+        for btext in leaf.lexicon(fieldname):
+            text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+            docs, tfs, poses = _term_postings(leaf, fieldname, btext, with_positions)
+            keys.append(f"{fieldname}{SEP}{text}".encode("utf-8"))
+            doc_parts += docs
+            tf_parts += tfs
+            pos_parts += poses
+            n_post += sum(len(d) for d in docs)
+            n_pos += sum(len(p) for p in poses)
+            term_postings.append(n_post)
+            term_positions.append(n_pos)
+    if any(a >= b for a, b in zip(keys, keys[1:])):  # lexicons come sorted; binary search needs it
+        raise RuntimeError("segment lexicon is not sorted")
+    out.mkdir(parents=True)
+    _save_strings(out, "keys", keys)
+    np.save(out / "term_postings.npy", np.asarray(term_postings, dtype=np.int64))
+    np.save(out / "term_positions.npy", np.asarray(term_positions, dtype=np.int64))
+    np.save(out / "docs.npy", _concat(doc_parts, np.int32))
+    tfs = _concat(tf_parts, np.float32)
+    np.save(out / "tfs.npy", tfs.astype(np.uint16) if tfs.size == 0 or tfs.max() < 65536 else tfs)
+    positions = _concat(pos_parts, np.int64)
+    np.save(out / "positions.npy", positions.astype(np.uint32 if positions.size == 0 or positions.max() < 2**32 else np.int64))
+    # Folded syllable -> the exact terms that fold to it, per field.
+    folds: dict[bytes, list[int]] = {}
+    for i, key in enumerate(keys):
+        fieldname, text = key.decode("utf-8").split(SEP, 1)
+        if fieldname in POSITION_FIELDS:
+            folds.setdefault(f"{fieldname}{SEP}{fold(text)}".encode("utf-8"), []).append(i)
+    fold_keys = sorted(folds)
+    _save_strings(out, "fold_keys", fold_keys)
+    members = [folds[k] for k in fold_keys]
+    np.save(out / "fold_offsets.npy", np.cumsum([0] + [len(m) for m in members], dtype=np.int64))
+    np.save(out / "fold_members.npy", np.asarray([i for m in members for i in m], dtype=np.int64))
+    # Per-document values.
+    n = leaf.doc_count_all()
+    for fieldname in LENGTH_FIELDS:
+        np.save(out / f"lengths_{fieldname}.npy",
+                np.fromiter((_length(leaf, d, fieldname) for d in range(n)), dtype=np.uint32, count=n))
+    np.save(out / "date.npy", _column(leaf, "date", n, np.uint64, NO_DATE))
+    np.save(out / "year.npy", _column(leaf, "year", n, np.uint32, NO_YEAR))
+    categories = leaf.column_reader("category") if leaf.has_column("category") else None
+    names: dict[str, int] = {}
+    codes = np.fromiter((names.setdefault(categories[d] if categories is not None else "", len(names))
+                         for d in range(n)), dtype=np.int32, count=n)
+    np.save(out / "category.npy", codes)
+    (out / "meta.json").write_text(json.dumps({"version": FORMAT_VERSION, "doc_count": n,
+                                                "categories": list(names)}, ensure_ascii=False))
+
+
+def _length(leaf, docnum: int, fieldname: str) -> int:
+    # What Whoosh's scorer sees: 1 when the segment has no lengths for the field,
+    # None (here 0) for an empty field, which no term of that field matches.
+    value = leaf.doc_field_length(docnum, fieldname, 1)
+    return 0 if value is None else value
+
+
+def _column(leaf, fieldname: str, n: int, dtype, missing) -> np.ndarray:
+    if not leaf.has_column(fieldname):
+        return np.full(n, missing, dtype=dtype)
+    col = leaf.column_reader(fieldname, translate=False)
+    return np.fromiter((col[d] for d in range(n)), dtype=dtype, count=n)
+
+
+def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+def _save_strings(out: Path, name: str, strings: list[bytes]) -> None:
+    (out / f"{name}.bin").write_bytes(b"".join(strings))
+    np.save(out / f"{name}_offsets.npy", np.cumsum([0] + [len(s) for s in strings], dtype=np.int64))
+
+
+def _build_one(args: tuple[str, str, str]) -> str | None:
+    """Worker: build the arrays of one segment (opened afresh in this process)."""
+    from whoosh import index as whoosh_index
+
+    generation, indexname, segid = args
+    ix = whoosh_index.open_dir(generation, indexname=indexname)
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            if leaf.segment().segid == segid:
+                target = arrays_dir(Path(generation), segid)
+                tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+                shutil.rmtree(tmp, ignore_errors=True)
+                _build(leaf, tmp)
+                os.replace(tmp, target)  # readers see the whole directory or none
+                return segid
+    return None
+
+
+def build_missing(generation: Path, indexname: str, jobs: int = 1) -> list[str]:
+    """Build the arrays of every segment that has none; returns the segment ids built."""
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(generation), indexname=indexname)
+    with ix.reader() as reader:
+        segids = [leaf.segment().segid for leaf, _ in reader.leaf_readers()
+                  if leaf.doc_count_all() and not (arrays_dir(generation, leaf.segment().segid) / "meta.json").exists()]
+    ix.close()
+    tasks = [(str(generation), indexname, s) for s in segids]
+    if jobs > 1 and len(tasks) > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
+            built = pool.map(_build_one, tasks)
+    else:
+        built = [_build_one(t) for t in tasks]
+    remove_stale(generation, indexname)
+    return [b for b in built if b]
+
+
+def remove_stale(generation: Path, indexname: str) -> None:
+    """Delete arrays of segments that merges have removed (never those of live segments)."""
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(generation), indexname=indexname)
+    live = {seg.segid for seg in ix._segments()}
+    ix.close()
+    for path in Path(generation).glob("vec_*"):
+        segid = path.name[4:].split(".tmp")[0]
+        if segid not in live or ".tmp" in path.name:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+# --- reading ----------------------------------------------------------------------
+class _Strings:
+    """A sorted list of byte strings, searched without loading it into Python objects."""
+
+    def __init__(self, folder: Path, name: str):
+        self.blob = (folder / f"{name}.bin").read_bytes()
+        self.offsets = np.load(folder / f"{name}_offsets.npy")
+        self.n = len(self.offsets) - 1
+
+    def find(self, key: bytes) -> int:
+        blob, offsets = self.blob, self.offsets
+        lo, hi = 0, self.n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if blob[offsets[mid]:offsets[mid + 1]] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < self.n and blob[offsets[lo]:offsets[lo + 1]] == key:
+            return lo
+        return -1
+
+
+@dataclass
+class Postings:
+    """One term's postings in one segment (positions read on demand)."""
+
+    docs: np.ndarray       # segment-local docnums, ascending (unless ``union``)
+    tfs: np.ndarray        # float64 term frequencies
+    segment: "SegmentArrays"
+    term_ids: np.ndarray   # for each posting, the term it came from (several for a folded syllable)
+    rows: np.ndarray       # for each posting, its row in the segment's posting arrays
+    union: bool = False    # several terms: docs are neither sorted nor unique
+
+    def per_doc(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ascending docnums, tfs) with one entry per document (a folded syllable's variants summed)."""
+        if not self.union:
+            return self.docs, self.tfs
+        tf = np.bincount(self.docs, weights=self.tfs, minlength=self.segment.doc_count)
+        docs = np.flatnonzero(tf)
+        return docs, tf[docs]
+
+    def positions(self, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(posting index, position) pairs for the postings ``which`` (indices into ``docs``)."""
+        seg = self.segment
+        rows = self.rows[which]
+        term_ids = self.term_ids[which]
+        # Positions of row r start at term_positions[t] + sum of tfs of the term's earlier rows.
+        starts = seg.position_starts(term_ids, rows)
+        counts = seg.tfs[rows].astype(np.int64)
+        total = int(counts.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        owner = np.repeat(np.arange(len(rows)), counts)
+        first = np.cumsum(counts) - counts
+        index = starts[owner] + (np.arange(total) - first[owner])
+        return which[owner], seg.positions[index].astype(np.int64)
+
+
+class SegmentArrays:
+    """The memory-mapped arrays of one segment."""
+
+    def __init__(self, folder: Path):
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta.get("version") != FORMAT_VERSION:
+            raise ValueError(f"{folder}: posting arrays version {meta.get('version')}")
+        self.doc_count: int = meta["doc_count"]
+        self.categories: list[str] = meta["categories"]
+        self.keys = _Strings(folder, "keys")
+        self.folds = _Strings(folder, "fold_keys")
+        load = lambda name: np.load(folder / f"{name}.npy", mmap_mode="r")  # noqa: E731
+        self.term_postings = load("term_postings")
+        self.term_positions = load("term_positions")
+        self.docs = load("docs")
+        self.tfs = load("tfs")
+        self.positions = load("positions")
+        self.fold_offsets = np.load(folder / "fold_offsets.npy")
+        self.fold_members = np.load(folder / "fold_members.npy")
+        self.lengths = {f: np.load(folder / f"lengths_{f}.npy") for f in LENGTH_FIELDS}
+        self.date = np.load(folder / "date.npy")
+        self.year = np.load(folder / "year.npy")
+        self.category = np.load(folder / "category.npy")
+        self._cum_tfs: dict[int, np.ndarray] = {}
+
+    @classmethod
+    def open(cls, generation: Path, segid: str) -> "SegmentArrays | None":
+        folder = arrays_dir(generation, segid)
+        if not (folder / "meta.json").exists():
+            return None
+        try:
+            return cls(folder)
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def term_ids(self, fieldname: str, text: str) -> list[int]:
+        """The terms a query term stands for: itself, or every variant of a folded syllable."""
+        if fieldname.endswith("_fold") and fieldname[:-5] in POSITION_FIELDS:
+            i = self.folds.find(f"{fieldname[:-5]}{SEP}{text}".encode("utf-8"))
+            if i < 0:
+                return []
+            return self.fold_members[self.fold_offsets[i]:self.fold_offsets[i + 1]].tolist()
+        i = self.keys.find(f"{fieldname}{SEP}{text}".encode("utf-8"))
+        return [] if i < 0 else [i]
+
+    def postings(self, term_ids: list[int]) -> Postings:
+        """The postings of the union of ``term_ids`` (tfs summed per document)."""
+        if not term_ids:
+            empty = np.zeros(0, dtype=np.int64)
+            return Postings(empty, np.zeros(0), self, empty, empty)
+        if len(term_ids) == 1:
+            t = term_ids[0]
+            lo, hi = int(self.term_postings[t]), int(self.term_postings[t + 1])
+            rows = np.arange(lo, hi)
+            return Postings(np.asarray(self.docs[lo:hi], dtype=np.int64), np.asarray(self.tfs[lo:hi], dtype=np.float64),
+                            self, np.full(hi - lo, t), rows)
+        spans = [(int(self.term_postings[t]), int(self.term_postings[t + 1]), t) for t in term_ids]
+        rows = np.concatenate([np.arange(lo, hi) for lo, hi, _ in spans])
+        owners = np.concatenate([np.full(hi - lo, t) for lo, hi, t in spans])
+        return Postings(np.asarray(self.docs[rows], dtype=np.int64), np.asarray(self.tfs[rows], dtype=np.float64),
+                        self, owners, rows, union=True)
+
+    def position_starts(self, term_ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        starts = np.empty(len(rows), dtype=np.int64)
+        for t in np.unique(term_ids):
+            sel = term_ids == t
+            cum = self._cum_tf(int(t))
+            starts[sel] = self.term_positions[t] + cum[rows[sel] - int(self.term_postings[t])]
+        return starts
+
+    def _cum_tf(self, t: int) -> np.ndarray:
+        cum = self._cum_tfs.get(t)
+        if cum is None:
+            lo, hi = int(self.term_postings[t]), int(self.term_postings[t + 1])
+            tf = np.asarray(self.tfs[lo:hi], dtype=np.int64)
+            cum = np.cumsum(tf) - tf
+            if len(self._cum_tfs) > 4096:
+                self._cum_tfs.clear()
+            self._cum_tfs[t] = cum
+        return cum
