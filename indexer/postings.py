@@ -226,6 +226,44 @@ def remove_stale(generation: Path, indexname: str) -> None:
 
 
 # --- reading ----------------------------------------------------------------------
+class _Column:
+    """A 1-d ``.npy`` file read by ranges with ``os.pread``.
+
+    Not memory-mapped: pages a search touches would stay in the server's resident
+    set (the posting arrays of the full corpus are ~0.5 GB); reads of the page
+    cache cost microseconds and their memory is freed with the search.
+    """
+
+    fd = -1
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as f:
+            major, _ = np.lib.format.read_magic(f)
+            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(f)
+            self.offset = f.tell()
+        if len(shape) != 1 or fortran:
+            raise ValueError(f"{path}: not a 1-d array")
+        self.dtype = np.dtype(dtype)
+        self.size = shape[0]
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        item = self.dtype.itemsize
+        if hi <= lo:
+            return np.zeros(0, dtype=self.dtype)
+        data = os.pread(self.fd, (hi - lo) * item, self.offset + lo * item)
+        return np.frombuffer(data, dtype=self.dtype)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __del__(self):
+        self.close()
+
+
 class _Strings:
     """A sorted list of byte strings, searched without loading it into Python objects."""
 
@@ -274,14 +312,14 @@ class Postings:
         term_ids = self.term_ids[which]
         # Positions of row r start at term_positions[t] + sum of tfs of the term's earlier rows.
         starts = seg.position_starts(term_ids, rows)
-        counts = seg.tfs[rows].astype(np.int64)
+        counts = self.tfs[which].astype(np.int64)
         total = int(counts.sum())
         if total == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         owner = np.repeat(np.arange(len(rows)), counts)
         first = np.cumsum(counts) - counts
         index = starts[owner] + (np.arange(total) - first[owner])
-        return which[owner], seg.positions[index].astype(np.int64)
+        return which[owner], seg.read_positions(index, term_ids[owner])
 
 
 class SegmentArrays:
@@ -295,12 +333,11 @@ class SegmentArrays:
         self.categories: list[str] = meta["categories"]
         self.keys = _Strings(folder, "keys")
         self.folds = _Strings(folder, "fold_keys")
-        load = lambda name: np.load(folder / f"{name}.npy", mmap_mode="r")  # noqa: E731
-        self.term_postings = load("term_postings")
-        self.term_positions = load("term_positions")
-        self.docs = load("docs")
-        self.tfs = load("tfs")
-        self.positions = load("positions")
+        self.term_postings = np.load(folder / "term_postings.npy")
+        self.term_positions = np.load(folder / "term_positions.npy")
+        self.docs = _Column(folder / "docs.npy")
+        self.tfs = _Column(folder / "tfs.npy")
+        self.positions = _Column(folder / "positions.npy")
         self.fold_offsets = np.load(folder / "fold_offsets.npy")
         self.fold_members = np.load(folder / "fold_members.npy")
         self.lengths = {f: np.load(folder / f"lengths_{f}.npy") for f in LENGTH_FIELDS}
@@ -334,17 +371,15 @@ class SegmentArrays:
         if not term_ids:
             empty = np.zeros(0, dtype=np.int64)
             return Postings(empty, np.zeros(0), self, empty, empty)
-        if len(term_ids) == 1:
-            t = term_ids[0]
-            lo, hi = int(self.term_postings[t]), int(self.term_postings[t + 1])
-            rows = np.arange(lo, hi)
-            return Postings(np.asarray(self.docs[lo:hi], dtype=np.int64), np.asarray(self.tfs[lo:hi], dtype=np.float64),
-                            self, np.full(hi - lo, t), rows)
         spans = [(int(self.term_postings[t]), int(self.term_postings[t + 1]), t) for t in term_ids]
-        rows = np.concatenate([np.arange(lo, hi) for lo, hi, _ in spans])
-        owners = np.concatenate([np.full(hi - lo, t) for lo, hi, t in spans])
-        return Postings(np.asarray(self.docs[rows], dtype=np.int64), np.asarray(self.tfs[rows], dtype=np.float64),
-                        self, owners, rows, union=True)
+        docs = [self.docs.read(lo, hi) for lo, hi, _ in spans]
+        tfs = [self.tfs.read(lo, hi) for lo, hi, _ in spans]
+        rows = [np.arange(lo, hi) for lo, hi, _ in spans]
+        owners = [np.full(hi - lo, t) for lo, hi, t in spans]
+        if len(spans) == 1:
+            return Postings(docs[0].astype(np.int64), tfs[0].astype(np.float64), self, owners[0], rows[0])
+        return Postings(np.concatenate(docs).astype(np.int64), np.concatenate(tfs).astype(np.float64), self,
+                        np.concatenate(owners), np.concatenate(rows), union=True)
 
     def position_starts(self, term_ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
         starts = np.empty(len(rows), dtype=np.int64)
@@ -354,11 +389,25 @@ class SegmentArrays:
             starts[sel] = self.term_positions[t] + cum[rows[sel] - int(self.term_postings[t])]
         return starts
 
+    def read_positions(self, index: np.ndarray, term_ids: np.ndarray) -> np.ndarray:
+        """``positions[index]``, reading for each term only the range its indices span."""
+        out = np.zeros(len(index), dtype=np.int64)
+        for t in np.unique(term_ids):
+            sel = np.flatnonzero(term_ids == t)
+            part = index[sel]
+            lo, hi = int(part.min()), int(part.max()) + 1
+            out[sel] = self.positions.read(lo, hi)[part - lo]
+        return out
+
+    def close(self) -> None:
+        for column in (self.docs, self.tfs, self.positions):
+            column.close()
+
     def _cum_tf(self, t: int) -> np.ndarray:
         cum = self._cum_tfs.get(t)
         if cum is None:
             lo, hi = int(self.term_postings[t]), int(self.term_postings[t + 1])
-            tf = np.asarray(self.tfs[lo:hi], dtype=np.int64)
+            tf = self.tfs.read(lo, hi).astype(np.int64)
             cum = np.cumsum(tf) - tf
             if len(self._cum_tfs) > 4096:
                 self._cum_tfs.clear()

@@ -116,7 +116,8 @@ class AdjacentPairs:
             for s in syllables:
                 p = arrays.postings(arrays.term_ids(self.field, s))
                 owner, pos = p.positions(np.flatnonzero(is_candidate[p.docs]))
-                keys[s] = np.unique((p.docs[owner] << 32) | pos)
+                found = (p.docs[owner] << 32) | pos
+                keys[s] = np.sort(found) if p.union else found  # one term's come in order
             total = np.zeros(len(local))
             lengths = arrays.lengths[base][local].astype(np.float64)
             lengths[lengths == 0] = 1
@@ -130,13 +131,23 @@ class AdjacentPairs:
                 total[at] += weight * term_idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avg))
 
             for a, b in pairs:
-                add(np.intersect1d(keys[a], keys[b] - 1, assume_unique=True), self.boost, (idf[a] + idf[b]) / 2)
+                add(_common_keys(keys[a], keys[b] - 1), self.boost, (idf[a] + idf[b]) / 2)
             if whole:
                 found = keys[whole[0]]
                 for k, s in enumerate(whole[1:], 1):
-                    found = np.intersect1d(found, keys[s] - k, assume_unique=True)
+                    found = _common_keys(found, keys[s] - k)
                 add(found, self.phrase_boost, whole_idf)
             for d, v in zip((local + seg.offset).tolist(), total.tolist()):
                 if v:
                     out[d] = v
         return out
+
+
+def _common_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values both ascending, duplicate-free arrays hold (binary search of the smaller)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a) or not len(b):
+        return a[:0]
+    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    return a[b[at] == a]

@@ -250,7 +250,9 @@ class Index:
         """The searcher's segments with their posting arrays, or None if one has none yet."""
         with self._arrays_lock:  # arrays of replaced generations are not needed any more
             for key in [k for k in self._arrays if k[0] != str(gen)]:
-                del self._arrays[key]
+                old = self._arrays.pop(key)
+                if old is not None:
+                    old.close()
         segments = []
         for leaf, offset in searcher.reader().leaf_readers():
             segid = leaf.segment().segid

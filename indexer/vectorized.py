@@ -113,14 +113,19 @@ class _Evaluator:
         wanted = np.zeros(self.arrays.doc_count, dtype=bool)
         wanted[common] = True
         starts = None
-        for i, p in enumerate(plists):
+        # Rarest word first: each step leaves fewer documents whose positions are read.
+        for i in sorted(range(len(plists)), key=lambda i: len(plists[i].docs)):
+            p = plists[i]
             which = np.flatnonzero(wanted[p.docs])
             owner, pos = p.positions(which)
             keys = (p.docs[owner] << 32) | (pos - i + 2**31)  # shift keeps pos - i non-negative
-            keys = np.unique(keys)
-            starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+            if p.union:  # one term's postings come in (doc, position) order already
+                keys = np.sort(keys)
+            starts = keys if starts is None else starts[_member(starts, keys)]
             if len(starts) == 0:
                 return _EMPTY
+            wanted[:] = False
+            wanted[starts >> 32] = True
         found = np.unique(starts >> 32)
         score = np.zeros(len(found))
         for t, (docs, tfs) in zip(texts, per_doc):
