@@ -28,7 +28,7 @@ from .acronyms import AcronymTable
 from .analysis import analyze
 from .highlight import Highlighter
 from .normalize import fold, has_diacritics
-from .proximity import AdjacentPairs
+from .proximity import AdjacentPairs, LeadTerms
 from .query import KEYWORD_FIELDS, TEXT_FIELDS, And, DateRange, Node, Not, Or, Phrase, Word
 
 __all__ = ["Plan", "QueryBuilder", "FIELD_WEIGHTS"]
@@ -52,6 +52,8 @@ MAX_WORDS_ANY = 64      # any-term mode reads long questions
 # rarer words; it does not pull in documents by itself.
 COMMON_RATIO = 0.10
 COMMON_MIN_DOCS = 1000  # below this many documents every word counts
+LEAD_WEIGHT = 0.0      # query syllables in the opening of the body (the lead): see proximity.LeadTerms
+LEAD_SYLLABLES = 60
 MAX_BONUS_PHRASE = 6    # whole-run phrase bonus for runs up to this many syllables
 MAX_BONUS_PAIRS = 64    # adjacent-pair bonuses for this many syllables of a run
 MAX_ANY_CLAUSES = 6     # any-term mode: words that may bring in documents by themselves
@@ -287,6 +289,8 @@ class QueryBuilder:
             boosts.append(AdjacentPairs(f + "_fold", folded[:MAX_BONUS_PAIRS],
                                         boost=w * PAIR_WEIGHT if len(syllables) > 2 else 0.0,
                                         phrase_boost=w * PHRASE_WEIGHT if len(syllables) <= MAX_BONUS_PHRASE else 0.0))
+        if LEAD_WEIGHT:
+            boosts.append(LeadTerms("body_fold", list(dict.fromkeys(folded)), LEAD_SYLLABLES, LEAD_WEIGHT))
         if any(has_diacritics(s) for s in syllables):
             text = " ".join(w.text for w, _ in units)
             for compound in dict.fromkeys(analyze(text).words):

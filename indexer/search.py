@@ -32,7 +32,7 @@ from .build import INDEX_NAME, IndexReport, update_index
 from .highlight import Highlighter
 from .normalize import fold, has_diacritics
 from .postings import NO_YEAR, SegmentArrays
-from .proximity import AdjacentPairs, on_candidates
+from .proximity import AdjacentPairs, LeadTerms, on_candidates
 from .query import parse
 from .querybuild import QueryBuilder
 from .storage import NoIndexError, current_generation
@@ -391,7 +391,7 @@ class Index:
         for q in queries:
             if time.perf_counter() > deadline:
                 break
-            if isinstance(q, AdjacentPairs):
+            if isinstance(q, (AdjacentPairs, LeadTerms)):
                 if segments is not None:
                     bonus = q.scores_from_arrays(searcher, segments, candidates, WEIGHTING.K1, WEIGHTING.B)
                 else:
