@@ -40,20 +40,21 @@ EXACT_BONUS = 0.3       # extra when an unaccented query word is literally in th
 # most likely meant as written: exact matches count fully, folded ones little.
 ACCENTED_QUERY_FOLD_WEIGHT = 0.2
 PHRASE_WEIGHT = 1.0     # all consecutive query words next to each other
-PAIR_WEIGHT = 1.0     # each pair of consecutive query words next to each other (tuned on dev)
+PAIR_WEIGHT = 1.5     # each pair of consecutive query words next to each other (tuned on dev)
 WORD_WEIGHT = 0.5       # a pyvi compound of the query found as a word
 MAX_EXPANSIONS = 50     # terms a prefix or fuzzy word may expand to
 MAX_QUERY_EXPANSIONS = 100  # ... and all of a query's prefix/fuzzy words together
 MAX_SCAN = 5000         # index terms a prefix expansion may look at
 MAX_WORDS = 32          # words beyond this are ignored (all-terms mode)
 MAX_WORDS_ANY = 64      # any-term mode reads long questions
-# Any-term mode ("common terms" in Elasticsearch's sense): a syllable in more
-# than this share of documents only adds to the score of documents found by
-# rarer words; it does not pull in documents by itself.
+# Any-term mode on Whoosh's matchers ("common terms" in Elasticsearch's sense;
+# not needed by the vectorised path, which scores every word exhaustively): a
+# syllable in more than this share of documents only adds to the score of
+# documents found by rarer words; it does not pull in documents by itself.
 COMMON_RATIO = 0.10
 COMMON_MIN_DOCS = 1000  # below this many documents every word counts
-LEAD_WEIGHT = 0.0      # query syllables in the opening of the body (the lead): see proximity.LeadTerms
-LEAD_SYLLABLES = 60
+LEAD_WEIGHT = 0.5      # query syllables in the opening of the body (the lead): see proximity.LeadTerms
+LEAD_SYLLABLES = 100    # (both tuned on vietnews-title and vicov19qa dev)
 MAX_BONUS_PHRASE = 6    # whole-run phrase bonus for runs up to this many syllables
 MAX_BONUS_PAIRS = 64    # adjacent-pair bonuses for this many syllables of a run
 MAX_ANY_CLAUSES = 6     # any-term mode: words that may bring in documents by themselves
@@ -76,8 +77,12 @@ class Plan:
 
 
 class QueryBuilder:
-    def __init__(self, reader, acronyms: AcronymTable, any_terms: bool = False, accented: bool = False):
+    def __init__(self, reader, acronyms: AcronymTable, any_terms: bool = False, accented: bool = False,
+                 prune: bool = True):
         self.reader = reader
+        # Any-term mode: let only the rarest words pick candidates (Whoosh's matchers
+        # cost per posting); False when every word can be scored over every document.
+        self.prune = prune
         self.accented = accented  # the reader typed diacritics somewhere in the query
         self.acronyms = acronyms
         self.any_terms = any_terms
@@ -233,7 +238,7 @@ class QueryBuilder:
                 required.append(self._unit(*units[i]))
                 i += 1
         boosts = self._run_boosts(units)
-        if self.any_terms:
+        if self.any_terms and self.prune:
             # The rarest words find the candidates; common words, the words beyond
             # MAX_ANY_CLAUSES and compounds only rescore the top candidates (see
             # Index.search).  Scoring them in the Whoosh query would cost a skip

@@ -336,8 +336,8 @@ class Index:
         accented = has_diacritics(query)
 
         def make_plan(any_terms: bool):
-            p = QueryBuilder(searcher.reader(), self.acronyms, any_terms=any_terms,
-                             accented=accented).build(node, date_from, date_to)
+            p = QueryBuilder(searcher.reader(), self.acronyms, any_terms=any_terms, accented=accented,
+                             prune=getattr(self._local, "segments", None) is None).build(node, date_from, date_to)
             if category:
                 p.filter = _and_filter(p.filter, wq.Term("category", category))
             return p
