@@ -95,6 +95,14 @@ def latency_section(runs) -> list[str]:
                 f"{h['server_peak_rss_mb']}") if h else "– | – | – | – | –"
         out.append(f"| {name} | {r['documents']:,} | {e['p50_ms']} / {e['p95_ms']} / {e['p99_ms']} | "
                    f"{f['p50_ms']} / {f['p95_ms']} / {f['p99_ms']} | {r['p50_ratio_engine_over_fts5']}× | {http} |")
+    name, big = max(runs, key=lambda nr: nr[1]["documents"])
+    if big.get("by_kind"):
+        out += ["", f"By query kind on `{name}` ({big['documents']:,} documents), p50 / p95 ms:", "",
+                "| kind | engine | FTS5 | p50 ratio |", "|---|---|---|---:|"]
+        for kind, k in big["by_kind"].items():
+            e, f = k["engine"], k["fts5"]
+            ratio = e["p50_ms"] / f["p50_ms"] if f["p50_ms"] else 0
+            out.append(f"| {kind} | {e['p50_ms']} / {e['p95_ms']} | {f['p50_ms']} / {f['p95_ms']} | {ratio:.1f}× |")
     cmds = "; ".join(f"`{r['command']}` ({r['machine']['date']}, commit {r['machine']['commit']})" for _, r in runs)
     out += ["", f"Commands: {cmds}.", "", "![latency against index size](bench/results/latency.png)", ""]
     return out

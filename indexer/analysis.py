@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 _PIECE_RE = re.compile(r"[^\W_]+")
+_GLUED_RE = re.compile(r"\d[.,_]\d+[^\W\d_]|@")
 
 
 @dataclass
@@ -63,11 +64,12 @@ def analyze(text: str, words: bool = True) -> Analysis:
     if not text:
         return out
     norm, offsets = normalize_with_offsets(text)
-    if not words:
-        # Syllables are the letter/digit runs of pyvi's tokens, and every such run
-        # lies inside one token (tests/test_analysis.py checks this against the
-        # token-by-token path below), so without words the text is one run of
-        # the piece pattern: six times faster, which is what snippets need.
+    if not words and not _GLUED_RE.search(norm):
+        # Syllables are the letter/digit runs of pyvi's tokens, and such a run lies
+        # inside one token unless a number group or an e-mail address ends right
+        # before a letter ("1.5km", "a@b.vnđ"): then the token path below is used.
+        # Without those the text is one pass of the piece pattern, six times faster,
+        # which is what snippets need (tests/test_analysis.py compares the paths).
         for m in _PIECE_RE.finditer(norm):
             start, end = m.span()
             if offsets is not None:

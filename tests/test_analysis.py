@@ -1,6 +1,8 @@
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer.analysis import analyze, fold_analyzer, syllable_analyzer, word_analyzer
 from indexer.articles import iter_articles
@@ -53,3 +55,33 @@ def test_whoosh_analyzers_emit_offsets_and_folds():
     assert toks == [("hoà", 0, 3), ("bình", 4, 8)]
     assert [t.text for t in fold_analyzer()(text)] == ["hoa", "binh"]
     assert [t.text for t in word_analyzer()(text)] == ["hoà_bình"]
+
+
+TRICKY = [
+    "TP.HCM, Tp. Hồ Chí Minh và ThS. Nguyễn Văn A (Dr. B) nói: 1.500,75 tỷ đồng -> tăng 3,5%...",
+    "covid_19 / COVID-19 ==> http://vnexpress.net/a_b-c.html?x=1 email: ai.nguyen_1@mttq.org.vn >>",
+    "UBND\u00a0tỉnh\u200bHà\u2003Nội hoà thuỷ Uỷ ban, F -16 B-52 Su_25 x2 3_000",
+]
+
+
+@pytest.mark.parametrize("text", [t for _, t in _fields()] + TRICKY)
+@pytest.mark.parametrize("form", ["as-is", "NFD"])
+def test_syllables_alone_equal_the_syllables_of_the_full_analysis(text, form):
+    """analyze(words=False) takes a one-regex path (snippets and queries need speed); it must
+    give the syllables and spans of the pyvi-token path indexing uses."""
+    if form == "NFD":
+        text = unicodedata.normalize("NFD", text)
+    fast, full = analyze(text, words=False), analyze(text)
+    assert fast.syllables == full.syllables and fast.spans == full.spans
+
+
+_PIECES = st.sampled_from(["Mặt", "trận", "hoà", "Uỷ", "ban", "TP.", "HCM", "Dr.", "1.5", "3,000", "_", "-", ".", ",",
+                           "...", "->", "==>", ">>", "http://a.vn/x_y", "a@b.vn", "covid-19", "\u00a0", "\u200b",
+                           "\n", " ", "  ", "Ư", "đ", "x2", "’", "\"", "(", ")", "@", "x@y.vn", "7", "A."])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_syllables_alone_equal_the_full_analysis_on_generated_text(text):
+    fast, full = analyze(text, words=False), analyze(text)
+    assert fast.syllables == full.syllables and fast.spans == full.spans
