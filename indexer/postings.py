@@ -50,6 +50,9 @@ LENGTH_FIELDS = POSITION_FIELDS + ("title_word", "body_word")
 SEP = "\x1f"
 NO_DATE = np.iinfo(np.uint64).max    # Whoosh's column default for a missing date
 NO_YEAR = np.iinfo(np.uint32).max
+CUM_CACHE_BYTES = 32 << 20  # per segment: cached position offsets of recently read terms
+READ_DENSITY = 8  # ... unless the needed entries are at least 1 in this many of the range
+READ_GAP = 4096   # positions: a gap wider than this between needed entries is skipped, not read
 
 
 def arrays_dir(generation: Path, segid: str) -> Path:
@@ -58,17 +61,19 @@ def arrays_dir(generation: Path, segid: str) -> Path:
 
 # --- building -------------------------------------------------------------------
 def _term_postings(leaf, fieldname: str, text, with_positions: bool):
-    """(docnums, tfs, positions) of one term, decoded a block at a time."""
+    """(docnums, tfs, positions) of one term as compact arrays, decoded a block at a time."""
     m = leaf.postings(fieldname, text)
-    docs, tfs, poses = [], [], []
+    docs, tfs = [], []
+    deltas: list[int] = []   # every posting's position deltas, one after the other
+    counts: list[int] = []   # how many positions each posting has
     if isinstance(m, W3LeafMatcher):
+        loads = pickle.loads
         while True:
             if m._data is None:
                 m._read_data()
             ids, weights, values = m._data[0], m._data[1], m._data[2]
             n = len(ids)
-            block_docs = np.cumsum(np.asarray(ids, dtype=np.int64)) if not m._byteids else np.asarray(ids)
-            docs.append(block_docs)
+            docs.append(np.cumsum(ids, dtype=np.int64) if not m._byteids else np.asarray(ids, dtype=np.int64))
             if weights is None:
                 tfs.append(np.ones(n, dtype=np.float32))
             elif isinstance(weights, float):
@@ -76,8 +81,10 @@ def _term_postings(leaf, fieldname: str, text, with_positions: bool):
             else:
                 tfs.append(np.asarray(weights, dtype=np.float32))
             if with_positions:
-                for v in values:
-                    poses.append(np.cumsum(pickle.loads(v[4:]), dtype=np.int64))
+                for v in values:  # 4-byte count, then a pickled list of position deltas
+                    d = loads(v[4:])
+                    counts.append(len(d))
+                    deltas += d
             if m._lastblock:
                 break
             m._goto(m._nextoffset)
@@ -87,9 +94,18 @@ def _term_postings(leaf, fieldname: str, text, with_positions: bool):
             docs.append(np.array([m.id()], dtype=np.int64))
             tfs.append(np.array([m.weight()], dtype=np.float32))
             if with_positions:
-                poses.append(np.asarray(fmt.decode_positions(m.value()), dtype=np.int64))
+                poses = list(fmt.decode_positions(m.value()))
+                counts.append(len(poses))
+                deltas += [b - a for a, b in zip([0] + poses, poses)]
             m.next()
-    return docs, tfs, poses
+    positions = np.zeros(0, dtype=np.uint32)
+    if deltas:
+        d = np.asarray(deltas, dtype=np.int64)
+        c = np.asarray(counts, dtype=np.int64)
+        total = np.cumsum(d)
+        first = np.cumsum(c) - c  # where each posting's positions start
+        positions = (total - np.repeat(total[first] - d[first], c)).astype(np.uint32)
+    return (np.concatenate(docs).astype(np.int32), np.concatenate(tfs), positions)
 
 
 def _build(leaf, out: Path) -> None:
@@ -105,11 +121,11 @@ def _build(leaf, out: Path) -> None:
             text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
             docs, tfs, poses = _term_postings(leaf, fieldname, btext, with_positions)
             keys.append(f"{fieldname}{SEP}{text}".encode("utf-8"))
-            doc_parts += docs
-            tf_parts += tfs
-            pos_parts += poses
-            n_post += sum(len(d) for d in docs)
-            n_pos += sum(len(p) for p in poses)
+            doc_parts.append(docs)
+            tf_parts.append(tfs.astype(np.uint16) if tfs.size and tfs.max() < 65536 else tfs)
+            pos_parts.append(poses)
+            n_post += len(docs)
+            n_pos += len(poses)
             term_postings.append(n_post)
             term_positions.append(n_pos)
     if any(a >= b for a, b in zip(keys, keys[1:])):  # lexicons come sorted; binary search needs it
@@ -119,10 +135,10 @@ def _build(leaf, out: Path) -> None:
     np.save(out / "term_postings.npy", np.asarray(term_postings, dtype=np.int64))
     np.save(out / "term_positions.npy", np.asarray(term_positions, dtype=np.int64))
     np.save(out / "docs.npy", _concat(doc_parts, np.int32))
-    tfs = _concat(tf_parts, np.float32)
-    np.save(out / "tfs.npy", tfs.astype(np.uint16) if tfs.size == 0 or tfs.max() < 65536 else tfs)
-    positions = _concat(pos_parts, np.int64)
-    np.save(out / "positions.npy", positions.astype(np.uint32 if positions.size == 0 or positions.max() < 2**32 else np.int64))
+    wide = any(t.dtype != np.uint16 for t in tf_parts)
+    np.save(out / "tfs.npy", _concat(tf_parts, np.float32 if wide else np.uint16))
+    del doc_parts, tf_parts
+    np.save(out / "positions.npy", _concat(pos_parts, np.uint32))
     # Folded syllable -> the exact terms that fold to it, per field.
     folds: dict[bytes, list[int]] = {}
     for i, key in enumerate(keys):
@@ -344,7 +360,8 @@ class SegmentArrays:
         self.date = np.load(folder / "date.npy")
         self.year = np.load(folder / "year.npy")
         self.category = np.load(folder / "category.npy")
-        self._cum_tfs: dict[int, np.ndarray] = {}
+        self._cum_tfs: dict[int, np.ndarray] = {}  # term -> offsets of its postings' positions
+        self._cum_bytes = 0
 
     @classmethod
     def open(cls, generation: Path, segid: str) -> "SegmentArrays | None":
@@ -396,7 +413,19 @@ class SegmentArrays:
             sel = np.flatnonzero(term_ids == t)
             part = index[sel]
             lo, hi = int(part.min()), int(part.max()) + 1
-            out[sel] = self.positions.read(lo, hi)[part - lo]
+            if hi - lo <= max(READ_GAP, READ_DENSITY * len(part)):
+                out[sel] = self.positions.read(lo, hi)[part - lo]
+                continue
+            # A few documents spread over a common word's positions (candidates being
+            # rescored): read the runs they sit in, not the megabytes between them.
+            order = np.argsort(part, kind="stable")
+            ordered = part[order]
+            breaks = np.flatnonzero(np.diff(ordered) > READ_GAP) + 1
+            values = np.empty(len(part), dtype=np.int64)
+            for run in np.split(np.arange(len(ordered)), breaks):
+                a, b = int(ordered[run[0]]), int(ordered[run[-1]]) + 1
+                values[run] = self.positions.read(a, b)[ordered[run] - a]
+            out[sel[order]] = values
         return out
 
     def close(self) -> None:
@@ -409,7 +438,9 @@ class SegmentArrays:
             lo, hi = int(self.term_postings[t]), int(self.term_postings[t + 1])
             tf = self.tfs.read(lo, hi).astype(np.int64)
             cum = np.cumsum(tf) - tf
-            if len(self._cum_tfs) > 4096:
+            if self._cum_bytes + cum.nbytes > CUM_CACHE_BYTES:  # bounded: common words' arrays are big
                 self._cum_tfs.clear()
+                self._cum_bytes = 0
             self._cum_tfs[t] = cum
+            self._cum_bytes += cum.nbytes
         return cum

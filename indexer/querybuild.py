@@ -294,7 +294,7 @@ class QueryBuilder:
             boosts.append(AdjacentPairs(f + "_fold", folded[:MAX_BONUS_PAIRS],
                                         boost=w * PAIR_WEIGHT if len(syllables) > 2 else 0.0,
                                         phrase_boost=w * PHRASE_WEIGHT if len(syllables) <= MAX_BONUS_PHRASE else 0.0))
-        if LEAD_WEIGHT:
+        if LEAD_WEIGHT and self.any_terms:  # tuned for headlines and questions (any-word mode)
             boosts.append(LeadTerms("body_fold", list(dict.fromkeys(folded)), LEAD_SYLLABLES, LEAD_WEIGHT))
         if any(has_diacritics(s) for s in syllables):
             text = " ".join(w.text for w, _ in units)

@@ -186,3 +186,20 @@ def test_arrays_hold_what_whoosh_holds(two_paths):
                 assert got == expected, (field, text)
                 checked += 1
     assert checked > 200
+
+
+def test_positions_read_in_runs_give_the_same_results(two_paths, monkeypatch):
+    """Rescoring reads the positions of a few candidates spread over a common word's
+    positions run by run (READ_GAP); with tiny runs every query must still agree."""
+    import indexer.postings as postings
+
+    fast, slow, _ = two_paths
+    monkeypatch.setattr(postings, "READ_GAP", 1)
+    monkeypatch.setattr(postings, "READ_DENSITY", 0)
+    calls = []
+    real_read = postings._Column.read
+    monkeypatch.setattr(postings._Column, "read", lambda self, lo, hi: calls.append(hi - lo) or real_read(self, lo, hi))
+    for query in ['"mặt trận tổ quốc"', '"mat tran"', "đại đoàn kết toàn dân tộc", "cong tac giam sat"]:
+        _same(fast, slow, query)
+        _same(fast, slow, query, mode="any")
+    assert calls and min(calls) == 1  # single entries were read on their own
