@@ -103,16 +103,10 @@ class AdjacentPairs:
         avg = reader.field_length(self.field) / max(1, reader.doc_count()) or 1
         whole_idf = sum(idf[s] for s in whole) / len(whole) if whole else 0.0
         base = self.field[:-5] if self.field.endswith("_fold") else self.field
-        wanted = np.asarray(candidates, dtype=np.int64)
         out: dict[int, float] = {}
-        for seg in segments:
+        for seg, local, is_candidate in _candidates_by_segment(segments, candidates):
             arrays = seg.arrays
-            local = wanted[(wanted >= seg.offset) & (wanted < seg.offset + arrays.doc_count)] - seg.offset
-            if not len(local):
-                continue
             keys = {}  # syllable -> sorted unique (doc << 32 | position)
-            is_candidate = np.zeros(arrays.doc_count, dtype=bool)
-            is_candidate[local] = True
             for s in syllables:
                 p = arrays.postings(arrays.term_ids(self.field, s))
                 owner, pos = p.positions(np.flatnonzero(is_candidate[p.docs]))
@@ -141,6 +135,18 @@ class AdjacentPairs:
                 if v:
                     out[d] = v
         return out
+
+
+def _candidates_by_segment(segments, candidates: list[int]):
+    """(segment, its candidates' local docnums ascending, a mask of them) for each segment holding some."""
+    wanted = np.asarray(candidates, dtype=np.int64)
+    for seg in segments:
+        count = seg.arrays.doc_count
+        local = wanted[(wanted >= seg.offset) & (wanted < seg.offset + count)] - seg.offset
+        if len(local):
+            mask = np.zeros(count, dtype=bool)
+            mask[local] = True
+            yield seg, local, mask
 
 
 def _common_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -176,15 +182,9 @@ class LeadTerms:
         if not self.boost or not candidates or self.field not in searcher.schema:
             return {}
         base = self.field[:-5] if self.field.endswith("_fold") else self.field
-        wanted = np.asarray(candidates, dtype=np.int64)
         out: dict[int, float] = {}
-        for seg in segments:
+        for seg, local, is_candidate in _candidates_by_segment(segments, candidates):
             arrays = seg.arrays
-            local = wanted[(wanted >= seg.offset) & (wanted < seg.offset + arrays.doc_count)] - seg.offset
-            if not len(local):
-                continue
-            is_candidate = np.zeros(arrays.doc_count, dtype=bool)
-            is_candidate[local] = True
             lengths = arrays.lengths[base][local].astype(np.float64)
             total = np.zeros(len(local))
             for s in dict.fromkeys(self.syllables):
