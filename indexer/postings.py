@@ -105,6 +105,8 @@ def _term_postings(leaf, fieldname: str, text, with_positions: bool):
         total = np.cumsum(d)
         first = np.cumsum(c) - c  # where each posting's positions start
         positions = (total - np.repeat(total[first] - d[first], c)).astype(np.uint32)
+    if not docs:  # an inline posting of a deleted document: nothing left to search
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), positions
     return (np.concatenate(docs).astype(np.int32), np.concatenate(tfs), positions)
 
 
