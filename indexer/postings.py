@@ -29,7 +29,6 @@ import json
 import os
 import pickle
 import shutil
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
