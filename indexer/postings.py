@@ -429,10 +429,6 @@ class SegmentArrays:
             out[sel[order]] = values
         return out
 
-    def close(self) -> None:
-        for column in (self.docs, self.tfs, self.positions):
-            column.close()
-
     def _cum_tf(self, t: int) -> np.ndarray:
         cum = self._cum_tfs.get(t)
         if cum is None:

@@ -248,11 +248,11 @@ class Index:
 
     def _segments(self, searcher, gen: Path) -> list[Segment] | None:
         """The searcher's segments with their posting arrays, or None if one has none yet."""
-        with self._arrays_lock:  # arrays of replaced generations are not needed any more
+        with self._arrays_lock:  # arrays of replaced generations are not needed any more; not
+            # closed here: another thread may still be searching them (their files close when
+            # the last searcher lets go of them)
             for key in [k for k in self._arrays if k[0] != str(gen)]:
-                old = self._arrays.pop(key)
-                if old is not None:
-                    old.close()
+                del self._arrays[key]
         segments = []
         for leaf, offset in searcher.reader().leaf_readers():
             segid = leaf.segment().segid

@@ -203,3 +203,24 @@ def test_positions_read_in_runs_give_the_same_results(two_paths, monkeypatch):
         _same(fast, slow, query)
         _same(fast, slow, query, mode="any")
     assert calls and min(calls) == 1  # single entries were read on their own
+
+
+def test_a_search_in_flight_keeps_its_arrays_when_another_thread_sees_a_rebuild(tmp_path):
+    """Found by reliability/load.py: a thread that noticed a new generation closed the old
+    generation's array files while another thread was still searching them (a 500)."""
+    import threading
+
+    articles = tmp_path / "articles"
+    _articles(articles, n=20)
+    ix = Index(tmp_path / "index")
+    ix.update([articles], jobs=1)
+    assert ix.search("xã").total >= 0
+    in_flight = ix._local.segments  # what a search running in this thread is holding
+    ix.update([articles], rebuild=True, jobs=1)
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(ix.search("xã").total))
+    worker.start()
+    worker.join()
+    assert seen and ix._local.segments is in_flight  # this thread has not refreshed yet
+    arrays = in_flight[0].arrays
+    assert len(arrays.postings(arrays.term_ids("body", "xã")).docs) == seen[0]
