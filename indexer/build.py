@@ -25,6 +25,7 @@ from .articles import Article, Problem, iter_articles, origin_of
 from .schema import SCHEMA_VERSION, make_schema
 from .parallel import commit_segments, write_segments
 from .postings import build_missing
+from .writer import FastSegmentWriter
 from .storage import cleanup_generations, current_generation, new_generation, publish, writer_lock
 
 __all__ = ["IndexReport", "update_index", "analyze_article", "read_manifest"]
@@ -186,7 +187,7 @@ def update_index(
         # Our own lock is held, so Whoosh's can only be held by a dying process: wait for it.
         # compound=False: a reader of a compound segment copies every file in it into
         # memory (BytesIO over the mmap), i.e. the whole index per open searcher.
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB, timeout=10.0, delay=0.1, compound=False)
+        writer = FastSegmentWriter(ix, limitmb=WRITER_LIMIT_MB, timeout=10.0, delay=0.1, compound=False)
         try:
             source = pending()
             batch = list(_take(source, PARALLEL_THRESHOLD))

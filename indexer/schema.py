@@ -3,15 +3,17 @@
 Every text field exists three times (syllables, folded syllables, pyvi
 words; see ``analysis.py``).  Only the syllable field stores the text, and it
 stores the original as written, which is what snippets and the article page
-show.  ``SCHEMA_VERSION`` is part of every document's change hash: bumping it
+show.  Text fields are Whoosh's TEXT, indexing the indexer's term lists faster
+(``writer.py``).  ``SCHEMA_VERSION`` is part of every document's change hash: bumping it
 when analysis changes makes the next run re-index everything.
 """
 
 from __future__ import annotations
 
-from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, NUMERIC, STORED, Schema
 
 from .analysis import fold_analyzer, syllable_analyzer, word_analyzer
+from .writer import TermListText
 
 __all__ = ["SCHEMA_VERSION", "TEXT_FIELDS", "make_schema"]
 
@@ -33,13 +35,13 @@ def make_schema() -> Schema:
         date=DATETIME(stored=True, sortable=True),
         has_time=STORED(),
         year=NUMERIC(int, bits=32, sortable=True, signed=False),
-        title=TEXT(analyzer=syllable_analyzer(), stored=True, phrase=True),
-        title_fold=TEXT(analyzer=fold_analyzer(), phrase=True),
-        title_word=TEXT(analyzer=word_analyzer(), phrase=False),
-        body=TEXT(analyzer=syllable_analyzer(), stored=True, phrase=True),
-        body_fold=TEXT(analyzer=fold_analyzer(), phrase=True),
-        body_word=TEXT(analyzer=word_analyzer(), phrase=False),
-        author=TEXT(analyzer=syllable_analyzer(), stored=True, phrase=True),
-        author_fold=TEXT(analyzer=fold_analyzer(), phrase=True),
-        author_word=TEXT(analyzer=word_analyzer(), phrase=False),
+        title=TermListText(analyzer=syllable_analyzer(), stored=True, phrase=True),
+        title_fold=TermListText(analyzer=fold_analyzer(), phrase=True),
+        title_word=TermListText(analyzer=word_analyzer(), phrase=False),
+        body=TermListText(analyzer=syllable_analyzer(), stored=True, phrase=True),
+        body_fold=TermListText(analyzer=fold_analyzer(), phrase=True),
+        body_word=TermListText(analyzer=word_analyzer(), phrase=False),
+        author=TermListText(analyzer=syllable_analyzer(), stored=True, phrase=True),
+        author_fold=TermListText(analyzer=fold_analyzer(), phrase=True),
+        author_word=TermListText(analyzer=word_analyzer(), phrase=False),
     )

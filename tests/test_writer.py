@@ -1,0 +1,90 @@
+"""The faster segment writer writes exactly what Whoosh's own would."""
+
+from __future__ import annotations
+
+import pytest
+from whoosh import fields
+from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
+
+from indexer import writer as fast
+from indexer.articles import Article, iter_articles
+from indexer.build import INDEX_NAME, analyze_article
+from indexer.schema import make_schema
+
+from .conftest import FIXTURES, SEEDS
+
+
+def _stock_schema():
+    """Our schema with Whoosh's plain TEXT fields in place of TermListText."""
+    schema = make_schema()
+    for name in schema.names():
+        field = schema[name]
+        if isinstance(field, fast.TermListText):
+            schema._fields[name] = fields.TEXT(analyzer=field.analyzer, stored=field.stored,
+                                               phrase=field.format.__class__.__name__ == "Positions")
+    return schema
+
+
+def _documents() -> list[dict]:
+    articles = [a for a in iter_articles([SEEDS, FIXTURES / "articles"]) if isinstance(a, Article)]
+    assert len(articles) >= 9
+    return [analyze_article(a) for a in articles] * 3  # repeats: terms with several postings
+
+
+def _build(path, writer_class, schema, docs, limitmb):
+    path.mkdir()
+    ix = whoosh_index.create_in(path, schema, indexname=INDEX_NAME)
+    writer = writer_class(ix, limitmb=limitmb, compound=False)
+    for doc in docs:
+        writer.add_document(**doc)
+    writer.commit(optimize=False)
+    reader = whoosh_index.open_dir(path, indexname=INDEX_NAME).reader()
+    lengths = [[reader.doc_field_length(d, f) for f in sorted(reader.schema.scorable_names())]
+               for d in range(reader.doc_count_all())]
+    contents = (list(reader.iter_postings()), [reader.stored_fields(d) for d in range(reader.doc_count_all())],
+                lengths, [(f, reader.field_length(f)) for f in sorted(reader.schema.scorable_names())])
+    reader.close()
+    return contents
+
+
+@pytest.mark.parametrize("limitmb", [128, 0.02])  # in memory; spilled to many runs on disk
+def test_the_fast_writer_writes_what_whooshs_writer_writes(tmp_path, monkeypatch, limitmb):
+    monkeypatch.setattr(fast, "RUN_CHUNK", 7)  # chunks end inside runs, not only at their ends
+    docs = _documents()
+    stock = _build(tmp_path / "stock", SegmentWriter, _stock_schema(), docs, limitmb)
+    ours = _build(tmp_path / "fast", fast.FastSegmentWriter, make_schema(), docs, limitmb)
+    postings, stored, lengths, totals = ours
+    assert len(postings) > 5000 and any(v for *_, v in postings)
+    assert postings == stock[0]
+    assert stored == stock[1]
+    assert lengths == stock[2]
+    assert totals == stock[3]
+
+
+def test_spilled_runs_are_read_back_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(fast, "RUN_CHUNK", 5)
+    pools = {}
+    for limitmb in (0.005, 128):
+        (tmp_path / str(limitmb)).mkdir()
+        ix = whoosh_index.create_in(tmp_path / str(limitmb), make_schema(), indexname=INDEX_NAME)
+        writer = fast.FastSegmentWriter(ix, limitmb=limitmb, compound=False)
+        for doc in _documents():
+            writer.add_document(**doc)
+        pools[limitmb] = (len(writer.pool.runs), list(writer.pool.iter_postings()))
+        writer.cancel()
+    (runs, spilled), (none, in_memory) = pools[0.005], pools[128]
+    assert runs > 10 and none == 0
+    assert spilled == in_memory == sorted(in_memory) and len(in_memory) > 1000
+
+
+def test_a_text_value_takes_whooshs_own_path():
+    ours = make_schema()["body"]
+    stock = _stock_schema()["body"]
+    text = "Ủy ban Mặt trận Tổ quốc Việt Nam, Uỷ ban MTTQ"
+    assert list(ours.index(text)) == list(stock.index(text))
+    terms = ["ủy", "ban", "mặt", "trận", "ủy", "ban"]
+    assert list(ours.index(terms)) == list(stock.index(terms))
+    word = make_schema()["body_word"]
+    assert list(word.index(["mặt_trận", "tổ_quốc", "mặt_trận"])) == \
+        list(_stock_schema()["body_word"].index(["mặt_trận", "tổ_quốc", "mặt_trận"]))
