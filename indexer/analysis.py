@@ -98,20 +98,29 @@ def analyze(text: str, words: bool = True) -> Analysis:
         return out
     seg = segment(norm)
     tokens, spans, groups = seg.tokens, seg.spans, seg.words
+    syllables, out_spans = out.syllables, out.spans
     for first, last in groups:
-        pos0 = len(out.syllables)
+        pos0 = len(syllables)
         for i in range(first, last):
+            token = tokens[i]
+            if token.isalnum():  # one letter/digit run: the piece pattern would return it whole
+                start, end = spans[i]
+                if offsets is not None:
+                    start, end = offsets.span(start, end)
+                syllables.append(token.lower())
+                out_spans.append((start, end))
+                continue
             base = spans[i][0]
-            for m in _PIECE_RE.finditer(tokens[i]):
+            for m in _PIECE_RE.finditer(token):
                 start, end = base + m.start(), base + m.end()
                 if offsets is not None:
                     start, end = offsets.span(start, end)
-                out.syllables.append(m.group(0).lower())
-                out.spans.append((start, end))
-        if words and len(out.syllables) - pos0 >= 2:
-            out.words.append("_".join(out.syllables[pos0:]))
+                syllables.append(m.group(0).lower())
+                out_spans.append((start, end))
+        if words and len(syllables) - pos0 >= 2:
+            out.words.append("_".join(syllables[pos0:]))
             out.word_positions.append(pos0)
-            out.word_spans.append((out.spans[pos0][0], out.spans[-1][1]))
+            out.word_spans.append((out_spans[pos0][0], out_spans[-1][1]))
     return out
 
 

@@ -5,7 +5,8 @@ the syllables of a word and no offsets.  This module runs the same three
 steps as pyvi 0.1.1 (syllable regex, CRF tagging, joining rule) but on
 ``re.finditer`` spans, so every word knows where it sits in the text.  The
 result is identical to pyvi's (``tests/test_segment.py`` checks it), it is
-faster (features are built once per syllable and ``False`` features, which
+faster (features are built once per syllable, as the attribute strings
+CRFsuite would derive from pyvi's dictionaries, and ``False`` features, which
 add nothing to a CRF score, are not materialised), and it is why pyvi is
 pinned to 0.1.1: we lean on its model, word list and joining rule.
 """
@@ -65,8 +66,15 @@ def _model():
     return ViTokenizer.model.tagger_, ViTokenizer.bi_grams, ViTokenizer.tri_grams
 
 
-def _features(tokens: list[str]) -> list[dict]:
-    """pyvi's ``sent2features`` without the ``False`` entries (same CRF scores)."""
+def _features(tokens: list[str]) -> list[list[str]]:
+    """pyvi's ``sent2features``, as the attribute names CRFsuite derives from it.
+
+    python-crfsuite turns ``{"word.lower()": "hà"}`` into the attribute
+    ``"word.lower():hà"`` and ``{"word.istitle()": True}`` into
+    ``"word.istitle()"``, each with weight 1; ``False`` adds nothing to a CRF
+    score.  Handing it those strings directly gives the same labels without a
+    dictionary per syllable (``tests/test_segment.py`` compares with pyvi).
+    """
     _, bi_grams, tri_grams = _model()
     n = len(tokens)
     lower = [t.lower() for t in tokens]
@@ -79,33 +87,33 @@ def _features(tokens: list[str]) -> list[dict]:
     ]
     feats = []
     for i in range(n):
-        f = {"bias": 1.0, "word.lower()": lower[i]}
+        f = ["bias", "word.lower():" + lower[i]]
         if upper[i]:
-            f["word.isupper()"] = True
+            f.append("word.isupper()")
         if title[i]:
-            f["word.istitle()"] = True
+            f.append("word.istitle()")
         if tokens[i].isdigit():
-            f["word.isdigit()"] = True
+            f.append("word.isdigit()")
         if i > 0:
-            f["-1:word.lower()"] = lower[i - 1]
+            f.append("-1:word.lower():" + lower[i - 1])
             if title[i - 1]:
-                f["-1:word.istitle()"] = True
+                f.append("-1:word.istitle()")
             if upper[i - 1]:
-                f["-1:word.isupper()"] = True
+                f.append("-1:word.isupper()")
             if bigram[i]:
-                f["-1:word.bi_gram()"] = True
+                f.append("-1:word.bi_gram()")
             if i > 1 and trigram[i]:
-                f["-2:word.tri_gram()"] = True
+                f.append("-2:word.tri_gram()")
         if i < n - 1:
-            f["+1:word.lower()"] = lower[i + 1]
+            f.append("+1:word.lower():" + lower[i + 1])
             if title[i + 1]:
-                f["+1:word.istitle()"] = True
+                f.append("+1:word.istitle()")
             if upper[i + 1]:
-                f["+1:word.isupper()"] = True
+                f.append("+1:word.isupper()")
             if bigram[i + 1]:
-                f["+1:word.bi_gram()"] = True
+                f.append("+1:word.bi_gram()")
             if i < n - 2 and trigram[i + 2]:
-                f["+2:word.tri_gram()"] = True
+                f.append("+2:word.tri_gram()")
         feats.append(f)
     return feats
 

@@ -1,6 +1,5 @@
 import gzip
 import json
-import unicodedata
 from datetime import datetime
 
 import pytest

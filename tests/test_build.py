@@ -1,6 +1,5 @@
 import os
 from pathlib import Path
-import shutil
 import signal
 import subprocess
 import sys

@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyvi import ViTokenizer
 
 from indexer.normalize import normalize
@@ -42,3 +44,26 @@ def test_identical_to_pyvi_on_a_corpus_sample():
     for r in records:
         text = normalize(r["title"] + "\n" + r["body"])
         assert pyvi_tokenize(text) == ViTokenizer.tokenize(text), r["id"]
+
+
+
+_SEED_WORDS = [w for f in sorted(SEEDS.glob("*.txt")) for w in normalize(f.read_text(encoding="utf-8")).split()]
+_CASES = st.sampled_from([str, str, str, str.lower, str.upper, str.title, lambda w: w + ",", lambda w: w + " ...",
+                          lambda w: "(" + w + ")", lambda w: w + "\n", lambda w: "TP." + w, lambda w: w + " 1.500",
+                          lambda w: w + " 2021", lambda w: "12 " + w, lambda w: w + "."])
+
+
+@st.composite
+def _seed_passages(draw):
+    """A passage of the seed articles with some words re-cased or punctuated."""
+    start = draw(st.integers(0, len(_SEED_WORDS) - 1))
+    words = _SEED_WORDS[start:start + draw(st.integers(1, 40))]
+    return " ".join(draw(_CASES)(w) for w in words)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_seed_passages())
+def test_identical_to_pyvi_on_altered_seed_passages(text):
+    """Real compounds with capitals, numbers and punctuation moved about: the CRF features (and so
+    the labels and the joining) must be pyvi's.  Runs without ../shared."""
+    assert pyvi_tokenize(text) == ViTokenizer.tokenize(text)
