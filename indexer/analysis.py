@@ -54,12 +54,18 @@ class Analysis:
 
 
 def _pieces(out: Analysis, matches, offsets, base: int = 0) -> None:
-    for m in matches:
-        start, end = base + m.start(), base + m.end()
-        if offsets is not None:
-            start, end = offsets.span(start, end)
-        out.syllables.append(m.group(0).lower())
-        out.spans.append((start, end))
+    found = list(matches)
+    if not found:
+        return
+    # One lower() over the pieces joined by NUL (neither cased nor case-ignorable, so
+    # each piece lowers as it would alone), not one call per syllable.
+    out.syllables += "\x00".join([m.group(0) for m in found]).lower().split("\x00")
+    if offsets is not None:
+        out.spans += [offsets.span(base + m.start(), base + m.end()) for m in found]
+    elif base:
+        out.spans += [(base + m.start(), base + m.end()) for m in found]
+    else:
+        out.spans += [m.span() for m in found]
 
 
 def analyze(text: str, words: bool = True) -> Analysis:

@@ -75,20 +75,23 @@ class Highlighter:
         """Merged ``(start, end)`` character spans of all matches, in order."""
         if not self.patterns:
             return []
-        by_first: dict[Matcher, list[tuple[Matcher, ...]]] = {}
+        exact_first: dict[str, list[tuple[Matcher, ...]]] = {}
+        fold_first: dict[str, list[tuple[Matcher, ...]]] = {}
         for p in self.patterns:
-            by_first.setdefault(p[0], []).append(p)
+            kind, value = p[0]
+            (exact_first if kind == "exact" else fold_first).setdefault(value, []).append(p)
         syl = analysis.syllables
         folded = fold("\x00".join(syl)).split("\x00") if syl else []  # one C call, not one per syllable
+        n = len(syl)
         found = []
-        for i, (exact, loose) in enumerate(zip(syl, folded)):
-            for key in (("exact", exact), ("fold", loose)):
-                for p in by_first.get(key, ()):
-                    if i + len(p) <= len(syl) and all(
-                        (syl if kind == "exact" else folded)[i + k] == value
-                        for k, (kind, value) in enumerate(p)
-                    ):
-                        found.append((analysis.spans[i][0], analysis.spans[i + len(p) - 1][1]))
+        # Few syllables start a match: find those in one comprehension, check them in full.
+        for i in [i for i, (e, f) in enumerate(zip(syl, folded)) if e in exact_first or f in fold_first]:
+            for p in exact_first.get(syl[i], []) + fold_first.get(folded[i], []):
+                if i + len(p) <= n and all(
+                    (syl if kind == "exact" else folded)[i + k] == value
+                    for k, (kind, value) in enumerate(p)
+                ):
+                    found.append((analysis.spans[i][0], analysis.spans[i + len(p) - 1][1]))
         found.sort()
         merged: list[tuple[int, int]] = []
         for start, end in found:
