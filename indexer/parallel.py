@@ -3,8 +3,8 @@
 Segmentation costs most of indexing, and Whoosh's writer is single-threaded
 Python, so a single writer fed by analysis workers tops out near 100
 articles/s whatever the number of cores.  Here each worker both analyses
-and writes: it owns a Whoosh ``SegmentWriter`` of its own (as Whoosh's
-``MpWriter`` does with ``multisegment=True``) and hands back a finished
+and writes: it owns a Whoosh segment writer of its own (``writer.py``; as
+Whoosh's ``MpWriter`` does with ``multisegment=True``) and hands back a finished
 segment, which the parent adds to the index's table of contents in its one
 commit.  Scores do not depend on how documents are spread over segments
 (BM25 statistics are read from the whole index).
