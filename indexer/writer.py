@@ -10,18 +10,22 @@ function calls for each of them several times over:
   with one ``pickle.dump`` per posting and reads them back with one
   ``pickle.load`` per posting (a full build spills dozens of runs);
 * writing the segment looks up the document's field length in the on-disk
-  length column once per posting.
+  length column once per posting, and hands each posting to the postings
+  writer by three method calls with type assertions.
 
 :class:`TermListText` builds a list's postings with a dictionary, and
-:class:`FastSegmentWriter` pickles runs in chunks and reads each length
-column once.  The index is byte for byte what Whoosh writes
+:class:`FastSegmentWriter` pickles runs in chunks, reads each length
+column once and fills each 128-posting block of a term with list operations.  The index is byte for byte what Whoosh writes
 (``tests/test_writer.py`` compares every posting, length and stored field).
 """
 
 from __future__ import annotations
 
+from itertools import groupby
+from operator import itemgetter
 from pickle import HIGHEST_PROTOCOL, dump, dumps, load
 
+from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
 from whoosh.fields import TEXT
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
@@ -107,12 +111,15 @@ class _Lengths:
         self.doc_count = doc_count
         self.columns: dict[str, list[int]] = {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+    def column(self, fieldname: str) -> list[int]:
         column = self.columns.get(fieldname)
         if column is None:
             column = self.columns[fieldname] = [
-                self.reader.doc_field_length(d, fieldname, default) for d in range(self.doc_count)]
-        return column[docnum]
+                self.reader.doc_field_length(d, fieldname, 0) for d in range(self.doc_count)]
+        return column
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        return self.column(fieldname)[docnum]
 
 
 class FastSegmentWriter(SegmentWriter):
@@ -126,7 +133,53 @@ class FastSegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
         lengths = _Lengths(pdr, self.docnum) if pdr else None
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        if type(self.fieldwriter) is W3FieldWriter:
+            _add_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_postings())
+        else:
+            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         self.fieldwriter.close()
         if pdr:
             pdr.close()
+
+
+def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, items) -> None:
+    """``FieldWriter.add_postings`` + ``W3PostingsWriter.add_posting``, a term at a time.
+
+    ``items`` are the pool's sorted ``(fieldname, btext, docnum, weight, value)``
+    postings.  Each block gets what Whoosh's per-posting calls would have put in
+    it (ids, weights, non-empty values, the extreme non-zero lengths, the largest
+    weight), and is written at the same points: when a 129th posting arrives, and
+    at the end of the term.
+    """
+    column: list[int] | None = None
+    for fieldname, postings in groupby(items, itemgetter(0)):
+        fw.start_field(fieldname, schema[fieldname])
+        if lengths is not None:
+            column = lengths.column(fieldname)
+        pw = fw._postwriter
+        if type(pw) is not W3PostingsWriter:
+            raise TypeError(f"unexpected postings writer {type(pw).__name__}")
+        limit = pw._blocklimit
+        for btext, group in groupby(postings, itemgetter(1)):
+            rows = [p for p in group if p[2] != -1]  # -1: Whoosh's spelling-only rows
+            if not rows:
+                continue
+            fw.start_term(btext)
+            for start in range(0, len(rows), limit):
+                if start:
+                    pw._write_block()
+                block = rows[start:start + limit]
+                weights = [p[3] for p in block]
+                pw._ids.extend([p[2] for p in block])
+                pw._weights.extend(weights)
+                pw._values.extend([v for v in (p[4] for p in block) if v])
+                pw._maxweight = max(pw._maxweight, max(weights))
+                if column is not None:
+                    found = [n for n in (column[p[2]] for p in block) if n]
+                    if found:
+                        low = min(found)
+                        if pw._minlength is None or low < pw._minlength:
+                            pw._minlength = low
+                        pw._maxlength = max(pw._maxlength, max(found))
+            fw.finish_term()
+        fw.finish_field()

@@ -88,3 +88,28 @@ def test_a_text_value_takes_whooshs_own_path():
     word = make_schema()["body_word"]
     assert list(word.index(["mặt_trận", "tổ_quốc", "mặt_trận"])) == \
         list(_stock_schema()["body_word"].index(["mặt_trận", "tổ_quốc", "mặt_trận"]))
+
+
+@pytest.mark.parametrize("limitmb", [128, 0.05])
+def test_segment_files_are_byte_identical(tmp_path, limitmb):
+    """Block headers too: their posting counts, largest weights and length bytes
+    decide which blocks Whoosh's matchers skip, and iter_postings does not show them."""
+    docs = _documents() * 8  # common terms fill several 128-posting blocks
+    files = {}
+    for name, writer_class, schema in (("stock", SegmentWriter, _stock_schema()),
+                                       ("fast", fast.FastSegmentWriter, make_schema())):
+        path = tmp_path / name
+        path.mkdir()
+        ix = whoosh_index.create_in(path, schema, indexname=INDEX_NAME)
+        writer = writer_class(ix, limitmb=limitmb, compound=False)
+        for doc in docs:
+            writer.add_document(**doc)
+        writer.commit(optimize=False)
+        with whoosh_index.open_dir(path, indexname=INDEX_NAME).reader() as reader:
+            segid = reader.segment().segment_id()
+            most = max(reader.doc_frequency(f, t) for f, t in reader.all_terms())
+        files[name] = {p.name.replace(segid, "SEG"): p.read_bytes() for p in path.iterdir() if segid in p.name}
+    assert most > 2 * 128
+    assert sorted(files["fast"]) == sorted(files["stock"]) and any(n.endswith(".pst") for n in files["fast"])
+    for name in files["stock"]:
+        assert files["fast"][name] == files["stock"][name], name
