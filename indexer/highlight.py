@@ -33,6 +33,7 @@ WINDOW_MIN_CHARS = 1500
 WINDOW_PASSAGES = 2      # ... and when likely matches are everywhere, the best this many passages
 _UNUSUAL = re.compile("[%s\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]" % INVISIBLE)
 _SPACE = re.compile(r"\s")
+_WORD = re.compile(r"[^\W_]")  # a letter or digit: part of some syllable
 
 
 class _Token:
@@ -217,7 +218,7 @@ class Highlighter:
         scorer = BasicFragmentScorer()
         # ContextFragmenter yields an empty fragment spanning from the text's start when a
         # fragment's countdown lands exactly on 0 (whoosh 2.7.5); such a "passage" has no match.
-        found = [f for f in fragmenter.fragment_tokens(text, tokens) if f.matches]
+        found = [f for run in _runs(text, tokens) for f in fragmenter.fragment_tokens(text, run) if f.matches]
         frags = sorted(found, key=scorer, reverse=True)[:fragments]
         frags.sort(key=lambda f: f.startchar)
         merged: list[Fragment] = []
@@ -238,6 +239,26 @@ class Highlighter:
                 html += " …"
             parts.append(html)
         return " ".join(parts).replace("… …", "…")
+
+
+def _runs(text: str, tokens: list[_Token]) -> list[list[_Token]]:
+    """``tokens`` split where text between two of them was left out (it holds a word).
+
+    The fragmenter measures a passage by the tokens it is given, so across such a
+    gap it would make one passage of two distant ones and everything between.
+    """
+    runs: list[list[_Token]] = []
+    run: list[_Token] = []
+    end = 0
+    for t in tokens:
+        if run and t.startchar - end > 1 and _WORD.search(text, end, t.startchar):
+            runs.append(run)
+            run = []
+        run.append(t)
+        end = t.endchar
+    if run:
+        runs.append(run)
+    return runs
 
 
 def _densest(found: list[tuple[int, str]], width: int, k: int) -> list[int]:

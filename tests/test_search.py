@@ -1,3 +1,4 @@
+import html
 import re
 import unicodedata
 from datetime import datetime
@@ -308,3 +309,18 @@ def test_long_article_snippets_analyse_only_likely_passages(monkeypatch):
         common.add(("fold", word))
     snippet = common.snippet(text)
     assert "<mark>họp bàn</mark>" in snippet and len(text) > 5000
+
+
+def test_a_snippet_passage_never_spans_text_it_did_not_look_at(shared_index):
+    """Only syllables near a match are handed to Whoosh's fragmenter, and it measures a
+    passage by the tokens it sees: two matches 3,600 characters apart in a seed became
+    one 'passage' holding everything between them (a 4,000-character snippet)."""
+    query, doc_id = "uy ban mat tran", "004_b988110fdcdce38a.txt"
+    body = shared_index.get(doc_id).body
+    hit = next(h for h in shared_index.search(query).hits if h.id == doc_id)
+    passages = [p.strip() for p in re.sub(r"</?mark>", "", hit.snippet).split("…") if p.strip()]
+    assert len(body) > 4000 and passages
+    assert all(len(p) <= 2 * 240 for p in passages), [len(p) for p in passages]
+    flat = " ".join(html.escape(body, quote=False).split())  # snippets show line breaks as spaces
+    assert all(" ".join(p.split()) in flat for p in passages)
+    assert "<mark>" in hit.snippet
