@@ -166,6 +166,7 @@ def serve_command(index_dir, host, port, seeds, threads):
         else:
             click.echo(f"warning: no index in {index_dir} and no {seeds}/ to build one from", err=True)
     app = create_app(index_dir=index_dir)
+    app.extensions["vnsearch"].warm_up()
     click.echo(f"serving on http://{host}:{port}/ (index: {index_dir})", err=True)
     serve(app, host=host, port=port, threads=threads, ident="vnsearch")
 

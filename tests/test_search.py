@@ -324,3 +324,15 @@ def test_a_snippet_passage_never_spans_text_it_did_not_look_at(shared_index):
     flat = " ".join(html.escape(body, quote=False).split())  # snippets show line breaks as spaces
     assert all(" ".join(p.split()) in flat for p in passages)
     assert "<mark>" in hit.snippet
+
+
+def test_warm_up_loads_the_segmenter_and_the_index_before_the_first_search(tmp_path):
+    from indexer.segment import _model
+
+    _model.cache_clear()
+    open_index(tmp_path / "none").warm_up()  # no index yet: nothing to open, no error
+    assert _model.cache_info().currsize == 1
+    ix = build_index(tmp_path, {"a": "Ủy ban Mặt trận Tổ quốc họp.", "b": "Giá vàng tăng."})
+    assert not ix._arrays
+    ix.warm_up()
+    assert ix._arrays and all(a is not None for a in ix._arrays.values())
