@@ -209,20 +209,25 @@ class QueryBuilder:
         required: list[wq.Query] = []
         i = 0
         while i < len(units):
-            match = None
+            match, span = None, 1  # span: how many units the table form covers
             if len(units[i][1]) == 1:
                 singles = list(itertools.takewhile(lambda u: len(u[1]) == 1, units[i:]))
                 match = self.acronyms.match([fold(u[1][0]) for u in singles], 0)
+                span = match[0] if match else 1
+            else:  # one word of several syllables, all of a table form: "TP.HCM"
+                whole = self.acronyms.match([fold(s) for s in units[i][1]], 0)
+                if whole and whole[0] == len(units[i][1]):
+                    match = whole
             if match:
-                length, forms = match
-                typed = [units[k][1][0] for k in range(i, i + length)]
+                forms = match[1]
+                typed = [s for k in range(i, i + span) for s in units[k][1]]
                 saved, self.highlighter = self.highlighter, Highlighter()
-                own = [self._unit(units[k][0], units[k][1]) for k in range(i, i + length)]
+                own = [self._unit(units[k][0], units[k][1]) for k in range(i, i + span)]
                 self.highlighter = saved
                 # Mark the typed words where they stand together, not each one anywhere.
                 self.highlighter.add(*[("exact" if has_diacritics(s) or self.accented else "fold", s)
                                        for s in typed])
-                alternatives = [own[0] if length == 1 else wq.And(own)]
+                alternatives = [own[0] if span == 1 else wq.And(own)]
                 for form in forms:
                     if tuple(map(fold, form)) == tuple(map(fold, typed)):
                         continue
@@ -233,7 +238,7 @@ class QueryBuilder:
                     else:
                         alternatives.append(self._exact_sequence(list(form)))
                 required.append(_or(alternatives))
-                i += length
+                i += span
             else:
                 required.append(self._unit(*units[i]))
                 i += 1

@@ -336,3 +336,17 @@ def test_warm_up_loads_the_segmenter_and_the_index_before_the_first_search(tmp_p
     assert not ix._arrays
     ix.warm_up()
     assert ix._arrays and all(a is not None for a in ix._arrays.values())
+
+
+def test_the_ways_news_writes_ho_chi_minh_city_find_each_other(tmp_path):
+    """'TP. HCM' is how most articles write it; 'TPHCM' found only the spelled-out form."""
+    ix = build_index(tmp_path, {
+        "dot_space": "Sở Giao thông TP. HCM cấm xe trên nhiều tuyến đường.",
+        "dot": "Công an TP.HCM bắt giữ nghi phạm.",
+        "spelled": "Thành phố Hồ Chí Minh mưa lớn kéo dài.",
+        "tp_name": "TP Hồ Chí Minh công khai giá thuê vỉa hè.",
+        "other": "TP Hà Nội và tỉnh Hòa Bình ký kết hợp tác.",
+    })
+    city = {"dot_space.txt", "dot.txt", "spelled.txt", "tp_name.txt"}
+    for q in ("TPHCM", "tphcm", "TP HCM", "TP.HCM", "thành phố Hồ Chí Minh", "thanh pho ho chi minh"):
+        assert set(ids(ix.search(q, per_page=20))) == city, q
