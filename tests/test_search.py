@@ -350,3 +350,16 @@ def test_the_ways_news_writes_ho_chi_minh_city_find_each_other(tmp_path):
     city = {"dot_space.txt", "dot.txt", "spelled.txt", "tp_name.txt"}
     for q in ("TPHCM", "tphcm", "TP HCM", "TP.HCM", "thành phố Hồ Chí Minh", "thanh pho ho chi minh"):
         assert set(ids(ix.search(q, per_page=20))) == city, q
+
+
+def test_kt_xh_and_kinh_te_xa_hoi_find_each_other(tmp_path):
+    ix = build_index(tmp_path, {
+        "hyphen": "Hội nghị bàn giải pháp phát triển KT-XH năm 2020.",
+        "spaced": "Tình hình KT - XH 6 tháng đầu năm.",
+        "spelled": "Phát triển kinh tế - xã hội bền vững.",
+        "other": "Kinh tế tư nhân và các tổ chức xã hội.",  # both words, apart: not the phrase
+    })
+    for q in ("KT-XH", "KTXH", "kt xh", "kinh tế - xã hội", "kinh tế xã hội"):
+        found = set(ids(ix.search(q, per_page=20)))
+        assert {"hyphen.txt", "spaced.txt", "spelled.txt"} <= found, q
+    assert set(ids(ix.search("KT-XH"))) == {"hyphen.txt", "spaced.txt", "spelled.txt"}
