@@ -30,6 +30,7 @@ from .highlight import Highlighter
 from .normalize import fold, has_diacritics
 from .proximity import AdjacentPairs, LeadTerms
 from .query import KEYWORD_FIELDS, TEXT_FIELDS, And, DateRange, Node, Not, Or, Phrase, Word
+from .syllables import split_glued
 
 __all__ = ["Plan", "QueryBuilder", "FIELD_WEIGHTS"]
 
@@ -367,13 +368,22 @@ class QueryBuilder:
                 parts.append(wq.Term(f, s, boost=FIELD_WEIGHTS[f]))
                 if not self.any_terms:
                     parts.append(wq.Term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * ACCENTED_QUERY_FOLD_WEIGHT))
-            return _or(parts)
-        self.highlighter.add(("fold", s))
-        for f in fields:
-            parts.append(wq.Term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * FOLD_WEIGHT))
-            if not self.any_terms:
-                parts.append(wq.Term(f, s, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
+        else:
+            self.highlighter.add(("fold", s))
+            for f in fields:
+                parts.append(wq.Term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * FOLD_WEIGHT))
+                if not self.any_terms:
+                    parts.append(wq.Term(f, s, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
+        glued = self._glued(s)
+        if glued:  # "hanoi": also "ha noi" side by side
+            parts.append(self._sequence(glued, fields))
         return _or(parts)
+
+    def _glued(self, s: str) -> list[str] | None:
+        """The syllables of a word typed without spaces ("vietnam"), if it is one."""
+        if "body_fold" not in self.reader.schema:
+            return None
+        return split_glued(s, lambda piece: self.reader.doc_frequency("body_fold", piece))
 
     def _sequence(self, syllables: list[str], fields) -> wq.Query:
         """Syllables that must stand together: exact if typed with any diacritic, else folded."""

@@ -1,0 +1,96 @@
+"""Vietnamese syllables typed without diacritics, and words typed without spaces.
+
+Readers type "hanoi", "vietnam", "mattran": one token that the index only
+holds as two syllables ("Hà Nội", "Việt Nam", "Mặt trận").  A token that
+cannot be one Vietnamese syllable, but can be cut into several, is offered
+to the query as those syllables too (``querybuild``).  Whether a string can
+be a syllable is a matter of Vietnamese spelling: an initial consonant from
+a short list, then one of the language's rhymes.  Foreign words mostly fail
+it ("covid": no Vietnamese rhyme ends in -d; "facebook": no f-), so they are
+left alone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+__all__ = ["is_syllable", "split_glued"]
+
+# Initial consonants, written as Vietnamese spells them (đ folds to d).
+_ONSETS = ("", "b", "c", "ch", "d", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng", "ngh",
+           "nh", "p", "ph", "qu", "r", "s", "t", "th", "tr", "v", "x")
+_FRONT_ONLY = {"k", "gh", "ngh"}  # spelled so only before e, ê, i, y
+
+# Rhymes with their diacritics folded away (ă, â -> a; ê -> e; ô, ơ -> o; ư -> u).
+_RHYMES = frozenset("""
+a ai ao au ay ac ach am an ang anh ap at
+e eo eu ec ech em en eng enh ep et
+i ia iu ich im in inh ip it iec iem ien ieng iep iet ieu
+o oa oac oach oai oam oan oang oanh oao oap oat oay oe oec oem oen oeo oet
+oi oc om on ong op ot ooc oong
+u ua uc ui um un ung up ut uu uy uya uych uyen uyet uynh uyt uyu
+uan uang uanh uach uat uay uau ue uec uen uenh uet ueu
+uo uoc uoi uom uon uong uop uot uou
+y yen yet yeu yem
+""".split())
+
+MAX_SYLLABLE = 7  # "nghieng"
+MAX_GLUED = 28    # longer tokens are not looked at
+MAX_PIECES = 4    # "hochiminh", "uybanmattran"; more is rarely what was meant
+
+
+def is_syllable(s: str) -> bool:
+    """Whether lower-case, unaccented ``s`` can be spelled as one Vietnamese syllable."""
+    if not s or len(s) > MAX_SYLLABLE or not s.isascii() or not s.isalpha():
+        return False
+    for onset in _ONSETS:
+        if not s.startswith(onset):
+            continue
+        rhyme = s[len(onset):]
+        if onset == "gi" and rhyme == "":
+            return True  # "gì"
+        if rhyme in _RHYMES and (onset not in _FRONT_ONLY or rhyme[0] in "eiy"):
+            if onset == "qu" and rhyme[0] == "u":
+                continue
+            return True
+    return False
+
+
+def split_glued(token: str, frequency: Callable[[str], int]) -> list[str] | None:
+    """``token`` cut into Vietnamese syllables the index holds, or None.
+
+    Only a token that is not itself a syllable is cut.  Of the possible cuts,
+    the one with the fewest syllables wins, then the one whose syllables are
+    most frequent (``frequency``: documents holding a folded syllable), so
+    "hanoi" is "ha noi", not "han oi".
+    """
+    s = token.lower()
+    if len(s) < 4 or len(s) > MAX_GLUED or not s.isascii() or not s.isalpha() or is_syllable(s):
+        return None
+    known: dict[str, float] = {}
+
+    def weight(piece: str) -> float | None:
+        if len(piece) < 2:  # "a", "y", "u" alone are words, but glued they are mostly English ("banana")
+            return None
+        if piece not in known:
+            df = frequency(piece) if is_syllable(piece) else 0
+            known[piece] = math.log(df) if df > 0 else None
+        return known[piece]
+
+    # best[i]: (pieces, -log-frequency sum, cut) for s[:i]
+    best: list[tuple[int, float, list[str]] | None] = [None] * (len(s) + 1)
+    best[0] = (0, 0.0, [])
+    for end in range(1, len(s) + 1):
+        for start in range(max(0, end - MAX_SYLLABLE), end):
+            if best[start] is None:
+                continue
+            w = weight(s[start:end])
+            if w is None:
+                continue
+            n, cost, cut = best[start]
+            candidate = (n + 1, cost - w, cut + [s[start:end]])
+            if best[end] is None or candidate[:2] < best[end][:2]:
+                best[end] = candidate
+    found = best[len(s)]
+    return found[2] if found and 1 < found[0] <= MAX_PIECES else None
