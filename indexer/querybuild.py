@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,6 +45,7 @@ PHRASE_WEIGHT = 1.0     # all consecutive query words next to each other
 PAIR_WEIGHT = 1.5     # each pair of consecutive query words next to each other (tuned on dev)
 WORD_WEIGHT = 0.5       # a pyvi compound of the query found as a word
 MAX_EXPANSIONS = 50     # terms a prefix or fuzzy word may expand to
+FUZZY_VARIANT_WEIGHT = 0.8  # a fuzzy word's other forms, relative to the form typed
 MAX_QUERY_EXPANSIONS = 100  # ... and all of a query's prefix/fuzzy words together
 MAX_SCAN = 5000         # index terms a prefix expansion may look at
 MAX_WORDS = 32          # words beyond this are ignored (all-terms mode)
@@ -424,15 +426,30 @@ class QueryBuilder:
             candidates = candidates[:limit]
             self.notices.append(f"“{w.text}” có quá nhiều dạng; chỉ dùng {limit} dạng phổ biến nhất.")
         self.expansions_left -= len(candidates)
+        weights = self._blended(key_field, candidates, typed=None if w.prefix else last)
         alternatives = []
         for term in candidates:
             self.highlighter.add(*[("exact", s) for s in syllables[:-1]], ("fold" if folded else "exact", term))
             for f in fields:
-                alternatives.append(wq.Term(f + suffix, term, boost=FIELD_WEIGHTS[f]))
+                alternatives.append(wq.Term(f + suffix, term, boost=FIELD_WEIGHTS[f] * weights[term]))
         expansion = _or(alternatives)
         if len(syllables) == 1:
             return expansion
         return wq.And([self._sequence(syllables[:-1], fields), expansion])
+
+    def _blended(self, fieldname: str, terms: list[str], typed: str | None) -> dict[str, float]:
+        """Boosts giving every expansion the IDF of the most frequent one.
+
+        Unblended, the rarest expansion of "học~" (a typo, "hóc") has the highest
+        IDF and ranks first: Elasticsearch blends term frequencies for the same
+        reason (``top_terms_blended_freqs``).  A fuzzy word's own form stays ahead
+        of its variants.
+        """
+        total = self.reader.doc_count_all() or 1
+        idf = {t: math.log(total / (self.reader.doc_frequency(fieldname, t) + 1)) + 1 for t in terms}
+        common = min(idf.values())
+        return {t: (common / idf[t] if idf[t] > 0 else 1.0) * (1.0 if typed in (None, t) else FUZZY_VARIANT_WEIGHT)
+                for t in terms}
 
     def _prefix_terms(self, fieldname: str, prefix: str) -> list[str]:
         if fieldname not in self.reader.schema:

@@ -363,3 +363,14 @@ def test_kt_xh_and_kinh_te_xa_hoi_find_each_other(tmp_path):
         found = set(ids(ix.search(q, per_page=20)))
         assert {"hyphen.txt", "spaced.txt", "spelled.txt"} <= found, q
     assert set(ids(ix.search("KT-XH"))) == {"hyphen.txt", "spaced.txt", "spelled.txt"}
+
+
+def test_a_rare_variant_does_not_outrank_the_word_typed_in_a_fuzzy_search(tmp_path):
+    docs = {f"hoc{i}": f"Em học bài số {i} ở nhà." for i in range(6)}
+    docs["hoc_typo"] = "Em hóc bài số 9 ở nhà."  # one letter off, in one article: a high IDF
+    ix = build_index(tmp_path, docs)
+    found = ids(ix.search("học~", per_page=10))
+    assert set(found) == {f"{name}.txt" for name in docs}
+    assert found[-1] == "hoc_typo.txt" and found[0] != "hoc_typo.txt"
+    prefixed = ids(ix.search("hó*", per_page=10))  # prefix expansions: blended, no typed form
+    assert prefixed == ["hoc_typo.txt"]
