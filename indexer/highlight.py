@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 
 from whoosh.highlight import BasicFragmentScorer, ContextFragmenter, Fragment, HtmlFormatter
@@ -115,16 +116,12 @@ class Highlighter:
         analysed whole.
         """
         text = text[:MAX_HIGHLIGHT_CHARS]
-        if len(text) < WINDOW_MIN_CHARS or _UNUSUAL.search(text):
-            return analyze(text, words=False)
-        folded = fold(text).lower()
-        if len(folded) != len(text):
+        if len(text) < WINDOW_MIN_CHARS or _UNUSUAL.search(text) or _letter_classes()[1].search(text):
             return analyze(text, words=False)
         firsts = sorted({fold(p[0][1]) for p in self.patterns}, key=len, reverse=True)
         longest = max(len(p) for p in self.patterns)
         margin = near + 12 * longest + 20
-        starts = re.compile(r"(?<![^\W_])(?:%s)(?![^\W_])" % "|".join(map(re.escape, firsts)))
-        found = [(m.start(), m.group(0)) for m in starts.finditer(folded)]
+        found = _likely_starts(text, firsts)
         windows: list[list[int]] = []
         for start, key in found:
             lo, hi = max(0, start - margin), min(len(text), start + len(key) + margin)
@@ -239,6 +236,40 @@ class Highlighter:
                 html += " …"
             parts.append(html)
         return " ".join(parts).replace("… …", "…")
+
+
+@lru_cache(maxsize=1)
+def _letter_classes() -> tuple[dict[str, str], re.Pattern]:
+    """For each lower-case folded character, a regex class of every character that
+    folds and lower-cases to it; and a pattern for characters whose folding or
+    lower-casing changes the text's length (such texts are analysed whole)."""
+    groups: dict[str, list[str]] = {}
+    unsafe = []
+    for cp in range(0x10000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        ch = chr(cp)
+        target = fold(ch).lower()
+        if len(target) != 1:
+            unsafe.append(ch)
+        elif target != ch:
+            groups.setdefault(target, []).append(ch)
+    classes = {t: "[%s%s]" % (re.escape(t), "".join(map(re.escape, chs))) for t, chs in groups.items()}
+    return classes, re.compile("[%s]" % "".join(map(re.escape, unsafe)))
+
+
+def _likely_starts(text: str, firsts: list[str]) -> list[tuple[int, str]]:
+    """(offset, folded lower-case form) of each whole-word occurrence in ``text`` of one
+    of ``firsts`` (folded, lower-case, longest first), accents and case ignored.
+
+    Each letter becomes the class of everything that folds to it ("a" ->
+    [aàáảãạăâ…AÀ…]), so the text is searched as written instead of being folded
+    and lower-cased first (two passes over every shown article).
+    """
+    classes = _letter_classes()[0]
+    alternatives = ["".join(classes.get(c, re.escape(c)) for c in first) for first in firsts]
+    starts = re.compile(r"(?<![^\W_])(?:%s)(?![^\W_])" % "|".join(alternatives))
+    return [(m.start(), fold(m.group(0)).lower()) for m in starts.finditer(text)]
 
 
 def _runs(text: str, tokens: list[_Token]) -> list[list[_Token]]:

@@ -4,10 +4,13 @@ import unicodedata
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer import Index, NoIndexError, open_index
+from indexer.normalize import fold
 
-from .conftest import build_index
+from .conftest import SEEDS, build_index
 
 MARK_RE = re.compile(r"<mark>(.*?)</mark>")
 
@@ -374,3 +377,40 @@ def test_a_rare_variant_does_not_outrank_the_word_typed_in_a_fuzzy_search(tmp_pa
     assert found[-1] == "hoc_typo.txt" and found[0] != "hoc_typo.txt"
     prefixed = ids(ix.search("hó*", per_page=10))  # prefix expansions: blended, no typed form
     assert prefixed == ["hoc_typo.txt"]
+
+
+def _starts_by_folding(text: str, firsts: list[str]) -> list[tuple[int, str]]:
+    """What highlight._likely_starts replaced: fold and lower-case the text, then search."""
+    folded = fold(text).lower()
+    assert len(folded) == len(text)
+    pattern = re.compile(r"(?<![^\W_])(?:%s)(?![^\W_])" % "|".join(map(re.escape, firsts)))
+    return [(m.start(), m.group(0)) for m in pattern.finditer(folded)]
+
+
+FIRSTS = [["tran", "mat", "uy"], ["nguoi", "dan"], ["d", "a"], ["hoa", "ho"], ["i"], ["2019", "covid"]]
+
+
+def test_likely_match_starts_are_found_without_folding_the_text():
+    from indexer.highlight import _likely_starts
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.iterdir())]
+    texts += ["ĐẠI HỘI Đại hội đại hội; İstanbul İi HOÀ Hoà hòa (Trần-Mặt) mặt_trận 2019COVID covid-19"]
+    checked = 0
+    for text in texts:
+        text = unicodedata.normalize("NFC", text)
+        for firsts in FIRSTS:
+            firsts = sorted(firsts, key=len, reverse=True)
+            expected = _starts_by_folding(text, firsts)
+            assert _likely_starts(text, firsts) == expected
+            checked += len(expected)
+    assert checked > 200
+
+
+@given(st.text(alphabet="aàáạảãăằâấêếđĐÀÁẠẢÃĂẰÂẤÊẾoơôưƯuUiIİy _-.,0123456789\n", max_size=80),
+       st.sampled_from(FIRSTS))
+@settings(max_examples=300, deadline=None)
+def test_likely_match_starts_equal_the_folded_search_on_any_text(text, firsts):
+    from indexer.highlight import _likely_starts
+
+    firsts = sorted(firsts, key=len, reverse=True)
+    assert _likely_starts(text, firsts) == _starts_by_folding(text, firsts)
