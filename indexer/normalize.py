@@ -111,8 +111,14 @@ def canonical_tone(syllable: str) -> str:
     return result if len(result) == len(syllable) else syllable
 
 
+@lru_cache(maxsize=1 << 16)
+def _canonical_tone_cached(syllable: str) -> str:
+    # A language has a few thousand such syllables; news text repeats them all day.
+    return canonical_tone(syllable)
+
+
 def _retone(text: str) -> str:
-    return _RETONE_RE.sub(lambda m: canonical_tone(m.group(0)), text)
+    return _RETONE_RE.sub(lambda m: _canonical_tone_cached(m.group(0)), text)
 
 
 # --- public API -----------------------------------------------------------
