@@ -31,6 +31,7 @@ _SPACE_RUN = re.compile(r"\s+")
 MAX_HIGHLIGHT_CHARS = 200_000
 # Texts shorter than this are analysed whole; longer ones only around likely matches.
 WINDOW_MIN_CHARS = 1500
+MAX_CLASS_SEARCHES = 6   # up to this many words are searched for in the text as written
 WINDOW_PASSAGES = 2      # ... and when likely matches are everywhere, the best this many passages
 _UNUSUAL = re.compile("[%s\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]" % INVISIBLE)
 _SPACE = re.compile(r"\s")
@@ -266,10 +267,21 @@ def _likely_starts(text: str, firsts: list[str]) -> list[tuple[int, str]]:
     [aàáảãạăâ…AÀ…]), so the text is searched as written instead of being folded
     and lower-cased first (two passes over every shown article).
     """
+    if len(firsts) > MAX_CLASS_SEARCHES:  # a long question: one pass over the folded text
+        folded = fold(text).lower()
+        starts = re.compile(r"(?<![^\W_])(?:%s)(?![^\W_])" % "|".join(map(re.escape, firsts)))
+        return [(m.start(), m.group(0)) for m in starts.finditer(folded)]
+    # Whole words cannot overlap, so one search per word gives what the alternation would.
+    found = [(m.start(), first) for first in firsts for m in _word_pattern(first).finditer(text)]
+    found.sort()
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _word_pattern(first: str) -> re.Pattern:
+    """``first`` as a whole word, any accents, any case (compiled once: the classes are long)."""
     classes = _letter_classes()[0]
-    alternatives = ["".join(classes.get(c, re.escape(c)) for c in first) for first in firsts]
-    starts = re.compile(r"(?<![^\W_])(?:%s)(?![^\W_])" % "|".join(alternatives))
-    return [(m.start(), fold(m.group(0)).lower()) for m in starts.finditer(text)]
+    return re.compile(r"(?<![^\W_])%s(?![^\W_])" % "".join(classes.get(c, re.escape(c)) for c in first))
 
 
 def _runs(text: str, tokens: list[_Token]) -> list[list[_Token]]:

@@ -387,7 +387,8 @@ def _starts_by_folding(text: str, firsts: list[str]) -> list[tuple[int, str]]:
     return [(m.start(), m.group(0)) for m in pattern.finditer(folded)]
 
 
-FIRSTS = [["tran", "mat", "uy"], ["nguoi", "dan"], ["d", "a"], ["hoa", "ho"], ["i"], ["2019", "covid"]]
+FIRSTS = [["tran", "mat", "uy"], ["nguoi", "dan"], ["d", "a"], ["hoa", "ho"], ["i"], ["2019", "covid"],
+          ["a", "d", "i", "ho", "hoa", "tran", "mat", "nguoi", "dan"]]  # more than MAX_CLASS_SEARCHES
 
 
 def test_likely_match_starts_are_found_without_folding_the_text():
