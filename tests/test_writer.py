@@ -32,13 +32,18 @@ def _documents() -> list[dict]:
     return [analyze_article(a) for a in articles] * 3  # repeats: terms with several postings
 
 
-def _build(path, writer_class, schema, docs, limitmb):
+def _write(path, writer_class, schema, docs, limitmb):
+    """One segment of ``docs`` in a new index at ``path``, written by ``writer_class``."""
     path.mkdir()
     ix = whoosh_index.create_in(path, schema, indexname=INDEX_NAME)
     writer = writer_class(ix, limitmb=limitmb, compound=False)
     for doc in docs:
         writer.add_document(**doc)
     writer.commit(optimize=False)
+
+
+def _build(path, writer_class, schema, docs, limitmb):
+    _write(path, writer_class, schema, docs, limitmb)
     reader = whoosh_index.open_dir(path, indexname=INDEX_NAME).reader()
     lengths = [[reader.doc_field_length(d, f) for f in sorted(reader.schema.scorable_names())]
                for d in range(reader.doc_count_all())]
@@ -99,12 +104,7 @@ def test_segment_files_are_byte_identical(tmp_path, limitmb):
     for name, writer_class, schema in (("stock", SegmentWriter, _stock_schema()),
                                        ("fast", fast.FastSegmentWriter, make_schema())):
         path = tmp_path / name
-        path.mkdir()
-        ix = whoosh_index.create_in(path, schema, indexname=INDEX_NAME)
-        writer = writer_class(ix, limitmb=limitmb, compound=False)
-        for doc in docs:
-            writer.add_document(**doc)
-        writer.commit(optimize=False)
+        _write(path, writer_class, schema, docs, limitmb)
         with whoosh_index.open_dir(path, indexname=INDEX_NAME).reader() as reader:
             segid = reader.segment().segment_id()
             most = max(reader.doc_frequency(f, t) for f, t in reader.all_terms())
