@@ -60,7 +60,9 @@ _TONED = _toned_letters()
 _VOWELS = "aăâeêioôơuưyAĂÂEÊIOÔƠUƯY" + _TONED
 # A syllable whose tone mark sits next to another vowel: the only ones whose
 # spelling differs between the two conventions.
-_RETONE_RE = re.compile(r"\w*(?:[%s][%s]|[%s][%s])\w*" % (_TONED, _VOWELS, _VOWELS, _TONED))
+# Not before a combining mark: one that survived NFC ("Ã" + hook, a typo) belongs to the
+# word's last letter, and moving a tone off that letter would leave the text not NFC.
+_RETONE_RE = re.compile(r"\w*(?:[%s][%s]|[%s][%s])\w*(?![%s])" % (_TONED, _VOWELS, _VOWELS, _TONED, _COMBINING))
 
 
 @lru_cache(maxsize=65536)

@@ -17,7 +17,7 @@ from .writer import TermListText
 
 __all__ = ["SCHEMA_VERSION", "TEXT_FIELDS", "make_schema"]
 
-SCHEMA_VERSION = "2"  # 2: segments are plain files, not compound
+SCHEMA_VERSION = "3"  # 2: segments are plain files, not compound; 3: NFC fix in normalize
 
 # Searchable text fields, each with _fold and _word companions.
 TEXT_FIELDS = ("title", "body", "author")

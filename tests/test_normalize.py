@@ -1,6 +1,8 @@
 import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from indexer.normalize import canonical_tone, fold, has_diacritics, normalize, normalize_with_offsets
 
@@ -58,3 +60,19 @@ def test_fold():
     assert fold("Đảng Cộng sản Việt Nam") == "Dang Cong san Viet Nam"
     assert fold(unicodedata.normalize("NFD", "Đường")) == "Duong"
     assert has_diacritics("mặt") and not has_diacritics("mat")
+
+
+def test_a_stray_combining_mark_keeps_the_text_nfc():
+    # Seen in the corpus: "nưaÃ" + hook above ("nữa Ảnh" mistyped).  Moving the tilde onto
+    # "ư" would leave "A" + hook, which NFC composes: the text would no longer be NFC,
+    # and pyvi (which applies NFC itself) would segment it differently from the index.
+    text = "một lần nưaÃ\u0309nh: Lưu Trân"
+    assert unicodedata.is_normalized("NFC", normalize(text))
+    assert normalize(text) == unicodedata.normalize("NFC", text)
+
+
+@given(st.text(alphabet=st.sampled_from(list("aăâeêioôơuưyAÃƯnhg ") + ["\u0300", "\u0301", "\u0303",
+                                                                       "\u0309", "\u0323", "\u0306"]),
+               max_size=30))
+def test_normalised_text_is_always_nfc(text):
+    assert unicodedata.is_normalized("NFC", normalize(text))
