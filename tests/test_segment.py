@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from pyvi import ViTokenizer
 
 from indexer.normalize import normalize
-from indexer.segment import pyvi_tokenize, segment
+from indexer.crf import CrfModel
+from indexer.segment import _labels, _model, pyvi_tokenize, segment, syllabify
 
 from .conftest import FIXTURES, SEEDS
 
@@ -67,3 +68,25 @@ def test_identical_to_pyvi_on_altered_seed_passages(text):
     """Real compounds with capitals, numbers and punctuation moved about: the CRF features (and so
     the labels and the joining) must be pyvi's.  Runs without ../shared."""
     assert pyvi_tokenize(text) == ViTokenizer.tokenize(text)
+
+
+@pytest.mark.parametrize("name,text", [t for t in _texts() if t[1]])
+def test_crf_labels_are_crfsuites(name, text):
+    """Label for label (punctuation and numbers included, which the joining rule hides), the
+    Python decoding of pyvi's model agrees with python-crfsuite fed pyvi's own features."""
+    tokens = syllabify(text)[0]
+    pyvi = ViTokenizer.ViTokenizer
+    expected = pyvi.model.predict([pyvi.sent2features(tokens, False)])[0]
+    assert [("B_W", "I_W")[label] for label in _labels(tokens)] == list(expected)
+
+
+def test_crf_model_reads_pyvis_weights():
+    model = _model()[0]
+    assert model.labels == ["B_W", "I_W"]
+    assert len(model.rows) > 1000 and model.own.shape == (len(model.rows) + 1, 2)
+    assert any(w != 0.0 for row in model.transition for w in row)
+
+
+def test_crf_model_rejects_other_files():
+    with pytest.raises(ValueError):
+        CrfModel(b"not a model" * 10)
