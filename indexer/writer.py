@@ -14,15 +14,19 @@ function calls for each of them several times over:
   writer by three method calls with type assertions.
 
 :class:`TermListText` builds a list's postings with a dictionary, and
-:class:`FastSegmentWriter` pickles runs in chunks, reads each length
-column once and fills each 128-posting block of a term with list operations.  The index is byte for byte what Whoosh writes
-(``tests/test_writer.py`` compares every posting, length and stored field).
+:class:`FastSegmentWriter` hands a field's postings to a pool that groups
+them by term (only terms are sorted and merged), pickles spilled runs in
+chunks, reads each length column once and fills each term's 128-posting
+blocks with list operations.  The index is byte for byte what Whoosh writes
+(``tests/test_writer.py`` compares every segment file with Whoosh's own).
 """
 
 from __future__ import annotations
 
+import heapq
 from itertools import groupby
 from operator import itemgetter
+from typing import Iterator
 from pickle import HIGHEST_PROTOCOL, dump, dumps, load
 
 from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
@@ -63,12 +67,30 @@ class TermListText(TEXT):
 
 
 def _encode_positions(positions: list[int]) -> bytes:
-    """``whoosh.formats.Positions.encode``: the count, then the pickled gaps."""
+    """``whoosh.formats.Positions.encode``: the count, then the pickled gaps.
+
+    Not cached by position: a block pickles its values together, and pickle
+    would write a shared bytes object once and refer back to it, which is not
+    the block Whoosh writes (tests/test_writer.py compares the files).
+    """
     return pack_uint(len(positions)) + dumps([b - a for a, b in zip([0] + positions, positions)], 2)
 
 
-class _ChunkedPool(PostingPool):
-    """Whoosh's posting pool, spilling runs as pickled chunks instead of one pickle per posting."""
+class _TermPool(PostingPool):
+    """Whoosh's posting pool, holding postings grouped by term as they arrive.
+
+    Whoosh keeps one ``(fieldname, btext, docnum, weight, value)`` tuple per
+    posting, sorts them all, and merges spilled runs posting by posting through
+    a heap.  A writer's postings of one term arrive in document order, so here
+    only the terms are sorted and merged (a tenth as many items); each term's
+    rows are still sorted, which costs one pass when they are in order.  The
+    sorted stream is Whoosh's; runs spill at the same size estimate, pickled a
+    chunk of terms at a time (Whoosh pickles each posting on its own).
+    """
+
+    def __init__(self, tempstore, segment, limitmb=128):
+        super().__init__(tempstore, segment, limitmb=limitmb)
+        self.terms: dict[tuple[str, bytes], list[tuple]] = {}
 
     def add(self, item):
         # PostingPool.add without its type assertions and the field-name set only
@@ -76,17 +98,74 @@ class _ChunkedPool(PostingPool):
         self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + len(item[4] or b"")
         if self.currentsize > self.limit:
             self.save()
-        self.current.append(item)
+        key = item[:2]
+        rows = self.terms.get(key)
+        if rows is None:
+            self.terms[key] = [item[2:]]
+        else:
+            rows.append(item[2:])
+
+    def add_field(self, fieldname: str, docnum: int, items, boost: float, scorable: bool) -> int:
+        """``add`` for each of a field's ``(btext, freq, weight, value)``; returns the field length."""
+        terms, limit = self.terms, self.limit
+        base = 150 + len(fieldname)
+        length = 0
+        for btext, freq, weight, value in items:
+            if scorable:
+                length += freq
+            self.currentsize += base + 2 * len(btext) + len(value or b"")
+            if self.currentsize > limit:
+                self.save()
+                terms = self.terms
+            rows = terms.get((fieldname, btext))
+            if rows is None:
+                terms[(fieldname, btext)] = [(docnum, weight * boost, value)]
+            else:
+                rows.append((docnum, weight * boost, value))
+        return length
+
+    def _sorted_terms(self) -> list[tuple[tuple[str, bytes], list[tuple]]]:
+        items = sorted(self.terms.items(), key=itemgetter(0))
+        for _, rows in items:
+            rows.sort()
+        self.terms = {}
+        return items
+
+    def save(self):
+        if self.terms:
+            path, f = self._new_run()
+            self._write_run(f, self._sorted_terms())
+            self._add_run(path)
+        self.currentsize = 0
+
+    def iter_terms(self) -> Iterator[tuple[tuple[str, bytes], list[tuple]]]:
+        """``((fieldname, btext), rows)`` in Whoosh's order, rows ``(docnum, weight, value)`` sorted."""
+        if not self.runs:
+            return iter(self._sorted_terms())
+        self.save()
+        runs, self.runs = self.runs, []
+        return self._merge_runs(runs)
+
+    def iter_postings(self):
+        for key, rows in self.iter_terms():
+            for row in rows:
+                yield key + row
+
+    def _merge_runs(self, paths):
+        merged = heapq.merge(*[self._read_run(path) for path in paths], key=itemgetter(0))
+        for key, group in groupby(merged, itemgetter(0)):
+            rows = next(group)[1]
+            more = False
+            for _, later in group:  # the same term in later runs: later documents
+                rows += later
+                more = True
+            if more:
+                rows.sort()
+            yield key, rows
 
     def _write_run(self, f, items):
-        chunk = []
-        for item in items:
-            chunk.append(item)
-            if len(chunk) >= RUN_CHUNK:
-                dump(chunk, f, HIGHEST_PROTOCOL)
-                chunk = []
-        if chunk:
-            dump(chunk, f, HIGHEST_PROTOCOL)
+        for start in range(0, len(items), RUN_CHUNK):
+            dump(items[start:start + RUN_CHUNK], f, HIGHEST_PROTOCOL)
         f.close()
 
     def _read_run(self, path):
@@ -123,18 +202,55 @@ class _Lengths:
 
 
 class FastSegmentWriter(SegmentWriter):
-    """``SegmentWriter`` with chunked run spills and cached field lengths."""
+    """``SegmentWriter`` with a term-grouped posting pool and cached field lengths."""
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
-        self.pool = _ChunkedPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+        self.pool = _TermPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+
+    def add_document(self, **fields):
+        """``SegmentWriter.add_document``, handing the pool a field's postings at once.
+
+        Fields with term vectors or separate spelling words take Whoosh's own path.
+        """
+        schema = self.schema
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        if any(schema[name].vector or schema[name].separate_spelling() for name in fieldnames):
+            return super().add_document(**fields)
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        docnum = self.docnum
+        docboost = self._doc_boost(fields)
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields.get(fieldname)
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if field.indexed:
+                    boost = self._field_boost(fields, fieldname, docboost)
+                    length = self.pool.add_field(fieldname, docnum, field.index(value), boost, field.scorable)
+                customval = fields.get("_stored_%s" % fieldname, value)
+                perdocwriter.add_field(fieldname, field, customval if field.stored else None, length)
+                column = field.column_type
+                if column and customval is not None:
+                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(customval))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
 
     def _flush_segment(self):
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
         lengths = _Lengths(pdr, self.docnum) if pdr else None
         if type(self.fieldwriter) is W3FieldWriter:
-            _add_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_postings())
+            _add_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_terms())
         else:
             self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         self.fieldwriter.close()
@@ -142,17 +258,17 @@ class FastSegmentWriter(SegmentWriter):
             pdr.close()
 
 
-def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, items) -> None:
+def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, terms) -> None:
     """``FieldWriter.add_postings`` + ``W3PostingsWriter.add_posting``, a term at a time.
 
-    ``items`` are the pool's sorted ``(fieldname, btext, docnum, weight, value)``
-    postings.  Each block gets what Whoosh's per-posting calls would have put in
-    it (ids, weights, non-empty values, the extreme non-zero lengths, the largest
-    weight), and is written at the same points: when a 129th posting arrives, and
-    at the end of the term.
+    ``terms`` are the pool's sorted ``((fieldname, btext), rows)`` with rows
+    ``(docnum, weight, value)``.  Each block gets what Whoosh's per-posting calls
+    would have put in it (ids, weights, non-empty values, the extreme non-zero
+    lengths, the largest weight), and is written at the same points: when a
+    129th posting arrives, and at the end of the term.
     """
     column: list[int] | None = None
-    for fieldname, postings in groupby(items, itemgetter(0)):
+    for fieldname, group in groupby(terms, _fieldname):
         fw.start_field(fieldname, schema[fieldname])
         if lengths is not None:
             column = lengths.column(fieldname)
@@ -160,22 +276,24 @@ def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, items) ->
         if type(pw) is not W3PostingsWriter:
             raise TypeError(f"unexpected postings writer {type(pw).__name__}")
         limit = pw._blocklimit
-        for btext, group in groupby(postings, itemgetter(1)):
-            rows = [p for p in group if p[2] != -1]  # -1: Whoosh's spelling-only rows
-            if not rows:
-                continue
+        for (_, btext), rows in group:
+            if rows[0][0] == -1:  # -1: Whoosh's spelling-only rows (they sort first)
+                rows = [r for r in rows if r[0] != -1]
+                if not rows:
+                    continue
             fw.start_term(btext)
             for start in range(0, len(rows), limit):
                 if start:
                     pw._write_block()
-                block = rows[start:start + limit]
-                weights = [p[3] for p in block]
-                pw._ids.extend([p[2] for p in block])
+                block = rows[start:start + limit] if len(rows) > limit else rows
+                ids = [r[0] for r in block]
+                weights = [r[1] for r in block]
+                pw._ids.extend(ids)
                 pw._weights.extend(weights)
-                pw._values.extend([v for v in (p[4] for p in block) if v])
+                pw._values.extend([v for v in (r[2] for r in block) if v])
                 pw._maxweight = max(pw._maxweight, max(weights))
                 if column is not None:
-                    found = [n for n in (column[p[2]] for p in block) if n]
+                    found = [n for n in (column[d] for d in ids) if n]
                     if found:
                         low = min(found)
                         if pw._minlength is None or low < pw._minlength:
@@ -183,3 +301,7 @@ def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, items) ->
                         pw._maxlength = max(pw._maxlength, max(found))
             fw.finish_term()
         fw.finish_field()
+
+
+def _fieldname(item) -> str:
+    return item[0][0]

@@ -113,3 +113,18 @@ def test_segment_files_are_byte_identical(tmp_path, limitmb):
     assert sorted(files["fast"]) == sorted(files["stock"]) and any(n.endswith(".pst") for n in files["fast"])
     for name in files["stock"]:
         assert files["fast"][name] == files["stock"][name], name
+
+
+def test_fields_with_term_vectors_take_whooshs_path(tmp_path):
+    """The fast add_document hands the pool whole fields; a schema with term vectors
+    (which ours has not) must still be written as Whoosh writes it."""
+    def schema():
+        return fields.Schema(id=fields.ID(stored=True), text=fields.TEXT(vector=True, stored=True))
+
+    docs = [{"id": str(i), "text": f"mặt trận tổ quốc {i} mặt trận"} for i in range(40)]
+    files = {}
+    for name, writer_class in (("stock", SegmentWriter), ("fast", fast.FastSegmentWriter)):
+        _write(tmp_path / name, writer_class, schema(), docs, 128)
+        with whoosh_index.open_dir(tmp_path / name, indexname=INDEX_NAME).reader() as reader:
+            files[name] = (list(reader.iter_postings()), list(reader.vector_as("frequency", 3, "text")))
+    assert files["fast"] == files["stock"] and files["fast"][1]
