@@ -3,8 +3,8 @@
 :func:`update_index` compares what is under the given paths with what the
 index holds (by id and content hash) and only analyses what is new or
 changed; articles that vanished from a path are removed.  Segmentation is
-the expensive step, so it runs in worker processes (one per core) while the
-main process feeds Whoosh.  See ``storage.py`` for how a rebuild is swapped
+the expensive step, so worker processes (one per core) each analyse articles
+and write a segment of their own (``parallel.py``), posting arrays included.  See ``storage.py`` for how a rebuild is swapped
 in atomically.
 """
 
@@ -188,7 +188,8 @@ def update_index(
         # Our own lock is held, so Whoosh's can only be held by a dying process: wait for it.
         # compound=False: a reader of a compound segment copies every file in it into
         # memory (BytesIO over the mmap), i.e. the whole index per open searcher.
-        writer = FastSegmentWriter(ix, limitmb=WRITER_LIMIT_MB, timeout=10.0, delay=0.1, compound=False)
+        writer = FastSegmentWriter(ix, arrays=True, limitmb=WRITER_LIMIT_MB, timeout=10.0, delay=0.1,
+                                   compound=False)
         try:
             source = pending()
             batch = list(_take(source, PARALLEL_THRESHOLD))
@@ -214,8 +215,8 @@ def update_index(
                 shutil.rmtree(generation, ignore_errors=True)
             raise
         ix.close()
-        # Posting arrays for vectorised search; a reader of an updated generation that
-        # comes before them falls back to Whoosh for the segments without.
+        # Posting arrays for vectorised search: the writers built them with their segments;
+        # this builds any that are missing (and drops those of merged-away segments).
         try:
             build_missing(generation, INDEX_NAME, jobs)
         except BaseException:

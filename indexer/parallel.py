@@ -64,7 +64,8 @@ def _worker(storage, indexname: str, jobs_q, results_q, parent: int, close_fds: 
     # ends it within POLL_SECONDS of the parent's death, whatever it is doing.
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
     try:
-        writer = FastSegmentWriter(storage.open_index(indexname), _lk=False, limitmb=limitmb, compound=False)
+        writer = FastSegmentWriter(storage.open_index(indexname), arrays=True, _lk=False, limitmb=limitmb,
+                                   compound=False)
         while True:
             try:
                 batch = jobs_q.get(timeout=POLL_SECONDS)

@@ -18,9 +18,12 @@ posting in Python.  After every commit each segment gets a directory
 * ``lengths_<field>.npy``, ``date.npy``, ``year.npy``, ``category.npy``: the
   per-document values BM25, filters and facets need.
 
-The arrays are derived from the segment Whoosh wrote, never from analysis
-output, so they hold exactly what Whoosh would match.  A segment without its
-directory (one an update has just merged) is simply searched by Whoosh.
+The arrays are derived from the postings Whoosh writes, never from analysis
+output, so they hold exactly what Whoosh would match: the segment writer
+(``writer.py``) fills them term by term as it writes the segment, and
+:func:`build_missing` reads a finished segment back for any segment without
+them (the two give the same files, tested).  A segment without its directory
+is simply searched by Whoosh.
 """
 
 from __future__ import annotations
@@ -59,10 +62,104 @@ def arrays_dir(generation: Path, segid: str) -> Path:
 
 
 # --- building -------------------------------------------------------------------
+class TermArrays:
+    """A segment's term arrays, written as terms arrive in sorted order.
+
+    Both ways of building feed it: reading a finished segment back
+    (:func:`build_missing`) and the segment writer handing over each term's
+    postings as it writes them (``writer.py``, no read-back).  Postings are
+    buffered as Python lists and appended to raw files a chunk at a time, so
+    memory stays bounded whatever the segment's size; :meth:`finish` turns
+    the raw files into the ``.npy`` arrays and writes the fold tables.
+    """
+
+    CHUNK = 1 << 16  # postings buffered before they are appended to the raw files
+
+    def __init__(self, out: Path):
+        self.out = out
+        out.mkdir(parents=True)
+        self.keys: list[bytes] = []
+        self.term_postings, self.term_positions = [0], [0]
+        self.n_post = self.n_pos = 0
+        self.wide = False  # some term's frequencies do not fit uint16 (or it has none)
+        self._docs: list[int] = []
+        self._tfs: list[float] = []
+        self._deltas: list[int] = []  # every posting's position gaps, one after the other
+        self._counts: list[int] = []  # how many positions each posting has
+        self._raw = {name: open(out / f"{name}.raw", "wb") for name in ("docs", "tfs", "positions")}
+
+    def add(self, key: bytes, docs: list[int], tfs: list[float], deltas: list[int] | None,
+            counts: list[int] | None) -> None:
+        """One term: its docnums and frequencies, and (fields with positions) the position
+        gaps of all its postings with the number each has."""
+        if self.keys and key <= self.keys[-1]:  # binary search needs sorted keys
+            raise RuntimeError("segment lexicon is not sorted")
+        self.keys.append(key)
+        if not tfs or max(tfs) >= 65536:
+            self.wide = True
+        self._docs += docs
+        self._tfs += tfs
+        self.n_post += len(docs)
+        self.term_postings.append(self.n_post)
+        if deltas:
+            self._deltas += deltas
+            self._counts += counts
+            self.n_pos += len(deltas)
+        self.term_positions.append(self.n_pos)
+        if len(self._docs) >= self.CHUNK:
+            self._spill()
+
+    def _spill(self) -> None:
+        self._raw["docs"].write(np.asarray(self._docs, dtype=np.int32).tobytes())
+        self._raw["tfs"].write(np.asarray(self._tfs, dtype=np.float32).tobytes())
+        if self._deltas:
+            d = np.asarray(self._deltas, dtype=np.int64)
+            c = np.asarray(self._counts, dtype=np.int64)
+            total = np.cumsum(d)
+            first = np.cumsum(c) - c  # where each posting's positions start
+            positions = total - np.repeat(total[first] - d[first], c)
+            self._raw["positions"].write(positions.astype(np.uint32).tobytes())
+        self._docs, self._tfs, self._deltas, self._counts = [], [], [], []
+
+    def finish(self) -> None:
+        self._spill()
+        for f in self._raw.values():
+            f.close()
+        out = self.out
+        _save_strings(out, "keys", self.keys)
+        np.save(out / "term_postings.npy", np.asarray(self.term_postings, dtype=np.int64))
+        np.save(out / "term_positions.npy", np.asarray(self.term_positions, dtype=np.int64))
+        for name, raw_dtype in (("docs", np.int32), ("tfs", np.float32), ("positions", np.uint32)):
+            raw = out / f"{name}.raw"
+            values = np.fromfile(raw, dtype=raw_dtype)
+            if name == "tfs" and not self.wide:
+                values = values.astype(np.uint16)
+            np.save(out / f"{name}.npy", values)
+            del values
+            raw.unlink()
+        # Folded syllable -> the exact terms that fold to it, per field.
+        folds: dict[bytes, list[int]] = {}
+        for i, key in enumerate(self.keys):
+            fieldname, text = key.decode("utf-8").split(SEP, 1)
+            if fieldname in POSITION_FIELDS:
+                folds.setdefault(f"{fieldname}{SEP}{fold(text)}".encode("utf-8"), []).append(i)
+        fold_keys = sorted(folds)
+        _save_strings(out, "fold_keys", fold_keys)
+        members = [folds[k] for k in fold_keys]
+        np.save(out / "fold_offsets.npy", np.cumsum([0] + [len(m) for m in members], dtype=np.int64))
+        np.save(out / "fold_members.npy", np.asarray([i for m in members for i in m], dtype=np.int64))
+
+
+def array_fields() -> list[str]:
+    """The fields whose terms the arrays hold, in the order segments list them."""
+    return sorted(POSITION_FIELDS + POSTING_FIELDS)
+
+
 def _term_postings(leaf, fieldname: str, text, with_positions: bool):
-    """(docnums, tfs, positions) of one term as compact arrays, decoded a block at a time."""
+    """(docnums, tfs, position gaps, position counts) of one term, decoded a block at a time."""
     m = leaf.postings(fieldname, text)
-    docs, tfs = [], []
+    docs: list[int] = []
+    tfs: list[float] = []
     deltas: list[int] = []   # every posting's position deltas, one after the other
     counts: list[int] = []   # how many positions each posting has
     if isinstance(m, W3LeafMatcher):
@@ -72,13 +169,13 @@ def _term_postings(leaf, fieldname: str, text, with_positions: bool):
                 m._read_data()
             ids, weights, values = m._data[0], m._data[1], m._data[2]
             n = len(ids)
-            docs.append(np.cumsum(ids, dtype=np.int64) if not m._byteids else np.asarray(ids, dtype=np.int64))
+            docs += (np.cumsum(ids, dtype=np.int64) if not m._byteids else np.asarray(ids, dtype=np.int64)).tolist()
             if weights is None:
-                tfs.append(np.ones(n, dtype=np.float32))
+                tfs += [1.0] * n
             elif isinstance(weights, float):
-                tfs.append(np.full(n, weights, dtype=np.float32))
+                tfs += [weights] * n
             else:
-                tfs.append(np.asarray(weights, dtype=np.float32))
+                tfs += list(weights)
             if with_positions:
                 for v in values:  # 4-byte count, then a pickled list of position deltas
                     d = loads(v[4:])
@@ -90,68 +187,33 @@ def _term_postings(leaf, fieldname: str, text, with_positions: bool):
     else:  # short lists Whoosh keeps inline in the term dictionary
         fmt = leaf.schema[fieldname].format
         while m.is_active():
-            docs.append(np.array([m.id()], dtype=np.int64))
-            tfs.append(np.array([m.weight()], dtype=np.float32))
+            docs.append(m.id())
+            tfs.append(m.weight())
             if with_positions:
                 poses = list(fmt.decode_positions(m.value()))
                 counts.append(len(poses))
                 deltas += [b - a for a, b in zip([0] + poses, poses)]
             m.next()
-    positions = np.zeros(0, dtype=np.uint32)
-    if deltas:
-        d = np.asarray(deltas, dtype=np.int64)
-        c = np.asarray(counts, dtype=np.int64)
-        total = np.cumsum(d)
-        first = np.cumsum(c) - c  # where each posting's positions start
-        positions = (total - np.repeat(total[first] - d[first], c)).astype(np.uint32)
-    if not docs:  # an inline posting of a deleted document: nothing left to search
-        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), positions
-    return (np.concatenate(docs).astype(np.int32), np.concatenate(tfs), positions)
+    return docs, tfs, deltas, counts
 
 
 def _build(leaf, out: Path) -> None:
-    keys: list[bytes] = []
-    doc_parts, tf_parts, pos_parts = [], [], []
-    term_postings, term_positions = [0], [0]
-    n_post = n_pos = 0
-    for fieldname in sorted(POSITION_FIELDS + POSTING_FIELDS):
+    terms = TermArrays(out)
+    for fieldname in array_fields():
         if fieldname not in leaf.schema:
             continue
         with_positions = fieldname in POSITION_FIELDS
+        prefix = f"{fieldname}{SEP}".encode("utf-8")
         for btext in leaf.lexicon(fieldname):
-            text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-            docs, tfs, poses = _term_postings(leaf, fieldname, btext, with_positions)
-            keys.append(f"{fieldname}{SEP}{text}".encode("utf-8"))
-            doc_parts.append(docs)
-            tf_parts.append(tfs.astype(np.uint16) if tfs.size and tfs.max() < 65536 else tfs)
-            pos_parts.append(poses)
-            n_post += len(docs)
-            n_pos += len(poses)
-            term_postings.append(n_post)
-            term_positions.append(n_pos)
-    if any(a >= b for a, b in zip(keys, keys[1:])):  # lexicons come sorted; binary search needs it
-        raise RuntimeError("segment lexicon is not sorted")
-    out.mkdir(parents=True)
-    _save_strings(out, "keys", keys)
-    np.save(out / "term_postings.npy", np.asarray(term_postings, dtype=np.int64))
-    np.save(out / "term_positions.npy", np.asarray(term_positions, dtype=np.int64))
-    np.save(out / "docs.npy", _concat(doc_parts, np.int32))
-    wide = any(t.dtype != np.uint16 for t in tf_parts)
-    np.save(out / "tfs.npy", _concat(tf_parts, np.float32 if wide else np.uint16))
-    del doc_parts, tf_parts
-    np.save(out / "positions.npy", _concat(pos_parts, np.uint32))
-    # Folded syllable -> the exact terms that fold to it, per field.
-    folds: dict[bytes, list[int]] = {}
-    for i, key in enumerate(keys):
-        fieldname, text = key.decode("utf-8").split(SEP, 1)
-        if fieldname in POSITION_FIELDS:
-            folds.setdefault(f"{fieldname}{SEP}{fold(text)}".encode("utf-8"), []).append(i)
-    fold_keys = sorted(folds)
-    _save_strings(out, "fold_keys", fold_keys)
-    members = [folds[k] for k in fold_keys]
-    np.save(out / "fold_offsets.npy", np.cumsum([0] + [len(m) for m in members], dtype=np.int64))
-    np.save(out / "fold_members.npy", np.asarray([i for m in members for i in m], dtype=np.int64))
-    # Per-document values.
+            docs, tfs, deltas, counts = _term_postings(leaf, fieldname, btext, with_positions)
+            terms.add(prefix + btext, docs, tfs, deltas, counts)
+    terms.finish()
+    write_documents(leaf, out)
+
+
+def write_documents(leaf, out: Path) -> None:
+    """The per-document arrays (lengths, dates, years, categories) and ``meta.json``, last:
+    a directory with ``meta.json`` is complete."""
     n = leaf.doc_count_all()
     for fieldname in LENGTH_FIELDS:
         np.save(out / f"lengths_{fieldname}.npy",

@@ -24,16 +24,22 @@ blocks with list operations.  The index is byte for byte what Whoosh writes
 from __future__ import annotations
 
 import heapq
+import os
+import shutil
 from itertools import groupby
 from operator import itemgetter
+from pathlib import Path
 from typing import Iterator
-from pickle import HIGHEST_PROTOCOL, dump, dumps, load
+from pickle import HIGHEST_PROTOCOL, dump, dumps, load, loads
 
 from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
 from whoosh.fields import TEXT
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
+from whoosh.reading import SegmentReader
 from whoosh.writing import PostingPool, SegmentWriter
+
+from .postings import POSITION_FIELDS, SEP, TermArrays, array_fields, arrays_dir, write_documents
 
 __all__ = ["FastSegmentWriter", "TermListText"]
 
@@ -204,9 +210,14 @@ class _Lengths:
 class FastSegmentWriter(SegmentWriter):
     """``SegmentWriter`` with a term-grouped posting pool and cached field lengths."""
 
-    def __init__(self, ix, **kwargs):
+    def __init__(self, ix, arrays: bool = False, **kwargs):
+        """``arrays=True``: also write the segment's posting arrays (``postings.py``) from
+        the postings as they are written, instead of reading the segment back later."""
         super().__init__(ix, **kwargs)
         self.pool = _TermPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+        folder = getattr(self.storage, "folder", None)
+        self._arrays_target = arrays_dir(Path(folder), self.newsegment.segid) if arrays and folder else None
+        self._arrays: TermArrays | None = None
 
     def add_document(self, **fields):
         """``SegmentWriter.add_document``, handing the pool a field's postings at once.
@@ -250,7 +261,11 @@ class FastSegmentWriter(SegmentWriter):
         pdr = self.per_document_reader() if self.codec.length_stats else None
         lengths = _Lengths(pdr, self.docnum) if pdr else None
         if type(self.fieldwriter) is W3FieldWriter:
-            _add_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_terms())
+            if self._arrays_target is not None:
+                tmp = self._arrays_target.with_name(f"{self._arrays_target.name}.tmp{os.getpid()}")
+                shutil.rmtree(tmp, ignore_errors=True)
+                self._arrays = TermArrays(tmp)
+            _add_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_terms(), self._arrays)
         else:
             self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         self.fieldwriter.close()
@@ -258,7 +273,25 @@ class FastSegmentWriter(SegmentWriter):
             pdr.close()
 
 
-def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, terms) -> None:
+    def _finalize_segment(self):
+        try:
+            segment = super()._finalize_segment()  # flushes: the term arrays fill up
+            if self._arrays is not None:
+                self._arrays.finish()
+                with SegmentReader(self.storage, self.schema, segment) as leaf:
+                    write_documents(leaf, self._arrays.out)
+                os.replace(self._arrays.out, self._arrays_target)  # whole directory or none
+        except BaseException:
+            if self._arrays is not None:
+                shutil.rmtree(self._arrays.out, ignore_errors=True)
+            raise
+        finally:
+            self._arrays = None
+        return segment
+
+
+def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, terms,
+                  arrays: TermArrays | None = None) -> None:
     """``FieldWriter.add_postings`` + ``W3PostingsWriter.add_posting``, a term at a time.
 
     ``terms`` are the pool's sorted ``((fieldname, btext), rows)`` with rows
@@ -268,8 +301,12 @@ def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, terms) ->
     129th posting arrives, and at the end of the term.
     """
     column: list[int] | None = None
+    wanted = set(array_fields()) if arrays is not None else ()
     for fieldname, group in groupby(terms, _fieldname):
         fw.start_field(fieldname, schema[fieldname])
+        collect = fieldname in wanted
+        with_positions = collect and fieldname in POSITION_FIELDS
+        prefix = f"{fieldname}{SEP}".encode("utf-8")
         if lengths is not None:
             column = lengths.column(fieldname)
         pw = fw._postwriter
@@ -282,12 +319,17 @@ def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, terms) ->
                 if not rows:
                     continue
             fw.start_term(btext)
+            all_ids = [r[0] for r in rows]
+            all_weights = [r[1] for r in rows]
             for start in range(0, len(rows), limit):
                 if start:
                     pw._write_block()
-                block = rows[start:start + limit] if len(rows) > limit else rows
-                ids = [r[0] for r in block]
-                weights = [r[1] for r in block]
+                if len(rows) > limit:
+                    block = rows[start:start + limit]
+                    ids = all_ids[start:start + limit]
+                    weights = all_weights[start:start + limit]
+                else:
+                    block, ids, weights = rows, all_ids, all_weights
                 pw._ids.extend(ids)
                 pw._weights.extend(weights)
                 pw._values.extend([v for v in (r[2] for r in block) if v])
@@ -300,6 +342,15 @@ def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, terms) ->
                             pw._minlength = low
                         pw._maxlength = max(pw._maxlength, max(found))
             fw.finish_term()
+            if collect:
+                deltas: list[int] = []
+                counts: list[int] = []
+                if with_positions:  # each value: 4-byte count, then the pickled position gaps
+                    for r in rows:
+                        gaps = loads(r[2][4:])
+                        counts.append(len(gaps))
+                        deltas += gaps
+                arrays.add(prefix + btext, all_ids, all_weights, deltas, counts)
         fw.finish_field()
 
 
