@@ -62,7 +62,8 @@ _VOWELS = "aăâeêioôơuưyAĂÂEÊIOÔƠUƯY" + _TONED
 # spelling differs between the two conventions.
 # Not before a combining mark: one that survived NFC ("Ã" + hook, a typo) belongs to the
 # word's last letter, and moving a tone off that letter would leave the text not NFC.
-_RETONE_RE = re.compile(r"\w*(?:[%s][%s]|[%s][%s])\w*(?![%s])" % (_TONED, _VOWELS, _VOWELS, _TONED, _COMBINING))
+# \b: the leftmost match starts where a word does, so no other start needs trying.
+_RETONE_RE = re.compile(r"\b\w*(?:[%s][%s]|[%s][%s])\w*(?![%s])" % (_TONED, _VOWELS, _VOWELS, _TONED, _COMBINING))
 
 
 @lru_cache(maxsize=65536)

@@ -73,9 +73,9 @@ def _labels(tokens: list[str]) -> list[int]:
     n = len(tokens)
     lower = [t.lower() for t in tokens]
     # bigram[i]: tokens i-1, i form a known two-syllable word; trigram[i]: i-2..i.
-    bigram = [False] + [lower[i - 1] + " " + lower[i] in bi_grams for i in range(1, n)]
-    trigram = [False, False][:n] + [lower[i - 2] + " " + lower[i - 1] + " " + lower[i] in tri_grams
-                                    for i in range(2, n)]
+    pairs = [a + " " + b for a, b in zip(lower, lower[1:])]
+    bigram = [False] + [p in bi_grams for p in pairs]
+    trigram = [False, False][:n] + [p + " " + c in tri_grams for p, c in zip(pairs, lower[2:])]
     return model.tag(lower, [t.isupper() for t in tokens], [t.istitle() for t in tokens],
                      [t.isdigit() for t in tokens], bigram, trigram)
 
@@ -101,7 +101,7 @@ def segment(text: str) -> Segmentation:
     words = []
     start = 0
     for i in range(1, len(tokens)):
-        if not _joins(tokens[i - 1], tokens[i], labels[i]):
+        if labels[i] != 1 or not _joins(tokens[i - 1], tokens[i], 1):  # most labels start a word
             words.append((start, i))
             start = i
     words.append((start, len(tokens)))
