@@ -45,7 +45,7 @@ from .postings import POSITION_FIELDS, SEP, TermArrays, array_fields, arrays_dir
 
 __all__ = ["FastSegmentWriter", "TermListText"]
 
-RUN_CHUNK = 4096  # terms per marshalled chunk of a spilled run
+RUN_CHUNK = 8192  # postings per marshalled chunk of a spilled run (at least one term)
 _CHUNK_SIZE = struct.Struct("<Q")
 
 
@@ -186,11 +186,16 @@ class _TermPool(PostingPool):
         # marshal, not pickle: these files live only as long as this writer, hold only
         # tuples, lists, str, bytes, int and float, and marshal is 1.7x faster both ways.
         # Each chunk is length-prefixed and read whole: marshal.load on a file reads
-        # object by object, one method call each.
-        for start in range(0, len(items), RUN_CHUNK):
-            data = marshal.dumps(items[start:start + RUN_CHUNK])
-            f.write(_CHUNK_SIZE.pack(len(data)))
-            f.write(data)
+        # object by object, one method call each.  A chunk ends after RUN_CHUNK postings
+        # (not terms): merging holds one chunk of every run in memory at once.
+        start = count = 0
+        for i, (_, rows) in enumerate(items):
+            count += len(rows)
+            if count >= RUN_CHUNK or i == len(items) - 1:
+                data = marshal.dumps(items[start:i + 1])
+                f.write(_CHUNK_SIZE.pack(len(data)))
+                f.write(data)
+                start, count = i + 1, 0
         f.close()
 
     def _read_run(self, path):
