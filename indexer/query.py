@@ -1,6 +1,7 @@
 """The query language readers type, parsed into a small syntax tree.
 
-Supported: plain words (all must match), ``"quoted phrases"``, ``-word`` /
+Supported: plain words (all must match), ``"quoted phrases"`` (``"thanh p*"``: the last
+word a prefix), ``-word`` /
 ``-"phrase"`` / ``NOT word`` exclusion (``-16`` is a number, not an exclusion), ``OR`` (or ``|``), parentheses,
 ``field:value`` for title/body/author/source/category, ``word*`` prefixes,
 ``word~`` / ``word~2`` fuzzy terms, and dates: ``date:2020``,

@@ -45,6 +45,8 @@ PHRASE_WEIGHT = 1.0     # all consecutive query words next to each other
 PAIR_WEIGHT = 1.5     # each pair of consecutive query words next to each other (tuned on dev)
 WORD_WEIGHT = 0.5       # a pyvi compound of the query found as a word
 MAX_EXPANSIONS = 50     # terms a prefix or fuzzy word may expand to
+MAX_PHRASE_EXPANSIONS = 20  # completions of a phrase's last word ("thanh p*"): a phrase each
+PHRASE_EXPANSION_SYLLABLES = 120  # ... and at most this many syllables in all those phrases
 FUZZY_VARIANT_WEIGHT = 0.8  # a fuzzy word's other forms, relative to the form typed
 MAX_QUERY_EXPANSIONS = 100  # ... and all of a query's prefix/fuzzy words together
 MAX_SCAN = 5000         # index terms a prefix expansion may look at
@@ -353,9 +355,26 @@ class QueryBuilder:
         if not syllables:
             return None
         fields = self._fields(p.field)
+        typed = p.text.rstrip()
+        if len(syllables) > 1 and typed.endswith("*") and not typed[-2:-1].isspace():
+            return self._phrase_prefix(syllables, fields)
         if len(syllables) == 1 and has_diacritics(syllables[0]):
             return self._syllable(syllables[0], fields)
         return self._sequence(syllables, fields)
+
+    def _phrase_prefix(self, syllables: list[str], fields) -> wq.Query:
+        """``"thanh p*"``: the phrase whose last word starts with what was typed (Elasticsearch's
+        match_phrase_prefix), the most frequent completions first."""
+        accented = any(has_diacritics(s) for s in syllables)
+        key_field = ("body" if accented else "body_fold") if "body" in fields else fields[0] + ("" if accented else "_fold")
+        candidates = self._prefix_terms(key_field, syllables[-1]) or [syllables[-1]]
+        # A phrase per completion: a long phrase gets fewer (bounded work, hostile input included).
+        limit = max(1, min(MAX_PHRASE_EXPANSIONS, self.expansions_left, PHRASE_EXPANSION_SYLLABLES // len(syllables)))
+        if len(candidates) >= limit:
+            candidates = candidates[:limit]
+            self.notices.append(f"“{syllables[-1]}*” có quá nhiều dạng; chỉ dùng {limit} dạng phổ biến nhất.")
+        self.expansions_left -= len(candidates)
+        return _or([self._sequence(syllables[:-1] + [c], fields) for c in candidates])
 
     def _syllable(self, s: str, fields) -> wq.Query:
         if has_diacritics(s):

@@ -415,3 +415,26 @@ def test_likely_match_starts_equal_the_folded_search_on_any_text(text, firsts):
 
     firsts = sorted(firsts, key=len, reverse=True)
     assert _likely_starts(text, firsts) == _starts_by_folding(text, firsts)
+
+
+def test_a_quoted_phrase_ending_in_a_prefix_completes_its_last_word(tmp_path):
+    ix = build_index(tmp_path, {
+        "pho": "Người dân thành phố Hà Nội đón năm mới.",
+        "phong": "Ông Lê Thanh Phong nhận quyết định bổ nhiệm.",
+        "apart": "Thanh niên tình nguyện giúp phố cổ dọn rác.",        # both words, not together
+        "other": "Thanh toán hoá đơn điện qua ngân hàng.",              # "thanh", no p-word after it
+    })
+    unaccented = ids(ix.search('"thanh p*"', per_page=10))
+    assert sorted(unaccented) == ["pho.txt", "phong.txt"]
+    assert ids(ix.search('"thành p*"', per_page=10)) == ["pho.txt"]  # diacritics typed: matched exactly
+    assert ids(ix.search('"thanh phon*"', per_page=10)) == ["phong.txt"]
+    # Without the star the phrase is literal: "thanh p" is in none of them.
+    assert ids(ix.search('"thanh p"', per_page=10)) == []
+    hit = ix.search('"thanh p*"', per_page=10).hits
+    marked = {h.id: h.snippet for h in hit}
+    assert "<mark>thành phố</mark>" in marked["pho.txt"] and "<mark>Thanh Phong</mark>" in marked["phong.txt"]
+    # A phrase per completion: a long one gets fewer (120 syllables in all), so a pasted
+    # paragraph ending in "*" stays one phrase's work.
+    long = ix.search('"' + "thanh " * 59 + 'p*"')
+    assert long.total == 0 and "chỉ dùng 2 dạng" in long.notice
+    ix.close()

@@ -30,7 +30,7 @@ QUERIES = [
     "hoà giải", "hoa giai", '"mặt trận tổ quốc"', '"mat tran"', "đại hội -huyện", "nhân dân date:2021",
     "cán bộ date:[2020-01-01 to 2020-12-31]", "xã", "ban", "bàn", "covid-19", "tổ chức hội nghị",
     "title:mặt", "đoàn kết OR hoà giải", "hội*", "thanh nien~", "khu dân cư chuyenmuc:thoi-su",
-    "tp.hcm", "đại đoàn kết toàn dân tộc", "không có từ này xyzzy", "-xã", "date:2021",
+    "tp.hcm", "đại đoàn kết toàn dân tộc", "không có từ này xyzzy", "-xã", "date:2021", '"mat tr*"', '"đoàn k*"',
 ]
 
 
