@@ -356,7 +356,9 @@ class QueryBuilder:
             return None
         fields = self._fields(p.field)
         typed = p.text.rstrip()
-        if len(syllables) > 1 and typed.endswith("*") and not typed[-2:-1].isspace():
+        if typed.endswith("*") and not typed[-2:-1].isspace():
+            if len(syllables) == 1:  # "mặ*": the word prefix mặ*
+                return self._expanded(Word(syllables[0] + "*", p.field, prefix=True), syllables)
             return self._phrase_prefix(syllables, fields)
         if len(syllables) == 1 and has_diacritics(syllables[0]):
             return self._syllable(syllables[0], fields)

@@ -428,6 +428,8 @@ def test_a_quoted_phrase_ending_in_a_prefix_completes_its_last_word(tmp_path):
     assert sorted(unaccented) == ["pho.txt", "phong.txt"]
     assert ids(ix.search('"thành p*"', per_page=10)) == ["pho.txt"]  # diacritics typed: matched exactly
     assert ids(ix.search('"thanh phon*"', per_page=10)) == ["phong.txt"]
+    assert ids(ix.search('"ngâ*"', per_page=10)) == ["other.txt"]  # one word: a prefix, as ngâ*
+    assert sorted(ids(ix.search('"ngân h*"', per_page=10))) == ["other.txt"]
     # Without the star the phrase is literal: "thanh p" is in none of them.
     assert ids(ix.search('"thanh p"', per_page=10)) == []
     hit = ix.search('"thanh p*"', per_page=10).hits
