@@ -5,7 +5,7 @@
 
 The index holds the first 10,000 articles of ../shared/corpus when it exists,
 else 10,000 generated ones.  Every query of a fixed hostile list (``*``,
-``a*``, a 400-term OR, 500 nested parentheses, a 300-syllable phrase, fuzzy
+``a*``, a 400-term OR, 500 nested parentheses, a 300-syllable phrase (and one ending in ``*``), fuzzy
 operators, control characters…) and ``--random`` generated ones (syntax
 characters, Vietnamese words and random code points, fixed seed) runs through
 ``Index.search`` in both modes and both sorts.  Reports the slowest; exits
@@ -44,6 +44,7 @@ FIXED = [
     "title:" * 50, "date:[2020 to 2019]", "date:[0000-00-00 to 9999-99-99]", "date:[* to *]", "\x00" * 100,
     "\u0301" * 300, "\u200b" * 300, "🙂" * 200, "a" * 1000, "mặt" * 300, " ".join(["đ"] * 500),
     "<script>alert(1)</script>", "'; DROP TABLE docs; --", "../../etc/passwd", "%00%2e%2e", "\\" * 200,
+    '"' + "thanh " * 300 + 'p*"', '"t*" "n*" "đ*" "c*" "h*" "m*"', '"a b*" "c d*" "e f*" "g h*" "i k*" "l m*"',
 ]
 
 
