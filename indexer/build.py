@@ -4,8 +4,8 @@
 index holds (by id and content hash) and only analyses what is new or
 changed; articles that vanished from a path are removed.  Segmentation is
 the expensive step, so worker processes (one per core) each analyse articles
-and write a segment of their own (``parallel.py``), posting arrays included.  See ``storage.py`` for how a rebuild is swapped
-in atomically.
+and write a segment of their own (``parallel.py``), posting arrays included.
+See ``storage.py`` for how a rebuild is swapped in atomically.
 """
 
 from __future__ import annotations

@@ -80,11 +80,10 @@ def _labels(tokens: list[str]) -> list[int]:
                      [t.isdigit() for t in tokens], bigram, trigram)
 
 
-def _joins(prev: str, cur: str, label: int) -> bool:
-    """pyvi's rule for gluing token ``cur`` to the word before it."""
+def _joins(prev: str, cur: str) -> bool:
+    """pyvi's rule for gluing token ``cur``, labelled inside a word, to the word before it."""
     return (
-        label == 1
-        and cur not in _PUNCTUATION
+        cur not in _PUNCTUATION
         and prev not in _PUNCTUATION
         and not cur[0].isdigit()
         and not prev[0].isdigit()
@@ -101,7 +100,7 @@ def segment(text: str) -> Segmentation:
     words = []
     start = 0
     for i in range(1, len(tokens)):
-        if labels[i] != 1 or not _joins(tokens[i - 1], tokens[i], 1):  # most labels start a word
+        if labels[i] != 1 or not _joins(tokens[i - 1], tokens[i]):  # label 1: inside a word (I_W)
             words.append((start, i))
             start = i
     words.append((start, len(tokens)))
