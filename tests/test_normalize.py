@@ -1,7 +1,7 @@
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.normalize import canonical_tone, fold, has_diacritics, normalize, normalize_with_offsets
@@ -76,3 +76,42 @@ def test_a_stray_combining_mark_keeps_the_text_nfc():
                max_size=30))
 def test_normalised_text_is_always_nfc(text):
     assert unicodedata.is_normalized("NFC", normalize(text))
+
+
+def test_the_characters_nfc_replaces_alone_are_all_known():
+    from indexer.normalize import _NFC_SINGLES
+
+    everywhere = {chr(i) for i in range(0x110000)
+                  if not 0xD800 <= i < 0xE000 and unicodedata.normalize("NFC", chr(i)) != chr(i)}
+    assert set(_NFC_SINGLES) == everywhere
+
+
+def _reference_offsets(text):
+    """The slow path as first written: every cluster normalised on its own, one by one."""
+    import re
+    from array import array
+
+    from indexer.normalize import _COMBINING, _SPACE_TABLE, INVISIBLE, _retone
+
+    spaced = text.translate(_SPACE_TABLE)
+    pieces, starts, ends = [], array("i"), array("i")
+    for m in re.finditer("[%s]+|.[%s]*" % (INVISIBLE, _COMBINING), spaced, re.S):
+        if m.group(0)[0] in INVISIBLE:
+            continue
+        piece = unicodedata.normalize("NFC", m.group(0))
+        pieces.append(piece)
+        starts.extend([m.start()] * len(piece))
+        ends.extend([m.end()] * len(piece))
+    return _retone("".join(pieces)), list(starts), list(ends)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(list("aăâeêioôơuưyAÃƯnhg x\n") + [
+    "\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0306", "\u200b", "\u00ad", "\ufeff", "\u00a0",
+    "\u2126", "\u212b", "\u0344", "\u0958", "\uf900", "\U0001d15e", "\U0002f800"]), max_size=40))
+def test_the_offset_map_is_what_normalising_each_cluster_gives(text):
+    norm, offsets = normalize_with_offsets(text)
+    if offsets is None:
+        assert norm == _reference_offsets(text)[0]
+        return
+    assert (norm, list(offsets.starts), list(offsets.ends)) == _reference_offsets(text)
