@@ -130,7 +130,8 @@ class CrfModel:
         back0: list[int] = [0]
         back1: list[int] = [0]
         for s0, s1 in zip(first[1:], second[1:]):
-            # CRFsuite keeps the first label of equal scores: label 1 only if strictly better.
+            # Unrolled for the two labels (this loop runs once per syllable).  CRFsuite keeps
+            # the first label of equal scores: label 1 only if strictly better.
             x, y = a0 + t00, a1 + t10
             if y > x:
                 back0.append(1)
