@@ -20,7 +20,6 @@ from typing import Callable, Iterable, Iterator
 from whoosh import index as whoosh_index
 
 from .analysis import analyze
-from .normalize import fold
 from .articles import Article, Problem, iter_articles, origin_of
 from .schema import SCHEMA_VERSION, make_schema
 from .parallel import commit_segments, write_segments
@@ -80,7 +79,7 @@ class IndexReport:
 
 
 def analyze_article(article: Article) -> dict:
-    """Whoosh field values for one article: analysed once, reused by the three field kinds."""
+    """Whoosh field values for one article: analysed once, reused by the field kinds."""
     doc: dict = {
         "id": article.id,
         "hash": article.hash,
@@ -96,9 +95,7 @@ def analyze_article(article: Article) -> dict:
         doc["year"] = article.date.year
     for name, text in (("title", article.title), ("body", article.body), ("author", article.author)):
         result = analyze(text)
-        doc[name] = result.syllables
-        # One C call, not one per syllable (syllables hold no NUL).
-        doc[name + "_fold"] = fold("\x00".join(result.syllables)).split("\x00") if result.syllables else []
+        doc[name] = result.syllables  # the *_fold fields are derived from these (folded.py)
         doc[name + "_word"] = result.words
         doc["_stored_" + name] = text
     return doc

@@ -12,9 +12,10 @@ posting in Python.  After every commit each segment gets a directory
   positions start;
 * ``docs.npy`` (segment-local docnums), ``tfs.npy`` (term frequencies),
   ``positions.npy`` (syllable positions, per posting in docnum order);
-* ``fold_keys.bin``/``fold_offsets.npy``/``fold_members.npy``: for each folded
-  syllable, the terms of the exact field that fold to it (so the ``*_fold``
-  fields need no postings of their own: they are unions of their variants);
+* ``fold_keys.bin``/``fold_offsets.npy``/``fold_members.npy``/``fold_df.npy``:
+  for each folded syllable, the terms of the exact field that fold to it and
+  the number of documents holding any of them (the ``*_fold`` fields have no
+  postings of their own: they are unions of their variants, see ``folded.py``);
 * ``lengths_<field>.npy``, ``date.npy``, ``year.npy``, ``category.npy``: the
   per-document values BM25, filters and facets need.
 
@@ -43,7 +44,7 @@ from .normalize import fold
 __all__ = ["POSITION_FIELDS", "POSTING_FIELDS", "SegmentArrays", "build_missing", "arrays_dir",
            "remove_stale"]
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: fold_df.npy
 # Fields with postings and positions; their *_fold companions are derived.
 POSITION_FIELDS = ("title", "body", "author")
 # Fields with postings only (rescoring bonuses and filters).
@@ -148,6 +149,17 @@ class TermArrays:
         members = [folds[k] for k in fold_keys]
         np.save(out / "fold_offsets.npy", np.cumsum([0] + [len(m) for m in members], dtype=np.int64))
         np.save(out / "fold_members.npy", np.asarray([i for m in members for i in m], dtype=np.int64))
+        # A folded syllable's document frequency: its variants' postings counted once per
+        # document (deleted documents included, as Whoosh counts a term's documents).
+        starts = np.asarray(self.term_postings, dtype=np.int64)
+        docs = np.load(out / "docs.npy", mmap_mode="r")
+        df = np.empty(len(members), dtype=np.int64)
+        for k, m in enumerate(members):
+            if len(m) == 1:
+                df[k] = starts[m[0] + 1] - starts[m[0]]
+            else:
+                df[k] = len(np.unique(np.concatenate([docs[starts[t]:starts[t + 1]] for t in m])))
+        np.save(out / "fold_df.npy", df)
 
 
 def array_fields() -> list[str]:
@@ -156,8 +168,11 @@ def array_fields() -> list[str]:
 
 
 def _term_postings(leaf, fieldname: str, text, with_positions: bool):
-    """(docnums, tfs, position gaps, position counts) of one term, decoded a block at a time."""
-    m = leaf.postings(fieldname, text)
+    """(docnums, tfs, position gaps, position counts) of one term, decoded a block at a time.
+
+    Deleted documents included, as the segment writer hands them over: searches mask them.
+    """
+    m = leaf._terms.matcher(fieldname, text, leaf.schema[fieldname].format, scorer=None)
     docs: list[int] = []
     tfs: list[float] = []
     deltas: list[int] = []   # every posting's position deltas, one after the other
@@ -351,7 +366,22 @@ class _Strings:
         self.offsets = np.load(folder / f"{name}_offsets.npy")
         self.n = len(self.offsets) - 1
 
-    def find(self, key: bytes) -> int:
+    def get(self, i: int) -> bytes:
+        return self.blob[self.offsets[i]:self.offsets[i + 1]]
+
+    def prefixed(self, prefix: bytes) -> tuple[int, int]:
+        """The range of strings that start with ``prefix``."""
+        lo, hi = self._bisect(prefix), self.n
+        if prefix:
+            end = bytearray(prefix)
+            while end and end[-1] == 0xFF:
+                end.pop()
+            if end:
+                end[-1] += 1
+                hi = self._bisect(bytes(end))
+        return lo, hi
+
+    def _bisect(self, key: bytes) -> int:
         blob, offsets = self.blob, self.offsets
         lo, hi = 0, self.n
         while lo < hi:
@@ -360,9 +390,11 @@ class _Strings:
                 lo = mid + 1
             else:
                 hi = mid
-        if lo < self.n and blob[offsets[lo]:offsets[lo + 1]] == key:
-            return lo
-        return -1
+        return lo
+
+    def find(self, key: bytes) -> int:
+        lo = self._bisect(key)
+        return lo if lo < self.n and self.get(lo) == key else -1
 
 
 @dataclass
@@ -419,6 +451,7 @@ class SegmentArrays:
         self.positions = _Column(folder / "positions.npy")
         self.fold_offsets = np.load(folder / "fold_offsets.npy")
         self.fold_members = np.load(folder / "fold_members.npy")
+        self.fold_df = np.load(folder / "fold_df.npy")
         self.lengths = {f: np.load(folder / f"lengths_{f}.npy") for f in LENGTH_FIELDS}
         self.date = np.load(folder / "date.npy")
         self.year = np.load(folder / "year.npy")

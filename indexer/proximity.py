@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
-from whoosh import query as wq
 from whoosh.scoring import bm25
 
 __all__ = ["AdjacentPairs", "on_candidates"]
@@ -51,22 +50,22 @@ class AdjacentPairs:
     boost: float = 1.0
     phrase_boost: float = 0.0
 
-    def scores(self, searcher, candidates: list[int], K1: float, B: float) -> dict[int, float]:
+    def scores(self, searcher, lexicon, candidates: list[int], K1: float, B: float) -> dict[int, float]:
+        """From Whoosh's postings (``lexicon``: the searcher's ``folded.Lexicon``)."""
         pairs = list(dict.fromkeys(zip(self.syllables, self.syllables[1:]))) if self.boost else []
         whole = self.syllables if self.phrase_boost and len(self.syllables) > 1 else []
-        if not (pairs or whole) or not candidates or self.field not in searcher.schema:
+        if not (pairs or whole) or not candidates or self.field not in lexicon.schema:
             return {}
-        reader = searcher.reader()
         positions: dict[str, dict[int, set[int]]] = {}
         for s in dict.fromkeys(self.syllables):
-            if not reader.doc_frequency(self.field, s):
+            if not lexicon.doc_frequency(self.field, s):
                 positions[s] = {}
                 continue
-            matcher = wq.Term(self.field, s).matcher(searcher)
+            matcher = lexicon.term(self.field, s).matcher(searcher)
             positions[s] = {docnum: set(matcher.value_as("positions"))
                             for docnum in on_candidates(matcher, candidates)}
-        idf = {s: searcher.idf(self.field, s) for s in positions}
-        avg = reader.field_length(self.field) / max(1, reader.doc_count())
+        idf = {s: lexicon.idf(self.field, s) for s in positions}
+        avg = lexicon.field_length(self.field) / max(1, lexicon.doc_count())
         whole_idf = sum(idf[s] for s in whole) / len(whole) if whole else 0.0
         out: dict[int, float] = {}
         for docnum in candidates:
@@ -78,29 +77,28 @@ class AdjacentPairs:
                     continue
                 tf = sum(1 for p in pa if p + 1 in pb)
                 if tf:
-                    length = length or reader.doc_field_length(docnum, self.field, 1) or 1
+                    length = length or lexicon.doc_field_length(docnum, self.field, 1) or 1
                     total += self.boost * bm25((idf[a] + idf[b]) / 2, tf, length, avg or 1, B, K1)
             if whole:
                 found = [positions[s].get(docnum) for s in whole]
                 if all(found):
                     tf = sum(1 for p in found[0] if all(p + k in found[k] for k in range(1, len(found))))
                     if tf:
-                        length = length or reader.doc_field_length(docnum, self.field, 1) or 1
+                        length = length or lexicon.doc_field_length(docnum, self.field, 1) or 1
                         total += self.phrase_boost * bm25(whole_idf, tf, length, avg or 1, B, K1)
             if total:
                 out[docnum] = total
         return out
 
-    def scores_from_arrays(self, searcher, segments, candidates: list[int], K1: float, B: float) -> dict[int, float]:
+    def scores_from_arrays(self, lexicon, segments, candidates: list[int], K1: float, B: float) -> dict[int, float]:
         """The same bonuses as :meth:`scores`, read from the posting arrays (``postings.py``)."""
         pairs = list(dict.fromkeys(zip(self.syllables, self.syllables[1:]))) if self.boost else []
         whole = self.syllables if self.phrase_boost and len(self.syllables) > 1 else []
-        if not (pairs or whole) or not candidates or self.field not in searcher.schema:
+        if not (pairs or whole) or not candidates or self.field not in lexicon.schema:
             return {}
-        reader = searcher.reader()
         syllables = list(dict.fromkeys(self.syllables))
-        idf = {s: searcher.idf(self.field, s) for s in syllables}
-        avg = reader.field_length(self.field) / max(1, reader.doc_count()) or 1
+        idf = {s: lexicon.idf(self.field, s) for s in syllables}
+        avg = lexicon.field_length(self.field) / max(1, lexicon.doc_count()) or 1
         whole_idf = sum(idf[s] for s in whole) / len(whole) if whole else 0.0
         base = self.field[:-5] if self.field.endswith("_fold") else self.field
         out: dict[int, float] = {}
@@ -178,8 +176,8 @@ class LeadTerms:
         fl = np.minimum(length, self.lead)
         return self.boost * idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / self.lead))
 
-    def scores_from_arrays(self, searcher, segments, candidates: list[int], K1: float, B: float) -> dict[int, float]:
-        if not self.boost or not candidates or self.field not in searcher.schema:
+    def scores_from_arrays(self, lexicon, segments, candidates: list[int], K1: float, B: float) -> dict[int, float]:
+        if not self.boost or not candidates or self.field not in lexicon.schema:
             return {}
         base = self.field[:-5] if self.field.endswith("_fold") else self.field
         out: dict[int, float] = {}
@@ -195,28 +193,26 @@ class LeadTerms:
                     continue
                 docs, tf = np.unique(docs, return_counts=True)
                 at = np.searchsorted(local, docs)
-                total[at] += self._score(searcher.idf(self.field, s), tf, lengths[at], K1, B)
+                total[at] += self._score(lexicon.idf(self.field, s), tf, lengths[at], K1, B)
             for d, v in zip((local + seg.offset).tolist(), total.tolist()):
                 if v:
                     out[d] = v
         return out
 
-    def scores(self, searcher, candidates: list[int], K1: float, B: float) -> dict[int, float]:
+    def scores(self, searcher, lexicon, candidates: list[int], K1: float, B: float) -> dict[int, float]:
         """The same, from Whoosh's postings (a segment without arrays)."""
-        if not self.boost or not candidates or self.field not in searcher.schema:
+        if not self.boost or not candidates or self.field not in lexicon.schema:
             return {}
-        reader = searcher.reader()
-        base = self.field[:-5] if self.field.endswith("_fold") else self.field
         out: dict[int, float] = {}
         for s in dict.fromkeys(self.syllables):
-            if not reader.doc_frequency(self.field, s):
+            if not lexicon.doc_frequency(self.field, s):
                 continue
-            idf = searcher.idf(self.field, s)
-            matcher = wq.Term(self.field, s).matcher(searcher)
+            idf = lexicon.idf(self.field, s)
+            matcher = lexicon.term(self.field, s).matcher(searcher)
             for docnum in on_candidates(matcher, candidates):
                 tf = sum(1 for p in matcher.value_as("positions") if p < self.lead)
                 if tf:
-                    length = reader.doc_field_length(docnum, base, 1) or 1
+                    length = lexicon.doc_field_length(docnum, self.field, 1) or 1
                     bonus = self._score(idf, np.float64(tf), np.float64(length), K1, B)
                     out[docnum] = out.get(docnum, 0.0) + float(bonus)
         return out

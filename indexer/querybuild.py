@@ -27,6 +27,7 @@ from whoosh import query as wq
 
 from .acronyms import AcronymTable
 from .analysis import analyze
+from .folded import Lexicon
 from .highlight import Highlighter
 from .normalize import fold, has_diacritics
 from .proximity import AdjacentPairs, LeadTerms
@@ -82,9 +83,9 @@ class Plan:
 
 
 class QueryBuilder:
-    def __init__(self, reader, acronyms: AcronymTable, any_terms: bool = False, accented: bool = False,
+    def __init__(self, lexicon: Lexicon, acronyms: AcronymTable, any_terms: bool = False, accented: bool = False,
                  prune: bool = True):
-        self.reader = reader
+        self.lexicon = lexicon  # term statistics, folded fields included (folded.py)
         # Any-term mode: let only the rarest words pick candidates (Whoosh's matchers
         # cost per posting); False when every word can be scored over every document.
         self.prune = prune
@@ -239,7 +240,7 @@ class QueryBuilder:
                     if self.any_terms and len(form) > 1:
                         # A phrase per question word is too slow: the expansion rescores.
                         self.highlighter.add(*[("exact", s) for s in form])
-                        self.rescore += [wq.Term(f, s, boost=FIELD_WEIGHTS[f] * 0.5) for s in form for f in ("title", "body")]
+                        self.rescore += [self.lexicon.term(f, s, boost=FIELD_WEIGHTS[f] * 0.5) for s in form for f in ("title", "body")]
                     else:
                         alternatives.append(self._exact_sequence(list(form)))
                 required.append(_or(alternatives))
@@ -276,18 +277,18 @@ class QueryBuilder:
 
     def _doc_frequency(self, q: wq.Query) -> int:
         terms = [t for t in (q.subqueries if isinstance(q, wq.Or) else [q]) if isinstance(t, wq.Term)]
-        return max((self.reader.doc_frequency(t.fieldname, t.text) for t in terms), default=0)
+        return max((self.lexicon.doc_frequency(t.fieldname, t.text) for t in terms), default=0)
 
     def _is_common(self, q: wq.Query) -> bool:
         """True for a single-syllable clause whose syllable is in very many documents."""
-        total = self.reader.doc_count_all()
+        total = self.lexicon.doc_count_all()
         if total < COMMON_MIN_DOCS:
             return False
         terms = [t for t in (q.subqueries if isinstance(q, wq.Or) else [q]) if isinstance(t, wq.Term)]
         body = [t for t in terms if t.fieldname in ("body", "body_fold")]
         if not body or len(terms) != len(q.subqueries if isinstance(q, wq.Or) else [q]):
             return False
-        return self.reader.doc_frequency(body[0].fieldname, body[0].text) > COMMON_RATIO * total
+        return self.lexicon.doc_frequency(body[0].fieldname, body[0].text) > COMMON_RATIO * total
 
     def _run_boosts(self, units) -> list[wq.Query | AdjacentPairs]:
         syllables = [s for _, syls in units for s in syls]
@@ -310,7 +311,7 @@ class QueryBuilder:
             text = " ".join(w.text for w, _ in units)
             for compound in dict.fromkeys(analyze(text).words):
                 for f in ("title", "body"):
-                    boosts.append(wq.Term(f + "_word", compound, boost=FIELD_WEIGHTS[f] * WORD_WEIGHT))
+                    boosts.append(self.lexicon.term(f + "_word", compound, boost=FIELD_WEIGHTS[f] * WORD_WEIGHT))
         return boosts
 
     def _phrase_bonus(self, text: str) -> list[AdjacentPairs]:
@@ -381,22 +382,22 @@ class QueryBuilder:
     def _syllable(self, s: str, fields) -> wq.Query:
         if has_diacritics(s):
             self.highlighter.add(("exact", s))
-            return _or([wq.Term(f, s, boost=FIELD_WEIGHTS[f]) for f in fields])
+            return _or([self.lexicon.term(f, s, boost=FIELD_WEIGHTS[f]) for f in fields])
         # In any-term mode each syllable gets one representation per field:
         # a long question has dozens of syllables, and Whoosh's unions are slow.
         parts = []
         if self.accented:
             self.highlighter.add(("exact", s))
             for f in fields:
-                parts.append(wq.Term(f, s, boost=FIELD_WEIGHTS[f]))
+                parts.append(self.lexicon.term(f, s, boost=FIELD_WEIGHTS[f]))
                 if not self.any_terms:
-                    parts.append(wq.Term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * ACCENTED_QUERY_FOLD_WEIGHT))
+                    parts.append(self.lexicon.term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * ACCENTED_QUERY_FOLD_WEIGHT))
         else:
             self.highlighter.add(("fold", s))
             for f in fields:
-                parts.append(wq.Term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * FOLD_WEIGHT))
+                parts.append(self.lexicon.term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * FOLD_WEIGHT))
                 if not self.any_terms:
-                    parts.append(wq.Term(f, s, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
+                    parts.append(self.lexicon.term(f, s, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
         glued = self._glued(s)
         if glued:  # "hanoi": also "ha noi" side by side
             parts.append(self._sequence(glued, fields))
@@ -404,9 +405,9 @@ class QueryBuilder:
 
     def _glued(self, s: str) -> list[str] | None:
         """The syllables of a word typed without spaces ("vietnam"), if it is one."""
-        if "body_fold" not in self.reader.schema:
+        if "body_fold" not in self.lexicon.schema:
             return None
-        return split_glued(s, lambda piece: self.reader.doc_frequency("body_fold", piece))
+        return split_glued(s, lambda piece: self.lexicon.doc_frequency("body_fold", piece))
 
     def _sequence(self, syllables: list[str], fields) -> wq.Query:
         """Syllables that must stand together: exact if typed with any diacritic, else folded."""
@@ -414,20 +415,20 @@ class QueryBuilder:
             return self._syllable(syllables[0], fields)
         if any(has_diacritics(s) for s in syllables):
             self.highlighter.add(*[("exact", s) for s in syllables])
-            return _or([wq.Phrase(f, syllables, boost=FIELD_WEIGHTS[f]) for f in fields])
+            return _or([self.lexicon.phrase(f, syllables, boost=FIELD_WEIGHTS[f]) for f in fields])
         self.highlighter.add(*[("fold", s) for s in syllables])
         parts = []
         for f in fields:
-            parts.append(wq.Phrase(f + "_fold", syllables, boost=FIELD_WEIGHTS[f] * FOLD_WEIGHT))
-            parts.append(wq.Phrase(f, syllables, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
+            parts.append(self.lexicon.phrase(f + "_fold", syllables, boost=FIELD_WEIGHTS[f] * FOLD_WEIGHT))
+            parts.append(self.lexicon.phrase(f, syllables, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
         return _or(parts)
 
     def _exact_sequence(self, syllables: list[str]) -> wq.Query:
         """An acronym table form: written with its diacritics, so matched exactly."""
         self.highlighter.add(*[("exact", s) for s in syllables])
         if len(syllables) == 1:
-            return _or([wq.Term(f, syllables[0], boost=FIELD_WEIGHTS[f]) for f in TEXT_FIELDS])
-        return _or([wq.Phrase(f, syllables, boost=FIELD_WEIGHTS[f]) for f in TEXT_FIELDS])
+            return _or([self.lexicon.term(f, syllables[0], boost=FIELD_WEIGHTS[f]) for f in TEXT_FIELDS])
+        return _or([self.lexicon.phrase(f, syllables, boost=FIELD_WEIGHTS[f]) for f in TEXT_FIELDS])
 
     # --- prefix and fuzzy ---------------------------------------------------
     def _expanded(self, w: Word, syllables: list[str]) -> wq.Query | None:
@@ -452,7 +453,7 @@ class QueryBuilder:
         for term in candidates:
             self.highlighter.add(*[("exact", s) for s in syllables[:-1]], ("fold" if folded else "exact", term))
             for f in fields:
-                alternatives.append(wq.Term(f + suffix, term, boost=FIELD_WEIGHTS[f] * weights[term]))
+                alternatives.append(self.lexicon.term(f + suffix, term, boost=FIELD_WEIGHTS[f] * weights[term]))
         expansion = _or(alternatives)
         if len(syllables) == 1:
             return expansion
@@ -466,31 +467,31 @@ class QueryBuilder:
         reason (``top_terms_blended_freqs``).  A fuzzy word's own form stays ahead
         of its variants.
         """
-        total = self.reader.doc_count_all() or 1
-        idf = {t: math.log(total / (self.reader.doc_frequency(fieldname, t) + 1)) + 1 for t in terms}
+        total = self.lexicon.doc_count_all() or 1
+        idf = {t: math.log(total / (self.lexicon.doc_frequency(fieldname, t) + 1)) + 1 for t in terms}
         common = min(idf.values())
         return {t: (common / idf[t] if idf[t] > 0 else 1.0) * (1.0 if typed in (None, t) else FUZZY_VARIANT_WEIGHT)
                 for t in terms}
 
     def _prefix_terms(self, fieldname: str, prefix: str) -> list[str]:
-        if fieldname not in self.reader.schema:
+        if fieldname not in self.lexicon.schema:
             return []
         found = []
-        for i, btext in enumerate(self.reader.expand_prefix(fieldname, prefix)):
+        for i, btext in enumerate(self.lexicon.expand_prefix(fieldname, prefix)):
             if i >= MAX_SCAN:
                 break
             text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-            found.append((self.reader.doc_frequency(fieldname, text), text))
+            found.append((self.lexicon.doc_frequency(fieldname, text), text))
         return [t for _, t in heapq.nlargest(MAX_EXPANSIONS, found)]
 
     def _fuzzy_terms(self, fieldname: str, text: str, maxdist: int) -> list[str]:
-        if fieldname not in self.reader.schema or len(text) < 3:
+        if fieldname not in self.lexicon.schema or len(text) < 3:
             return [text]
         found = []
-        for i, term in enumerate(self.reader.terms_within(fieldname, text, maxdist, prefix=1)):
+        for i, term in enumerate(self.lexicon.terms_within(fieldname, text, maxdist, prefix=1)):
             if i >= MAX_SCAN:
                 break
-            found.append((self.reader.doc_frequency(fieldname, term), term))
+            found.append((self.lexicon.doc_frequency(fieldname, term), term))
         return [t for _, t in heapq.nlargest(MAX_EXPANSIONS, found)]
 
 

@@ -29,6 +29,7 @@ from whoosh import collectors, scoring, sorting
 from .acronyms import AcronymTable, load_acronyms
 from .analysis import analyze
 from .build import INDEX_NAME, IndexReport, update_index
+from .folded import Lexicon
 from .highlight import Highlighter
 from .normalize import fold, has_diacritics
 from .postings import NO_YEAR, SegmentArrays
@@ -250,6 +251,7 @@ class Index:
             searcher = ix.searcher(weighting=WEIGHTING)
             local.generation = gen
             local.segments = self._segments(searcher, gen) if self.vectorized else None
+            local.lexicon = Lexicon(searcher.reader(), local.segments)
         local.searcher = searcher
         return searcher
 
@@ -343,7 +345,7 @@ class Index:
         accented = has_diacritics(query)
 
         def make_plan(any_terms: bool):
-            p = QueryBuilder(searcher.reader(), self.acronyms, any_terms=any_terms, accented=accented,
+            p = QueryBuilder(self._local.lexicon, self.acronyms, any_terms=any_terms, accented=accented,
                              prune=getattr(self._local, "segments", None) is None).build(node, date_from, date_to)
             if category:
                 p.filter = _and_filter(p.filter, wq.Term("category", category))
@@ -395,20 +397,21 @@ class Index:
         scores = dict(found)
         candidates = sorted(scores)
         segments = getattr(self._local, "segments", None)
+        lexicon = self._local.lexicon
         for q in queries:
             if time.perf_counter() > deadline:
                 break
             if isinstance(q, (AdjacentPairs, LeadTerms)):
                 if segments is not None:
-                    bonus = q.scores_from_arrays(searcher, segments, candidates, WEIGHTING.K1, WEIGHTING.B)
+                    bonus = q.scores_from_arrays(lexicon, segments, candidates, WEIGHTING.K1, WEIGHTING.B)
                 else:
-                    bonus = q.scores(searcher, candidates, WEIGHTING.K1, WEIGHTING.B)
+                    bonus = q.scores(searcher, lexicon, candidates, WEIGHTING.K1, WEIGHTING.B)
                 for docnum, value in bonus.items():
                     scores[docnum] += value
                 continue
             if segments is not None:
                 try:
-                    docs, values = evaluate(q, searcher, WEIGHTING, segments)
+                    docs, values = evaluate(q, lexicon, WEIGHTING, segments)
                 except Unsupported:
                     pass
                 else:
@@ -437,7 +440,7 @@ class Index:
         segments = getattr(self._local, "segments", None)
         if segments is not None:
             try:
-                docs, scores = evaluate(q, searcher, WEIGHTING, segments)
+                docs, scores = evaluate(q, self._local.lexicon, WEIGHTING, segments)
             except Unsupported:
                 pass
             else:
@@ -519,7 +522,7 @@ class Index:
 
     def _suggest(self, searcher, query: str, words: list[tuple[str, str, bool]]) -> str | None:
         """Replace rare words with close, frequent ones: 'mat tran to qoc' -> 'mat tran to quoc'."""
-        reader = searcher.reader()
+        reader = self._local.lexicon  # folded fields included
         suggestion = query
         changed = False
         for typed, syllable, folded in words:
@@ -546,8 +549,8 @@ class Index:
     def highlighter(self, query: str) -> Highlighter:
         """What ``query`` would mark: ``.mark(text)`` / ``.snippet(text)`` give escaped HTML."""
         node, _ = parse(query[:MAX_QUERY_CHARS])
-        reader = self._searcher().reader()
-        return QueryBuilder(reader, self.acronyms, accented=has_diacritics(query)).build(node).highlighter
+        self._searcher()
+        return QueryBuilder(self._local.lexicon, self.acronyms, accented=has_diacritics(query)).build(node).highlighter
 
     # --- articles -------------------------------------------------------------
     def get(self, doc_id: str) -> Article | None:
@@ -584,7 +587,8 @@ class Index:
         stem = last[-1]
         head = prefix[: len(prefix) - len(words[-1])]
         fieldname = "title" if has_diacritics(stem) else "title_fold"
-        reader = self._searcher().reader()
+        self._searcher()
+        reader = self._local.lexicon  # folded fields included
         found = []
         for i, btext in enumerate(reader.expand_prefix(fieldname, stem)):
             if i >= 2000:

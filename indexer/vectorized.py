@@ -2,7 +2,7 @@
 
 The query trees :mod:`querybuild` produces (terms, unions, intersections,
 exclusions, phrases, date ranges) are evaluated a whole posting list at a
-time, with Whoosh's own BM25F statistics, so the result is what Whoosh's
+time, with Whoosh's own BM25F statistics (folded fields': ``folded.Lexicon``), so the result is what Whoosh's
 matchers would compute (same documents, same scores up to float rounding)
 at a fraction of the cost: Whoosh decodes and scores one posting at a time in
 Python.  Anything else (a segment without arrays, a query type not listed
@@ -46,8 +46,8 @@ _EMPTY = Matches(np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
 class _Evaluator:
-    def __init__(self, searcher, weighting, seg: Segment):
-        self.searcher = searcher          # the top-level searcher: global IDF and average lengths
+    def __init__(self, lexicon, weighting, seg: Segment):
+        self.lexicon = lexicon            # folded.Lexicon: global IDF and average lengths
         self.weighting = weighting
         self.seg = seg
         self.arrays = seg.arrays
@@ -95,11 +95,11 @@ class _Evaluator:
         if q.slop != 1 or not q.words:
             raise Unsupported(q)
         field = q.fieldname
-        if field not in self.searcher.schema:
+        if field not in self.lexicon.schema:
             return _EMPTY
         texts = [w if isinstance(w, str) else w.decode("utf-8") for w in q.words]
         # Whoosh: a phrase with a word the index lacks matches nothing.
-        if any(self.searcher.doc_frequency(field, t) == 0 for t in texts):
+        if any(self.lexicon.doc_frequency(field, t) == 0 for t in texts):
             return _EMPTY
         plists = [self.arrays.postings(self.arrays.term_ids(field, t)) for t in texts]
         per_doc = [p.per_doc() for p in plists]
@@ -199,15 +199,15 @@ class _Evaluator:
         return base in self.arrays.lengths or base in ("category", "source")
 
     def _bm25(self, field: str, text, docs: np.ndarray, tfs: np.ndarray) -> np.ndarray:
-        searcher, w = self.searcher, self.weighting
-        if not searcher.schema[field].scorable:
+        lexicon, w = self.lexicon, self.weighting
+        if not lexicon.schema[field].scorable:
             return tfs.astype(np.float64)  # Whoosh's WeightScorer: the posting weight
         base = field[:-5] if field.endswith("_fold") else field
         lengths = self.arrays.lengths.get(base)
         if lengths is None:
             raise Unsupported(field)
-        idf = searcher.idf(field, text)
-        avgfl = searcher.avg_field_length(field) or 1
+        idf = lexicon.idf(field, text)
+        avgfl = lexicon.avg_field_length(field) or 1
         B = w._field_B.get(field, w.B)
         K1 = w.K1
         fl = lengths[docs].astype(np.float64)
@@ -243,14 +243,14 @@ def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ia, ib
 
 
-def evaluate(q, searcher, weighting, segments: list[Segment]) -> tuple[np.ndarray, np.ndarray]:
-    """(global docnums, scores) of every live document matching ``q``.
+def evaluate(q, lexicon, weighting, segments: list[Segment]) -> tuple[np.ndarray, np.ndarray]:
+    """(global docnums, scores) of every live document matching ``q``; ``lexicon``: a ``folded.Lexicon``.
 
     Raises :class:`Unsupported` when Whoosh must evaluate it instead.
     """
     all_docs, all_scores = [], []
     for seg in segments:
-        m = _Evaluator(searcher, weighting, seg).run(q)
+        m = _Evaluator(lexicon, weighting, seg).run(q)
         docs, scores = m.docs, m.scores
         if seg.live is not None and len(docs):
             keep = seg.live[docs]

@@ -243,7 +243,8 @@ def test_killing_the_indexer_alone_leaves_no_lock_behind(corpus_dir, tmp_path):
     ix_dir = tmp_path / "ix"
     ix = open_index(ix_dir)
     ix.update([corpus_dir], jobs=1)
-    for n in range(1500):
+    n_new = 5000  # enough that the run is still writing a second after the workers start
+    for n in range(n_new):
         (corpus_dir / f"a{n:04d}.txt").write_text(ARTICLE.format(n=n, m=n % 9 + 1) * 3, encoding="utf-8")
     proc = _spawn_index([str(corpus_dir), "--index-dir", str(ix_dir), "--jobs", "2"], tmp_path)
     deadline = time.time() + 60
@@ -264,7 +265,7 @@ def test_killing_the_indexer_alone_leaves_no_lock_behind(corpus_dir, tmp_path):
     with writer_lock(ix_dir):
         whoosh_index.open_dir(str(current_generation(ix_dir)), indexname=INDEX_NAME).writer().cancel()
     report = ix.update([corpus_dir], jobs=2)  # no cleanup by hand
-    assert report.added == 1500 and ix.count() == 1512
+    assert report.added == n_new and ix.count() == n_new + 12
 
     def alive(pid):  # an exited orphan is reaped by init; a zombie would show state Z
         try:
