@@ -97,6 +97,8 @@ def segmentation_section(seg) -> list[str]:
             f"Every {seg['every']}th corpus article, {seg['articles']:,} in all ({seg['tokens']:,} syllables), "
             f"segmented by `pyvi.ViTokenizer.tokenize` and by the engine: **{seg['identical']:,} identical**"
             + (f", {len(differ)} differ ({', '.join(differ[:10])})" if differ else "")
+            + (f"; the indexer's path without offsets gives the same tokens and words for "
+               f"**{seg['identical_without_offsets']:,}**" if "identical_without_offsets" in seg else "")
             + f". CPU per article (same processes): pyvi {seg['pyvi_cpu_ms_per_article']} ms, engine "
             f"{seg['engine_cpu_ms_per_article']} ms ({seg['engine_speedup']}× pyvi).", ""]
 

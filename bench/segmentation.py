@@ -6,7 +6,8 @@ Every ``step``-th article of ``../shared/corpus/news-vi.jsonl.gz`` (title and
 body, normalised as the indexer does) is segmented by
 ``pyvi.ViTokenizer.tokenize`` and by ``indexer.segment.pyvi_tokenize``
 (which decodes pyvi's CRF model itself, see ``indexer/crf.py``); every
-difference is listed.  Two worker processes share the work; the speed figure
+difference is listed.  The indexer's own path, which skips offsets
+(``segment(text, spans=False)``), must give the same tokens and words.  Two worker processes share the work; the speed figure
 is the ratio of the two segmenters' CPU time on the same texts, in the same
 processes.  Writes ``bench/results/segmentation.json``.
 """
@@ -26,9 +27,10 @@ from common import CORPUS, save, started
 def _check(texts: list[tuple[str, str]]) -> dict:
     from pyvi import ViTokenizer
 
-    from indexer.segment import pyvi_tokenize
+    from indexer.segment import pyvi_tokenize, segment
 
     differ = []
+    differ_terms = []  # the indexer's path (no offsets) against the offset-keeping one
     pyvi_s = engine_s = 0.0
     syllables = 0
     for doc_id, text in texts:
@@ -42,8 +44,11 @@ def _check(texts: list[tuple[str, str]]) -> dict:
         syllables += expected.count(" ") + expected.count("_") + 1
         if got != expected:
             differ.append(doc_id)
-    return {"texts": len(texts), "differ": differ, "pyvi_s": pyvi_s, "engine_s": engine_s,
-            "tokens": syllables}
+        full, terms = segment(text), segment(text, spans=False)
+        if (terms.tokens, terms.words) != (full.tokens, full.words):
+            differ_terms.append(doc_id)
+    return {"texts": len(texts), "differ": differ, "differ_terms": differ_terms, "pyvi_s": pyvi_s,
+            "engine_s": engine_s, "tokens": syllables}
 
 
 def main() -> None:
@@ -70,6 +75,7 @@ def main() -> None:
     result = {
         "articles": len(texts), "every": step, "tokens": sum(p["tokens"] for p in parts),
         "identical": len(texts) - len(differ), "differ": differ,
+        "identical_without_offsets": len(texts) - sum(len(p["differ_terms"]) for p in parts),
         "pyvi_cpu_ms_per_article": round(1000 * pyvi_s / len(texts), 2),
         "engine_cpu_ms_per_article": round(1000 * engine_s / len(texts), 2),
         "engine_speedup": round(pyvi_s / engine_s, 2),

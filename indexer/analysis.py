@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import accumulate, compress
+from operator import not_
 
 from whoosh.analysis import Filter, Token, Tokenizer
 
@@ -68,8 +70,11 @@ def _pieces(out: Analysis, matches, offsets, base: int = 0) -> None:
         out.spans += [m.span() for m in found]
 
 
-def analyze(text: str, words: bool = True) -> Analysis:
+def analyze(text: str, words: bool = True, spans: bool = True) -> Analysis:
     """Normalise ``text``, split it into syllables (and pyvi words if asked).
+
+    ``spans=False`` (with words) leaves ``spans`` and ``word_spans`` empty:
+    indexing needs only the terms, and offsets cost a tenth of the analysis.
 
     Segmentation sees the normalised text with its case intact (pyvi uses
     capitals as a signal); terms are lower-cased afterwards.  Punctuation is
@@ -96,37 +101,49 @@ def analyze(text: str, words: bool = True) -> Analysis:
             while hi < len(norm) and not norm[hi].isspace():
                 hi += 1
             _pieces(out, _PIECE_RE.finditer(norm, pos, lo), offsets)
-            tokens, spans = syllabify(norm[lo:hi])
-            for token, (start, _) in zip(tokens, spans):
+            tokens, token_spans = syllabify(norm[lo:hi])
+            for token, (start, _) in zip(tokens, token_spans):
                 _pieces(out, _PIECE_RE.finditer(token), offsets, lo + start)
             pos = hi
         _pieces(out, _PIECE_RE.finditer(norm, pos), offsets)
         return out
-    seg = segment(norm)
-    tokens, spans, groups = seg.tokens, seg.spans, seg.words
-    syllables, out_spans = out.syllables, out.spans
-    for first, last in groups:
-        pos0 = len(syllables)
-        for i in range(first, last):
-            token = tokens[i]
-            if token.isalnum():  # one letter/digit run: the piece pattern would return it whole
-                start, end = spans[i]
-                if offsets is not None:
-                    start, end = offsets.span(start, end)
-                syllables.append(token.lower())
-                out_spans.append((start, end))
-                continue
-            base = spans[i][0]
-            for m in _PIECE_RE.finditer(token):
-                start, end = base + m.start(), base + m.end()
-                if offsets is not None:
-                    start, end = offsets.span(start, end)
-                syllables.append(m.group(0).lower())
-                out_spans.append((start, end))
-        if words and len(syllables) - pos0 >= 2:
-            out.words.append("_".join(syllables[pos0:]))
-            out.word_positions.append(pos0)
-            out.word_spans.append((out_spans[pos0][0], out_spans[-1][1]))
+    seg = segment(norm, spans=spans)
+    tokens, lower = seg.tokens, seg.lower
+    # A token yields its letter/digit runs as syllables: itself (lower-cased) when it is
+    # one run, as almost all are; none for punctuation; its runs for a "mixed" token
+    # ("1.500", "TP.", "covid_19").  Built with list operations over whole runs of
+    # tokens, not a loop per token (tests/test_analysis.py keeps the loop as reference).
+    alnum = list(map(str.isalnum, tokens))
+    mixed = [i for i in compress(range(len(tokens)), map(not_, alnum)) if _PIECE_RE.search(tokens[i])]
+    counts = list(alnum) if mixed else alnum
+    syllables: list[str] = []
+    raw: list[tuple[int, int]] = []
+    prev = 0
+    for i in mixed + [len(tokens)]:
+        syllables += compress(lower[prev:i], alnum[prev:i])
+        if spans:
+            raw += compress(seg.spans[prev:i], alnum[prev:i])
+        if i < len(tokens):
+            found = list(_PIECE_RE.finditer(tokens[i]))
+            syllables += [m.group(0).lower() for m in found]
+            if spans:
+                base = seg.spans[i][0]
+                raw += [(base + m.start(), base + m.end()) for m in found]
+            counts[i] = len(found)
+        prev = i + 1
+    out.syllables = syllables
+    if spans:
+        out.spans = raw if offsets is None else [offsets.span(a, b) for a, b in raw]
+    # pyvi's words of two syllables or more (a single mixed token can be one: "1.500").
+    at = list(accumulate(counts, initial=0))  # token -> index of its first syllable
+    out_spans = out.spans
+    for first, last in seg.words:
+        a, b = at[first], at[last]
+        if b - a >= 2:
+            out.words.append("_".join(syllables[a:b]))
+            out.word_positions.append(a)
+            if spans:
+                out.word_spans.append((out_spans[a][0], out_spans[b - 1][1]))
     return out
 
 

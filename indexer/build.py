@@ -94,7 +94,7 @@ def analyze_article(article: Article) -> dict:
         doc["date"] = article.date
         doc["year"] = article.date.year
     for name, text in (("title", article.title), ("body", article.body), ("author", article.author)):
-        result = analyze(text)
+        result = analyze(text, spans=False)  # terms only: offsets are for snippets
         doc[name] = result.syllables  # the *_fold fields are derived from these (folded.py)
         doc[name + "_word"] = result.words
         doc["_stored_" + name] = text

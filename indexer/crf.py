@@ -21,6 +21,7 @@ them with pyvi's own tokenizer on the seeds, a corpus sample and altered passage
 from __future__ import annotations
 
 import struct
+from itertools import repeat
 
 import numpy as np
 
@@ -98,7 +99,7 @@ class CrfModel:
         if n == 0:
             return []
         f = self.flags
-        rows = np.array([self.rows.get(s, 0) for s in lower], dtype=np.intp)
+        rows = np.array(list(map(self.rows.get, lower, repeat(0))), dtype=np.intp)
         up, ti = np.array(upper), np.array(title)
         bi, tri = np.array(bigram), np.array(trigram)
         # One label score per row; each += is one feature, in pyvi's order (see module doc).

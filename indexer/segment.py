@@ -16,6 +16,7 @@ import re
 import string
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, filterfalse
 
 from .crf import CrfModel
 
@@ -25,14 +26,19 @@ __all__ = ["Segmentation", "segment", "syllabify", "pyvi_tokenize"]
 _ABBREVIATIONS = [r"[A-ZĐ]+\.", r"Tp\.", r"Mr\.", r"Mrs\.", r"Ms\.", r"Dr\.", r"ThS\."]
 _SPECIALS = [r"==>", r"->", r"\.\.\.", r">>", "\n"]
 _WEB = r"\w+://[^\s]+"
-_EMAIL = r"([a-zA-Z0-9_.+-]+@([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+)"
-_DIGIT = r"\d+([\.,_]\d+)+"
+_EMAIL = r"(?:[a-zA-Z0-9_.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+)"  # groups not capturing: findall
+_DIGIT = r"\d+(?:[\.,_]\d+)+"
 _NON_WORD = r"[^\w\s]"
 _WORD = r"\w+"
-_SYLLABLE_RE = re.compile(
-    "(" + "|".join(_ABBREVIATIONS + _SPECIALS + [_WEB, _EMAIL, _DIGIT, _NON_WORD, _WORD]) + ")",
-    re.UNICODE,
-)
+# Tried first: a run of letters that pyvi's pattern can only match as _WORD, because
+# what follows it (not a word character, ".", ":", "@", "+" or "-") rules out an
+# abbreviation, a URL and an e-mail address.  Most syllables are such a run, and
+# this spares them a try of every other alternative; the tokens are the same
+# (tests/test_segment.py, bench/segmentation.py).
+_PLAIN_WORD = r"[^\W\d_]+(?![\w.:@+\-])"
+_SYLLABLE_RE = re.compile("|".join([_PLAIN_WORD] + _ABBREVIATIONS + _SPECIALS + [_WEB, _EMAIL, _DIGIT, _NON_WORD, _WORD]))
+_PYVI_SYLLABLE_RE = re.compile(  # pyvi's own pattern, which the tests compare with
+    "(" + "|".join(_ABBREVIATIONS + _SPECIALS + [_WEB, _EMAIL, _DIGIT, _NON_WORD, _WORD]) + ")", re.UNICODE)
 _PUNCTUATION = string.punctuation
 
 
@@ -45,8 +51,9 @@ class Segmentation:
     """
 
     tokens: list[str]
-    spans: list[tuple[int, int]]
+    spans: list[tuple[int, int]] | None  # None when not asked for (indexing needs none)
     words: list[tuple[int, int]]
+    lower: list[str]  # the tokens lower-cased (pyvi's CRF reads them; so do the index terms)
 
 
 def syllabify(text: str) -> tuple[list[str], list[tuple[int, int]]]:
@@ -67,17 +74,16 @@ def _model():
     return CrfModel.from_file(ViTokenizer.model.modelfile.name), ViTokenizer.bi_grams, ViTokenizer.tri_grams
 
 
-def _labels(tokens: list[str]) -> list[int]:
+def _labels(tokens: list[str], lower: list[str]) -> list[int]:
     """pyvi's CRF labels (1: inside a word) of ``tokens``, computed as ``crf.py`` explains."""
     model, bi_grams, tri_grams = _model()
-    n = len(tokens)
-    lower = [t.lower() for t in tokens]
     # bigram[i]: tokens i-1, i form a known two-syllable word; trigram[i]: i-2..i.
-    pairs = [a + " " + b for a, b in zip(lower, lower[1:])]
-    bigram = [False] + [p in bi_grams for p in pairs]
-    trigram = [False, False][:n] + [p + " " + c in tri_grams for p, c in zip(pairs, lower[2:])]
-    return model.tag(lower, [t.isupper() for t in tokens], [t.istitle() for t in tokens],
-                     [t.isdigit() for t in tokens], bigram, trigram)
+    # map() over C methods, not comprehensions: these run once per syllable.
+    bigram = [False] + list(map(bi_grams.__contains__, map(" ".join, zip(lower, lower[1:]))))
+    trigram = [False, False][:len(tokens)] + list(
+        map(tri_grams.__contains__, map(" ".join, zip(lower, lower[1:], lower[2:]))))
+    return model.tag(lower, list(map(str.isupper, tokens)), list(map(str.istitle, tokens)),
+                     list(map(str.isdigit, tokens)), bigram, trigram)
 
 
 def _joins(prev: str, cur: str) -> bool:
@@ -91,20 +97,25 @@ def _joins(prev: str, cur: str) -> bool:
     )
 
 
-def segment(text: str) -> Segmentation:
-    """Segment NFC ``text`` into words exactly as ``pyvi.ViTokenizer.tokenize`` would."""
-    tokens, spans = syllabify(text)
-    if not tokens:
-        return Segmentation([], [], [])
-    labels = _labels(tokens)
-    words = []
-    start = 0
-    for i in range(1, len(tokens)):
-        if labels[i] != 1 or not _joins(tokens[i - 1], tokens[i]):  # label 1: inside a word (I_W)
-            words.append((start, i))
-            start = i
-    words.append((start, len(tokens)))
-    return Segmentation(tokens, spans, words)
+def segment(text: str, spans: bool = True) -> Segmentation:
+    """Segment NFC ``text`` into words exactly as ``pyvi.ViTokenizer.tokenize`` would.
+
+    ``spans=False`` skips the offsets (one ``findall`` instead of a match object per token).
+    """
+    if spans:
+        tokens, offsets = syllabify(text)
+    else:
+        tokens, offsets = _SYLLABLE_RE.findall(text), None
+    n = len(tokens)
+    if not n:
+        return Segmentation([], [] if spans else None, [], [])
+    lower = list(map(str.lower, tokens))
+    labels = _labels(tokens, lower)
+    # A word starts at every token but those labelled inside a word (1, I_W) that the
+    # joining rule glues to the token before.
+    glued = {i for i in compress(range(1, n), labels[1:]) if _joins(tokens[i - 1], tokens[i])}
+    starts = list(filterfalse(glued.__contains__, range(n)))
+    return Segmentation(tokens, offsets, list(zip(starts, starts[1:] + [n])), lower)
 
 
 def pyvi_tokenize(text: str) -> str:

@@ -85,3 +85,62 @@ _PIECES = st.sampled_from(["Mặt", "trận", "hoà", "Uỷ", "ban", "TP.", "HCM
 def test_syllables_alone_equal_the_full_analysis_on_generated_text(text):
     fast, full = analyze(text, words=False), analyze(text)
     assert fast.syllables == full.syllables and fast.spans == full.spans
+
+
+def _reference(text: str):
+    """The token-by-token loop analyze() ran before it worked on whole runs of tokens
+    (syllables, spans, words, word positions, word spans), over pyvi's own segmentation."""
+    import re
+
+    from pyvi import ViTokenizer
+
+    from indexer.normalize import normalize_with_offsets
+    from indexer.segment import _PYVI_SYLLABLE_RE
+
+    norm, offsets = normalize_with_offsets(text)
+    spans = [m.span() for m in _PYVI_SYLLABLE_RE.finditer(norm)]
+    tokens = [norm[a:b] for a, b in spans]
+    # pyvi's words, as token ranges: its output joins a word's tokens with "_".
+    groups, i = [], 0
+    for word in ViTokenizer.tokenize(norm).split(" ") if tokens else []:
+        n = 1
+        while "_".join(tokens[i:i + n]) != word:
+            n += 1
+        groups.append((i, i + n))
+        i += n
+    syllables, out_spans, words, positions, word_spans = [], [], [], [], []
+    piece = re.compile(r"[^\W_]+")
+    for first, last in groups:
+        pos0 = len(syllables)
+        for k in range(first, last):
+            for m in piece.finditer(tokens[k]):
+                start, end = spans[k][0] + m.start(), spans[k][0] + m.end()
+                if offsets is not None:
+                    start, end = offsets.span(start, end)
+                syllables.append(m.group(0).lower())
+                out_spans.append((start, end))
+        if len(syllables) - pos0 >= 2:
+            words.append("_".join(syllables[pos0:]))
+            positions.append(pos0)
+            word_spans.append((out_spans[pos0][0], out_spans[-1][1]))
+    return syllables, out_spans, words, positions, word_spans
+
+
+def _check_against_reference(text: str) -> None:
+    full, terms = analyze(text), analyze(text, spans=False)
+    expected = _reference(text)
+    assert (full.syllables, full.spans, full.words, full.word_positions, full.word_spans) == expected
+    assert (terms.syllables, terms.words, terms.word_positions) == (expected[0], expected[2], expected[3])
+    assert terms.spans == [] and terms.word_spans == []
+
+
+@pytest.mark.parametrize("text", [t for _, t in _fields()] + TRICKY)
+@pytest.mark.parametrize("form", ["as-is", "NFD"])
+def test_the_analysis_equals_the_token_by_token_reference(text, form):
+    _check_against_reference(unicodedata.normalize("NFD", text) if form == "NFD" else text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_the_analysis_equals_the_reference_on_generated_text(text):
+    _check_against_reference(text)
