@@ -56,12 +56,17 @@ class Article:
         """Changes whenever anything that is indexed or shown changes."""
         from .schema import SCHEMA_VERSION
 
-        payload = json.dumps(
-            [SCHEMA_VERSION, self.title, self.body, self.date.isoformat() if self.date else None,
-             self.has_time, self.author, self.source, self.category, self.url, self.path],
-            ensure_ascii=False,
-        )
-        return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+        # Each value length-prefixed, so no two different articles hash the same bytes.
+        # (Not a JSON dump: an update hashes every article it reads, and escaping a
+        # long body for JSON cost more than reading it.)
+        digest = hashlib.sha1()
+        for value in (SCHEMA_VERSION, self.title, self.body, self.date.isoformat() if self.date else "-",
+                      "1" if self.has_time else "0", self.author, self.source, self.category, self.url,
+                      self.path):
+            data = value.encode("utf-8", "surrogatepass")
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+        return digest.hexdigest()
 
 
 @dataclass
@@ -296,6 +301,9 @@ def _title_from_text(text: str) -> str:
     return " ".join(words[:20]) + ("…" if len(words) > 20 else "")
 
 
+_SURROGATE_ESCAPE_RE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def _has_surrogates(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -319,14 +327,19 @@ def _json_date(value: str) -> tuple[datetime, bool]:
         raise ValueError(f"impossible date {value!r}") from None
 
 
-def parse_json_record(record: object, where: str) -> tuple[Article | None, list[Problem]]:
+def parse_json_record(record: object, where: str, surrogates: bool = True) -> tuple[Article | None, list[Problem]]:
+    """An article from one decoded JSON record, with what was wrong with it.
+
+    ``surrogates=False``: the caller knows no string holds a lone UTF-16 surrogate
+    (its JSON text has no ``\\uD800``-``\\uDFFF`` escape), and the check is skipped.
+    """
     if not isinstance(record, dict):
         return None, [Problem(where, f"expected a JSON object, got {type(record).__name__}")]
     rid = record.get("id")
     if isinstance(rid, bool) or not isinstance(rid, (str, int)) or str(rid).strip() == "":
         return None, [Problem(where, "missing or invalid 'id'")]
     rid = str(rid).strip()
-    if _has_surrogates(rid):
+    if surrogates and _has_surrogates(rid):
         return None, [Problem(where, "'id' holds an invalid character (a lone UTF-16 surrogate)")]
     problems: list[Problem] = []
     values: dict[str, str] = {}
@@ -335,7 +348,7 @@ def parse_json_record(record: object, where: str) -> tuple[Article | None, list[
         if value is None:
             values[key] = ""
         elif isinstance(value, str):
-            if _has_surrogates(value):  # "\ud800" is valid JSON but not text
+            if surrogates and _has_surrogates(value):  # "\ud800" is valid JSON but not text
                 value = value.encode("utf-8", "replace").decode("utf-8")
                 problems.append(Problem(where, f"'{key}': lone UTF-16 surrogates replaced by '?'", False, rid))
             values[key] = value.replace("\r\n", "\n").replace("\r", "\n")
@@ -387,7 +400,8 @@ def _iter_jsonl(path: Path, origin: str) -> Iterator[Article | Problem]:
                 except ValueError as exc:
                     yield Problem(where, f"invalid JSON: {exc}", origin=origin)
                     continue
-                article, problems = parse_json_record(record, where)
+                # A lone surrogate can only come from a \uD800-\uDFFF escape (UTF-8 has none).
+                article, problems = parse_json_record(record, where, _SURROGATE_ESCAPE_RE.search(raw) is not None)
                 if note and article is not None:
                     problems.insert(0, Problem(where, note, skipped=False, id=article.id))
                 for p in problems:

@@ -146,3 +146,19 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path):
 def test_missing_path_is_reported(tmp_path):
     items = list(iter_articles([tmp_path / "nope"]))
     assert len(items) == 1 and isinstance(items[0], Problem)
+
+
+def test_the_change_hash_sees_every_field_and_where_one_ends():
+    from dataclasses import replace
+
+    base = Article(id="a", title="Mặt trận", body="Tổ quốc", date=datetime(2021, 5, 17), has_time=False,
+                   author="PV", source="s", category="c", url="u", path="p")
+    changed = [replace(base, title="Mặt trận "), replace(base, body="Tổ quốc."), replace(base, date=None),
+               replace(base, date=datetime(2021, 5, 18)), replace(base, has_time=True), replace(base, author=""),
+               replace(base, source="t"), replace(base, category="d"), replace(base, url="v"), replace(base, path="q"),
+               # a value's end moved into the next value
+               replace(base, title="Mặt trậnT", body="ổ quốc"), replace(base, source="sc", category="")]
+    hashes = {a.hash for a in changed}
+    assert len(hashes) == len(changed) and base.hash not in hashes
+    assert replace(base, id="b").hash == base.hash  # the id is the key, not the content
+    assert replace(base, body="lone \ud800").hash  # hashing never fails on a surrogate
