@@ -153,6 +153,33 @@ class Lexicon:
                 yield term
                 last = term
 
+    def prefix_frequencies(self, fieldname: str, prefix: str, scan: int) -> list[tuple[int, str]]:
+        """(document frequency, term) of the first ``scan`` terms, in order, that start with ``prefix``.
+
+        What ``expand_prefix`` and ``doc_frequency`` give term by term; a folded field
+        reads the frequencies of a whole range of the arrays' fold table at once.
+        """
+        if base_of(fieldname) is None or self.segments is None:
+            out = []
+            for i, term in enumerate(self.expand_prefix(fieldname, prefix)):
+                if i >= scan:
+                    break
+                term = _text(term)
+                out.append((self.doc_frequency(fieldname, term), term))
+            return out
+        base = base_of(fieldname)
+        head = f"{base}{SEP}".encode("utf-8")
+        found: dict[str, int] = {}
+        for seg in self.segments:  # the first ``scan`` of every segment hold the first ``scan`` of all
+            a = seg.arrays
+            lo, hi = a.folds.prefixed(head + prefix.encode("utf-8"))
+            hi = min(hi, lo + scan)
+            blob, offsets, skip = a.folds.blob, a.folds.offsets[lo:hi + 1].tolist(), len(head)
+            for start, end, df in zip(offsets, offsets[1:], a.fold_df[lo:hi].tolist()):
+                term = blob[start + skip:end].decode("utf-8")
+                found[term] = found.get(term, 0) + df
+        return [(found[t], t) for t in sorted(found)[:scan]]
+
     def terms_within(self, fieldname: str, text: str, maxdist: int, prefix: int = 0) -> Iterator:
         """Terms within ``maxdist`` edits of ``text`` sharing its first ``prefix`` letters (as Whoosh)."""
         if base_of(fieldname) is None:
@@ -218,8 +245,11 @@ class Lexicon:
     def _segment_prefix(arrays, base: str, prefix: str) -> Iterator[str]:
         head = f"{base}{SEP}".encode("utf-8")
         lo, hi = arrays.folds.prefixed(head + prefix.encode("utf-8"))
-        for i in range(lo, hi):
-            yield arrays.folds.get(i)[len(head):].decode("utf-8")
+        blob, skip = arrays.folds.blob, len(head)
+        for chunk in range(lo, hi, 1024):  # offsets as Python ints, a chunk at a time
+            offsets = arrays.folds.offsets[chunk:min(hi, chunk + 1024) + 1].tolist()
+            for start, end in zip(offsets, offsets[1:]):
+                yield blob[start + skip:end].decode("utf-8")
 
 
 class FoldTerm(wq.Term):
@@ -241,7 +271,8 @@ class FoldTerm(wq.Term):
         if not children:
             return NullMatcher()
         weighting = context.weighting if context is not None else searcher.weighting
-        m = _UnionMatcher(children, _scorer(weighting, searcher, self.lexicon, self.fieldname, self.text))
+        score, bound = _scorer(weighting, searcher, self.lexicon, self.fieldname, self.text)
+        m = _UnionMatcher(children, score, bound)
         return WrappingMatcher(m, boost=self.boost) if self.boost != 1.0 else m
 
 
@@ -269,10 +300,12 @@ class FoldPhrase(wq.Phrase):
         return WrappingMatcher(m, boost=self.boost) if self.boost != 1.0 else m
 
 
-def _scorer(weighting, searcher, lexicon: Lexicon, fieldname: str, text: str) -> Callable[[int, float], float]:
-    """Whoosh's BM25F scorer for the folded term (its IDF, the exact field's lengths)."""
+def _scorer(weighting, searcher, lexicon: Lexicon, fieldname: str,
+            text: str) -> tuple[Callable[[int, float], float], float]:
+    """Whoosh's BM25F scorer for the folded term (its IDF, the exact field's lengths), and
+    a bound no score reaches (Whoosh's collectors prune matchers by it once a page is full)."""
     if not isinstance(weighting, BM25F):
-        return lambda docnum, weight: weight  # Whoosh's WeightScorer
+        return (lambda docnum, weight: weight), float("inf")  # Whoosh's WeightScorer
     base = base_of(fieldname)
     B = weighting._field_B.get(fieldname, weighting.B)
     K1 = weighting.K1
@@ -282,16 +315,17 @@ def _scorer(weighting, searcher, lexicon: Lexicon, fieldname: str, text: str) ->
     def score(docnum: int, weight: float) -> float:
         return bm25(idf, weight, searcher.doc_field_length(docnum, base, 1), avgfl, B, K1)
 
-    return score
+    return score, idf * (K1 + 1)  # BM25's frequency part stays below K1 + 1
 
 
 class _UnionMatcher(Matcher):
     """The documents of any child; weights (frequencies) summed, positions merged."""
 
-    def __init__(self, children: list, score: Callable[[int, float], float]):
+    def __init__(self, children: list, score: Callable[[int, float], float], bound: float):
         self._all = children
         self._active = [c for c in children if c.is_active()]
         self._score = score
+        self._bound = bound
 
     def is_active(self) -> bool:
         return bool(self._active)
@@ -320,13 +354,16 @@ class _UnionMatcher(Matcher):
         self._active = [c for c in self._all if c.is_active()]
 
     def copy(self) -> "_UnionMatcher":
-        return _UnionMatcher([c.copy() for c in self._active], self._score)
+        return _UnionMatcher([c.copy() for c in self._active], self._score, self._bound)
 
     def replace(self, minquality=0):
         return self if self._active else NullMatcher()
 
     def supports_block_quality(self) -> bool:
         return False
+
+    def max_quality(self) -> float:
+        return self._bound
 
     def children(self) -> list:
         return list(self._active)

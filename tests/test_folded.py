@@ -179,3 +179,28 @@ def test_the_indexer_writes_no_folded_postings(tmp_path):
     assert ix.search("mat tran to quoc").total == ix.search("Mặt trận Tổ quốc").total > 0
     with pytest.raises(ValueError):
         make_schema()["body_fold"].index(["mat"])
+
+
+def test_a_full_page_prunes_folded_terms_by_a_true_bound(real_folds, lexicon):
+    """Found by reliability/hostile.py: once a page is full, Whoosh's collector asks each
+    matcher for the best score it could still give; folded terms must answer, and never
+    below a score they give (the top of the ranking would change)."""
+    searcher, _ = real_folds
+    groups = [["thanh", "hoa", "mat", "ban"], ["nhan", "dan", "to", "quoc", "tran", "cong"]]
+    for limit in (1, 2, 3):
+        for boost in (1.0, 0.8, 3.0):  # an And of Ors, as "t* n*" expands to
+            ours = wq.And([wq.Or([FoldTerm("body_fold", w, lexicon, boost=boost) for w in g]) for g in groups])
+            real = wq.And([wq.Or([wq.Term("body_fold", w, boost=boost) for w in g]) for g in groups])
+            _same([(h.docnum, h.score) for h in searcher.search(ours, limit=limit)],
+                  [(h.docnum, h.score) for h in searcher.search(real, limit=limit)])
+    # The bound holds for every document of every folded term, and is near the best score.
+    ratios = []
+    for word in _real_terms(searcher.reader(), "body_fold")[::5]:
+        m = FoldTerm("body_fold", word, lexicon, boost=2.0).matcher(searcher)
+        bound, best = m.max_quality(), 0.0
+        while m.is_active():
+            assert 0 < m.score() <= bound, word
+            best = max(best, m.score())
+            m.next()
+        ratios.append(best / bound)
+    assert max(ratios) > 0.5
