@@ -476,12 +476,7 @@ class QueryBuilder:
     def _prefix_terms(self, fieldname: str, prefix: str) -> list[str]:
         if fieldname not in self.lexicon.schema:
             return []
-        found = []
-        for i, btext in enumerate(self.lexicon.expand_prefix(fieldname, prefix)):
-            if i >= MAX_SCAN:
-                break
-            text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-            found.append((self.lexicon.doc_frequency(fieldname, text), text))
+        found = self.lexicon.prefix_frequencies(fieldname, prefix, MAX_SCAN)
         return [t for _, t in heapq.nlargest(MAX_EXPANSIONS, found)]
 
     def _fuzzy_terms(self, fieldname: str, text: str, maxdist: int) -> list[str]:

@@ -589,12 +589,7 @@ class Index:
         fieldname = "title" if has_diacritics(stem) else "title_fold"
         self._searcher()
         reader = self._local.lexicon  # folded fields included
-        found = []
-        for i, btext in enumerate(reader.expand_prefix(fieldname, stem)):
-            if i >= 2000:
-                break
-            text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-            found.append((reader.doc_frequency(fieldname, text), text))
+        found = reader.prefix_frequencies(fieldname, stem, 2000)
         found.sort(key=lambda ft: (-ft[0], ft[1]))
         return [head + t for _, t in found[:limit]]
 
