@@ -68,9 +68,11 @@ def random_queries(n: int, seed: int) -> list[str]:
 
 def build_10k(index_dir: Path) -> str:
     ix = open_index(index_dir)
-    if ix.count() >= 10_000:
-        return "existing"
     src = index_dir.parent / "hostile-10k.jsonl"
+    if ix.count() >= 10_000:
+        if src.exists():  # nothing to do, unless the index is from an older schema: then a rebuild
+            print(ix.update([src]).summary().splitlines()[0], flush=True)
+        return "existing"
     with open(src, "w", encoding="utf-8") as out:
         if CORPUS.exists():
             with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
