@@ -148,7 +148,7 @@ class Lexicon:
                 yield term
             return
         last = None
-        for term in heapq.merge(*[self._segment_prefix(seg.arrays, base, prefix) for seg in self.segments]):
+        for term in heapq.merge(*[self._segment_prefix(seg.arrays, base, prefix)[1] for seg in self.segments]):
             if term != last:
                 yield term
                 last = term
@@ -168,15 +168,11 @@ class Lexicon:
                 out.append((self.doc_frequency(fieldname, term), term))
             return out
         base = base_of(fieldname)
-        head = f"{base}{SEP}".encode("utf-8")
         found: dict[str, int] = {}
         for seg in self.segments:  # the first ``scan`` of every segment hold the first ``scan`` of all
-            a = seg.arrays
-            lo, hi = a.folds.prefixed(head + prefix.encode("utf-8"))
-            hi = min(hi, lo + scan)
-            blob, offsets, skip = a.folds.blob, a.folds.offsets[lo:hi + 1].tolist(), len(head)
-            for start, end, df in zip(offsets, offsets[1:], a.fold_df[lo:hi].tolist()):
-                term = blob[start + skip:end].decode("utf-8")
+            lo, terms = self._segment_prefix(seg.arrays, base, prefix, scan)
+            dfs = seg.arrays.fold_df[lo:lo + scan].tolist()
+            for df, term in zip(dfs, terms):
                 found[term] = found.get(term, 0) + df
         return [(found[t], t) for t in sorted(found)[:scan]]
 
@@ -242,14 +238,22 @@ class Lexicon:
         return terms
 
     @staticmethod
-    def _segment_prefix(arrays, base: str, prefix: str) -> Iterator[str]:
+    def _segment_prefix(arrays, base: str, prefix: str, limit: int | None = None) -> tuple[int, Iterator[str]]:
+        """The fold-table row of a segment's first folded term starting with ``prefix``, and
+        those terms in order (at most ``limit``)."""
         head = f"{base}{SEP}".encode("utf-8")
         lo, hi = arrays.folds.prefixed(head + prefix.encode("utf-8"))
-        blob, skip = arrays.folds.blob, len(head)
-        for chunk in range(lo, hi, 1024):  # offsets as Python ints, a chunk at a time
-            offsets = arrays.folds.offsets[chunk:min(hi, chunk + 1024) + 1].tolist()
-            for start, end in zip(offsets, offsets[1:]):
-                yield blob[start + skip:end].decode("utf-8")
+        if limit is not None:
+            hi = min(hi, lo + limit)
+
+        def terms() -> Iterator[str]:
+            blob, skip = arrays.folds.blob, len(head)
+            for chunk in range(lo, hi, 1024):  # offsets as Python ints, a chunk at a time
+                offsets = arrays.folds.offsets[chunk:min(hi, chunk + 1024) + 1].tolist()
+                for start, end in zip(offsets, offsets[1:]):
+                    yield blob[start + skip:end].decode("utf-8")
+
+        return lo, terms()
 
 
 class FoldTerm(wq.Term):
