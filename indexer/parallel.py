@@ -9,6 +9,11 @@ segment, which the parent adds to the index's table of contents in its one
 commit.  Scores do not depend on how documents are spread over segments
 (BM25 statistics are read from the whole index).
 
+Batches go to the workers in turn (round robin), and the segments are
+committed in worker order, so the same input always gives the same
+documents the same docnums: results that tie on score (duplicate texts)
+come back in the same order after every rebuild.
+
 Unlike ``MpWriter``, a failure is never silent: an article that cannot be
 analysed is reported and skipped, while a worker that dies or cannot write
 aborts the whole commit (the index is left as it was).  Workers exit on
@@ -31,6 +36,7 @@ from .writer import FastSegmentWriter
 __all__ = ["WorkerFailed", "commit_segments", "write_segments"]
 
 BATCH = 16  # articles per message to a worker
+QUEUED = 8  # batches waiting per worker: absorbs a worker's passing slowness under round robin
 POLL_SECONDS = 0.2
 
 
@@ -56,7 +62,7 @@ def _exit_when_orphaned(parent: int) -> None:
             os._exit(0)
 
 
-def _worker(storage, indexname: str, jobs_q, results_q, parent: int, close_fds: tuple[int, ...],
+def _worker(number: int, storage, indexname: str, jobs_q, results_q, parent: int, close_fds: tuple[int, ...],
             analyze: Callable[[Article], dict], limitmb: int) -> None:
     for fd in close_fds:
         os.close(fd)  # the parent's locks must die with the parent, not live on in an orphan
@@ -86,7 +92,7 @@ def _worker(storage, indexname: str, jobs_q, results_q, parent: int, close_fds: 
         if segment is None:
             writer._close_segment()
         # Not writer._finish(): it would delete the temp folder the parent shares.
-        results_q.put(("segment", segment, None))
+        results_q.put(("segment", segment, number))
     except BaseException:
         results_q.put(("fatal", traceback.format_exc(), None))
 
@@ -111,16 +117,17 @@ def write_segments(
     :class:`WorkerFailed` if any worker dies.
     """
     ctx = multiprocessing.get_context("fork")  # workers share the loaded pyvi model
-    jobs_q = ctx.Queue(maxsize=jobs * 2)  # bounds the articles in flight
+    job_queues = [ctx.Queue(maxsize=QUEUED) for _ in range(jobs)]  # bounds the articles in flight
     results_q = ctx.Queue()
     workers = [
         ctx.Process(target=_worker, name=f"vnsearch-writer-{i}", daemon=True,
-                    args=(ix.storage, ix.indexname, jobs_q, results_q, os.getpid(), close_fds, analyze, limitmb))
+                    args=(i, ix.storage, ix.indexname, job_queues[i], results_q, os.getpid(), close_fds, analyze,
+                          limitmb))
         for i in range(jobs)
     ]
     for w in workers:
         w.start()
-    segments: list = []
+    segments: dict[int, object] = {}  # worker number -> its segment
     finished = 0
 
     def handle(message) -> None:
@@ -133,7 +140,7 @@ def write_segments(
         elif kind == "segment":
             finished += 1
             if value is not None:
-                segments.append(value)
+                segments[extra] = value
         else:
             raise WorkerFailed(f"an index writer failed:\n{value}")
 
@@ -149,20 +156,20 @@ def write_segments(
         except queue.Empty:
             check_workers()
 
-    def send(item) -> None:
+    def send(number: int, item) -> None:
         while True:
             try:
-                jobs_q.put(item, timeout=POLL_SECONDS)
+                job_queues[number].put(item, timeout=POLL_SECONDS)
                 break
             except queue.Full:
                 drain()
         drain()
 
     try:
-        for batch in _batches(articles, BATCH):
-            send(batch)
-        for _ in workers:
-            send(None)
+        for i, batch in enumerate(_batches(articles, BATCH)):
+            send(i % jobs, batch)
+        for number in range(jobs):
+            send(number, None)
         while finished < len(workers):
             try:
                 handle(results_q.get(timeout=POLL_SECONDS))
@@ -172,7 +179,7 @@ def write_segments(
                     raise WorkerFailed("an index writer exited without handing back its segment")
         for w in workers:
             w.join()
-        return segments
+        return [segments[number] for number in sorted(segments)]
     except BaseException:
         for w in workers:
             if w.is_alive():
