@@ -16,8 +16,10 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
+from math import log
+from typing import Callable
 
-from whoosh.highlight import BasicFragmentScorer, ContextFragmenter, Fragment, HtmlFormatter
+from whoosh.highlight import ContextFragmenter, Fragment, FragmentScorer, HtmlFormatter
 
 from .analysis import Analysis, analyze
 from .normalize import INVISIBLE, fold
@@ -40,15 +42,51 @@ _WORD = re.compile(r"[^\W_]")  # a letter or digit: part of some syllable
 
 class _Token:
     """What Whoosh's fragmenter and formatter read of a token; ``whoosh.analysis.Token``
-    costs a keyword-argument dictionary per syllable, and an article has hundreds."""
+    costs a keyword-argument dictionary per syllable, and an article has hundreds.
 
-    __slots__ = ("text", "startchar", "endchar", "matched", "boost")
+    A mark's ``boost`` is what it is worth to a passage and ``patterns`` the
+    query words it covers (see :class:`_PassageScorer`)."""
 
-    def __init__(self, text: str, startchar: int, endchar: int, matched: bool):
-        self.text, self.startchar, self.endchar, self.matched, self.boost = text, startchar, endchar, matched, 1.0
+    __slots__ = ("text", "startchar", "endchar", "matched", "boost", "patterns")
+
+    def __init__(self, text: str, startchar: int, endchar: int, matched: bool, boost: float = 1.0,
+                 patterns: frozenset = frozenset()):
+        self.text, self.startchar, self.endchar, self.matched = text, startchar, endchar, matched
+        self.boost, self.patterns = boost, patterns
 
     def copy(self) -> "_Token":
-        return _Token(self.text, self.startchar, self.endchar, self.matched)
+        return _Token(self.text, self.startchar, self.endchar, self.matched, self.boost, self.patterns)
+
+
+@dataclass
+class _Mark:
+    """One marked span: the query words found in it and their occurrences' worth."""
+
+    start: int
+    end: int
+    weight: float
+    occurrences: int
+    patterns: set
+
+
+class _PassageScorer(FragmentScorer):
+    """Ranks passages as a reader would: rare words over common ones, query words
+    side by side over the same words scattered, more of the query over less, and
+    a word said again adds less each time.
+
+    Whoosh's BasicFragmentScorer counts matches times distinct words, so for "da
+    nang" a passage saying "đã" eight times beats one saying "Đà Nẵng".  Here a
+    mark is worth the IDF of its words times the number of query words standing
+    together in it; a passage adds its marks best first, the i-th at 1/i of its
+    worth, times the number of query words it covers.
+    """
+
+    def __call__(self, f: Fragment) -> float:
+        covered: set = set()
+        for t in f.matches:
+            covered |= t.patterns
+        worth = sorted((t.boost for t in f.matches), reverse=True)
+        return sum(w / i for i, w in enumerate(worth, 1)) * max(1, len(covered))
 
 
 class _MarkFormatter(HtmlFormatter):
@@ -66,16 +104,32 @@ class _MarkFormatter(HtmlFormatter):
 
 @dataclass
 class Highlighter:
-    """Marks every occurrence of a set of syllable sequences."""
+    """Marks every occurrence of a set of syllable sequences.
+
+    ``weigh`` tells what a matched syllable says about a passage (the query
+    builder gives its IDF); without it every syllable counts 1.
+    """
 
     patterns: set[tuple[Matcher, ...]] = field(default_factory=set)
+    weigh: Callable[[Matcher], float] | None = field(default=None, compare=False, repr=False)
+    _weights: dict = field(default_factory=dict, compare=False, repr=False)
 
     def add(self, *matchers: Matcher) -> None:
         if matchers:
             self.patterns.add(tuple(matchers))
 
+    def _weight(self, pattern: tuple[Matcher, ...]) -> float:
+        w = self._weights.get(pattern)
+        if w is None:
+            w = self._weights[pattern] = sum(self.weigh(m) for m in pattern) if self.weigh else float(len(pattern))
+        return w
+
     def spans(self, analysis: Analysis) -> list[tuple[int, int]]:
         """Merged ``(start, end)`` character spans of all matches, in order."""
+        return [(m.start, m.end) for m in self._marks(analysis)]
+
+    def _marks(self, analysis: Analysis) -> list[_Mark]:
+        """The merged spans of all matches, in order, with what they are worth."""
         if not self.patterns:
             return []
         exact_first: dict[str, list[tuple[Matcher, ...]]] = {}
@@ -94,14 +148,19 @@ class Highlighter:
                     (syl if kind == "exact" else folded)[i + k] == value
                     for k, (kind, value) in enumerate(p)
                 ):
-                    found.append((analysis.spans[i][0], analysis.spans[i + len(p) - 1][1]))
-        found.sort()
-        merged: list[tuple[int, int]] = []
-        for start, end in found:
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+                    found.append((analysis.spans[i][0], analysis.spans[i + len(p) - 1][1], p))
+        found.sort(key=lambda f: (f[0], f[1]))
+        merged: list[_Mark] = []
+        for start, end, p in found:
+            if merged and start <= merged[-1].end:
+                last = merged[-1]
+                last.end = max(end, last.end)
+                if p not in last.patterns:  # overlapping patterns (a phrase and its words) each count
+                    last.weight += self._weight(p)
+                    last.occurrences += 1
+                    last.patterns.add(p)
             else:
-                merged.append((start, end))
+                merged.append(_Mark(start, end, self._weight(p), 1, {p}))
         return merged
 
     def _analysis_near(self, text: str, near: int) -> Analysis:
@@ -132,10 +191,14 @@ class Highlighter:
                 windows.append([lo, hi])
         if sum(hi - lo for lo, hi in windows) > len(text) * 0.6:
             # Common words everywhere: analyse only the passages that look best the
-            # way Whoosh's BasicFragmentScorer will judge them (matches x distinct words).
+            # way _PassageScorer will judge them.
             slack = 12 * longest + 20  # room for a match that starts at the edge
+            worth: dict[str, float] = {}
+            for p in self.patterns:
+                key = fold(p[0][1])
+                worth[key] = max(worth.get(key, 0.0), self._weight(p))
             windows = [[max(0, a - near // 3 - slack), min(len(text), a + near + slack)]
-                       for a in _densest(found, near, WINDOW_PASSAGES)]
+                       for a in _densest(found, worth, near, WINDOW_PASSAGES)]
         out = Analysis()
         done = 0  # the text before this is analysed
         for lo, hi in windows:
@@ -159,13 +222,16 @@ class Highlighter:
             analysis = analyze(text[:MAX_HIGHLIGHT_CHARS], words=False)
         else:
             analysis = self._analysis_near(text, near)
-        marks: list[tuple[int, int]] = []
-        for start, end in self.spans(analysis):
+        marks: list[_Mark] = []
+        for mark in self._marks(analysis):
             # "<mark>Mặt trận</mark>", not "<mark>Mặt</mark> <mark>trận</mark>"
-            if marks and start - marks[-1][1] <= 3 and not text[marks[-1][1]:start].strip():
-                marks[-1] = (marks[-1][0], end)
+            if marks and mark.start - marks[-1].end <= 3 and not text[marks[-1].end:mark.start].strip():
+                last = marks[-1]
+                last.end, last.weight = mark.end, last.weight + mark.weight
+                last.occurrences += mark.occurrences
+                last.patterns |= mark.patterns
             else:
-                marks.append((start, end))
+                marks.append(mark)
         tokens = []
         m = 0
         syllables, spans = analysis.syllables, analysis.spans
@@ -174,7 +240,8 @@ class Highlighter:
         else:  # only syllables within ``near`` characters of a mark
             starts = [a for a, _ in spans]
             ranges: list[list[int]] = []
-            for start, end in marks:
+            for mark in marks:
+                start, end = mark.start, mark.end
                 lo, hi = bisect_left(starts, start - near), bisect_right(starts, end + near)
                 if ranges and lo <= ranges[-1][1]:
                     ranges[-1][1] = max(hi, ranges[-1][1])
@@ -183,12 +250,15 @@ class Highlighter:
             indices = [i for lo, hi in ranges for i in range(lo, hi)]
         for i in indices:
             syllable, (start, end) = syllables[i], spans[i]
-            while m < len(marks) and marks[m][1] <= start:
+            while m < len(marks) and marks[m].end <= start:
                 m += 1
-            if m < len(marks) and marks[m][0] <= start:
-                if tokens and tokens[-1].matched and tokens[-1].endchar == marks[m][1]:
+            if m < len(marks) and marks[m].start <= start:
+                mark = marks[m]
+                if tokens and tokens[-1].matched and tokens[-1].endchar == mark.end:
                     continue  # inside a mark already emitted
-                tokens.append(_Token(syllable, marks[m][0], marks[m][1], True))
+                # Query words side by side are worth more than the same words apart.
+                tokens.append(_Token(syllable, mark.start, mark.end, True, mark.weight * mark.occurrences,
+                                     frozenset(mark.patterns)))
             else:
                 tokens.append(_Token(syllable, start, end, False))
         return tokens, len(marks)
@@ -213,7 +283,7 @@ class Highlighter:
         if not count:
             return _opening(text, maxchars)
         fragmenter = ContextFragmenter(maxchars=maxchars, surround=max(20, maxchars // 3), charlimit=None)
-        scorer = BasicFragmentScorer()
+        scorer = _PassageScorer()
         # ContextFragmenter yields an empty fragment spanning from the text's start when a
         # fragment's countdown lands exactly on 0 (whoosh 2.7.5); such a "passage" has no match.
         found = [f for run in _runs(text, tokens) for f in fragmenter.fragment_tokens(text, run) if f.matches]
@@ -304,24 +374,34 @@ def _runs(text: str, tokens: list[_Token]) -> list[list[_Token]]:
     return runs
 
 
-def _densest(found: list[tuple[int, str]], width: int, k: int) -> list[int]:
+def _densest(found: list[tuple[int, str]], worth: dict[str, float], width: int, k: int) -> list[int]:
     """Starts of the ``k`` best non-overlapping passages of ``width`` characters, in text order.
 
-    ``found`` is (offset, word) of each likely match, in order; a passage scores
-    its matches times its distinct words, as BasicFragmentScorer does.
+    ``found`` is (offset, word) of each likely match, in order, and ``worth`` what
+    each word is worth.  As _PassageScorer will judge them, roughly: each word
+    found counts its worth, more with a logarithm of its repeats and double if
+    it once stands right beside another match; the sum times the distinct words.
     """
+    beside = [bool(i and found[i - 1][0] + len(found[i - 1][1]) + 2 >= start) for i, (start, _) in enumerate(found)]
+    for i in range(len(found) - 1):
+        beside[i] = beside[i] or beside[i + 1]
     scored = []
     j = 0
     counts: dict[str, int] = {}
+    together: dict[str, int] = {}
     for i, (start, _) in enumerate(found):
         while j < len(found) and found[j][0] < start + width:
-            counts[found[j][1]] = counts.get(found[j][1], 0) + 1
+            key = found[j][1]
+            counts[key] = counts.get(key, 0) + 1
+            together[key] = together.get(key, 0) + beside[j]
             j += 1
-        scored.append((sum(counts.values()) * len(counts), -start))
+        value = sum(worth.get(key, 1.0) * (1 + log(n)) * (2 if together[key] else 1) for key, n in counts.items())
+        scored.append((value * len(counts), -start))
         key = found[i][1]
         counts[key] -= 1
+        together[key] -= beside[i]
         if not counts[key]:
-            del counts[key]
+            del counts[key], together[key]
     picked: list[int] = []
     for _, neg in sorted(scored, reverse=True):
         start = -neg

@@ -92,12 +92,18 @@ class QueryBuilder:
         self.accented = accented  # the reader typed diacritics somewhere in the query
         self.acronyms = acronyms
         self.any_terms = any_terms
-        self.highlighter = Highlighter()
+        self.highlighter = Highlighter(weigh=self._highlight_weight)
         self.notices: list[str] = []
         self.words: list[tuple[str, str, bool]] = []
         self.word_budget = MAX_WORDS_ANY if any_terms else MAX_WORDS
         self.rescore: list[wq.Query | AdjacentPairs] = []
         self.expansions_left = MAX_QUERY_EXPANSIONS
+
+    def _highlight_weight(self, matcher: tuple[str, str]) -> float:
+        """What a marked syllable says about a passage: log(N/df) in the body, as matched
+        (Whoosh's IDF less its floor of 1, so that a word in most articles counts little)."""
+        kind, syllable = matcher
+        return max(0.1, self.lexicon.idf("body" if kind == "exact" else "body_fold", syllable) - 1)
 
     # --- entry point ------------------------------------------------------
     def build(self, node: Node | None, date_from: datetime | None = None,

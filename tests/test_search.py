@@ -314,6 +314,28 @@ def test_long_article_snippets_analyse_only_likely_passages(monkeypatch):
     assert "<mark>họp bàn</mark>" in snippet and len(text) > 5000
 
 
+@pytest.mark.parametrize("repeat", [0, 12])  # every passage scored; only the likeliest passages analysed
+def test_an_unaccented_query_shows_the_passage_with_its_words_together_not_a_common_lookalike(
+        tmp_path, monkeypatch, repeat):
+    """"da nang" folds onto "đã" as well as "Đà Nẵng": the snippet is the passage with
+    "Đà Nẵng", not those where "đã" (in nearly every article) and "nắng" crowd together."""
+    import indexer.highlight as hl
+
+    crowded = "Mọi người đã ra đồng từ sớm, lúa đã chín, trời nắng to và thóc đã được phơi khô. " * 2
+    filler = "Bà con trong thôn đã cùng nhau sửa lại con đường bê tông dẫn vào khu dân cư mới. " * 4
+    story = "Đoàn công tác của thành phố Đà Nẵng đến thăm và tặng quà cho các gia đình chính sách. "
+    others = {f"o{n}": f"Bài {n}: cán bộ đã họp, dân đã bàn, việc đã xong." for n in range(8)}
+    body = crowded + filler * repeat + crowded + filler * repeat + story + filler * repeat + crowded
+    ix = build_index(tmp_path, {"dn": body, **others})
+    chosen = []
+    densest = hl._densest
+    monkeypatch.setattr(hl, "_densest", lambda *args: chosen.append(densest(*args)) or chosen[-1])
+    hit = next(h for h in ix.search("da nang").hits if h.id == "dn.txt")
+    assert "<mark>Đà Nẵng</mark>" in hit.snippet, hit.snippet
+    assert bool(chosen) == (repeat > 0)  # the long article took the windowed path
+    ix.close()
+
+
 def test_a_snippet_passage_never_spans_text_it_did_not_look_at(shared_index):
     """Only syllables near a match are handed to Whoosh's fragmenter, and it measures a
     passage by the tokens it sees: two matches 3,600 characters apart in a seed became
