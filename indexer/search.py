@@ -49,6 +49,11 @@ MAX_QUERY_CHARS = 1000
 SORTS = ("relevance", "date")
 SUGGEST_BELOW = 3                # offer did-you-mean when fewer hits than this
 SUGGEST_MAX_CHARS = 12           # longer words get no did-you-mean
+# A word in fewer than this share of the articles may still be a typo if a close word is
+# SUGGEST_POPULAR times as frequent: a big corpus holds every common typo a few times
+# ("trog" is in 3 of 111,828 articles, "trong" in 103,336).
+SUGGEST_RARE_SHARE = 0.001
+SUGGEST_POPULAR = 50
 RESCORE_WINDOW = 200             # any-term mode: candidates rescored with every query word
 # Time budgets (seconds).  A query that matches everything with hundreds of
 # wildcard expansions would otherwise run for minutes; like Elasticsearch's
@@ -525,18 +530,20 @@ class Index:
         reader = self._local.lexicon  # folded fields included
         suggestion = query
         changed = False
+        rare = max(3, reader.doc_count() * SUGGEST_RARE_SHARE)
         for typed, syllable, folded in words:
             fieldname = "body_fold" if folded else "body"
             freq = reader.doc_frequency(fieldname, syllable)
             # A syllable has at most 7 letters; edit distance on a longer "word" (a URL,
             # a pasted blob) costs seconds in Whoosh's pure-Python Damerau-Levenshtein.
-            if freq >= 3 or not 2 <= len(syllable) <= SUGGEST_MAX_CHARS:
+            if freq >= rare or not 2 <= len(syllable) <= SUGGEST_MAX_CHARS:
                 continue
+            better = max(2, freq * 5) if freq < 3 else freq * SUGGEST_POPULAR
             best = None
             for maxdist in (1, 2) if len(syllable) >= 5 else (1,):
                 candidates = [(reader.doc_frequency(fieldname, t), t)
                               for t in reader.terms_within(fieldname, syllable, maxdist, prefix=1) if t != syllable]
-                candidates = [c for c in candidates if c[0] > max(2, freq * 5)]
+                candidates = [c for c in candidates if c[0] > better]
                 if candidates:
                     # Right letters with wrong marks ("tâp" -> "tập") beat other edits ("tâm").
                     best = max(candidates, key=lambda c: (fold(c[1]) == fold(syllable), c[0]))[1]

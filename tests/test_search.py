@@ -193,6 +193,24 @@ def test_did_you_mean(shared_index):
     assert shared_index.search("tập huấn").suggestion is None
 
 
+def test_did_you_mean_a_typo_the_corpus_itself_repeats(tmp_path, monkeypatch):
+    """A big corpus holds common typos a few times each ("trog": 3 of 111,828 articles):
+    rare against a far more frequent close word is still a typo.  The thresholds are
+    scaled down to this 16-article index."""
+    import indexer.search as search
+
+    bodies = {f"t{n}": f"Bà con trong xóm họp bàn số {n}." for n in range(13)}
+    bodies.update({f"x{n}": f"Chuyện trog làng số {n}." if n == 0 else f"Tin trog ngày {n}." for n in range(3)})
+    ix = build_index(tmp_path, bodies)
+    monkeypatch.setattr(search, "SUGGEST_RARE_SHARE", 0.5)  # 111,828 x 0.001: under 111 articles is rare
+    monkeypatch.setattr(search, "SUGGEST_POPULAR", 4)     # 13 > 3 x 4, as 103,336 > 3 x 50
+    res = ix.search("chuyện trog làng")
+    assert res.total == 1 and res.suggestion == "chuyện trong làng"
+    monkeypatch.setattr(search, "SUGGEST_POPULAR", 5)     # not frequent enough by far: no suggestion
+    assert ix.search("chuyện trog làng").suggestion is None
+    ix.close()
+
+
 @pytest.mark.parametrize("query", ['"', "((((", "))", "-", "OR", "AND OR NOT", "title:", "date:", "date:[", "date:2020-13",
                                    "*", "a*", "?", "~", "tập~5", "\x00", "<script>alert(1)</script>", "🙂" * 50,
                                    "x" * 5000, "(" * 200 + "a" + ")" * 200, " OR ".join(["mặt"] * 300),
