@@ -36,7 +36,7 @@ from .writer import FastSegmentWriter
 __all__ = ["WorkerFailed", "commit_segments", "write_segments"]
 
 BATCH = 16  # articles per message to a worker
-QUEUED = 8  # batches waiting per worker: absorbs a worker's passing slowness under round robin
+QUEUED = 64  # batches waiting per worker (~5 s of work): a worker flushing its pool must not starve the other
 POLL_SECONDS = 0.2
 
 
