@@ -9,11 +9,6 @@ segment, which the parent adds to the index's table of contents in its one
 commit.  Scores do not depend on how documents are spread over segments
 (BM25 statistics are read from the whole index).
 
-Batches go to the workers in turn (round robin), and the segments are
-committed in worker order, so the same input always gives the same
-documents the same docnums: results that tie on score (duplicate texts)
-come back in the same order after every rebuild.
-
 Unlike ``MpWriter``, a failure is never silent: an article that cannot be
 analysed is reported and skipped, while a worker that dies or cannot write
 aborts the whole commit (the index is left as it was).  Workers exit on
@@ -36,7 +31,6 @@ from .writer import FastSegmentWriter
 __all__ = ["WorkerFailed", "commit_segments", "write_segments"]
 
 BATCH = 16  # articles per message to a worker
-QUEUED = 64  # batches waiting per worker (~5 s of work): a worker flushing its pool must not starve the other
 POLL_SECONDS = 0.2
 
 
@@ -62,7 +56,7 @@ def _exit_when_orphaned(parent: int) -> None:
             os._exit(0)
 
 
-def _worker(number: int, storage, indexname: str, jobs_q, results_q, parent: int, close_fds: tuple[int, ...],
+def _worker(storage, indexname: str, jobs_q, results_q, parent: int, close_fds: tuple[int, ...],
             analyze: Callable[[Article], dict], limitmb: int) -> None:
     for fd in close_fds:
         os.close(fd)  # the parent's locks must die with the parent, not live on in an orphan
@@ -92,7 +86,7 @@ def _worker(number: int, storage, indexname: str, jobs_q, results_q, parent: int
         if segment is None:
             writer._close_segment()
         # Not writer._finish(): it would delete the temp folder the parent shares.
-        results_q.put(("segment", segment, number))
+        results_q.put(("segment", segment, None))
     except BaseException:
         results_q.put(("fatal", traceback.format_exc(), None))
 
@@ -117,17 +111,16 @@ def write_segments(
     :class:`WorkerFailed` if any worker dies.
     """
     ctx = multiprocessing.get_context("fork")  # workers share the loaded pyvi model
-    job_queues = [ctx.Queue(maxsize=QUEUED) for _ in range(jobs)]  # bounds the articles in flight
+    jobs_q = ctx.Queue(maxsize=jobs * 2)  # bounds the articles in flight
     results_q = ctx.Queue()
     workers = [
         ctx.Process(target=_worker, name=f"vnsearch-writer-{i}", daemon=True,
-                    args=(i, ix.storage, ix.indexname, job_queues[i], results_q, os.getpid(), close_fds, analyze,
-                          limitmb))
+                    args=(ix.storage, ix.indexname, jobs_q, results_q, os.getpid(), close_fds, analyze, limitmb))
         for i in range(jobs)
     ]
     for w in workers:
         w.start()
-    segments: dict[int, object] = {}  # worker number -> its segment
+    segments: list = []
     finished = 0
 
     def handle(message) -> None:
@@ -140,7 +133,7 @@ def write_segments(
         elif kind == "segment":
             finished += 1
             if value is not None:
-                segments[extra] = value
+                segments.append(value)
         else:
             raise WorkerFailed(f"an index writer failed:\n{value}")
 
@@ -156,20 +149,20 @@ def write_segments(
         except queue.Empty:
             check_workers()
 
-    def send(number: int, item) -> None:
+    def send(item) -> None:
         while True:
             try:
-                job_queues[number].put(item, timeout=POLL_SECONDS)
+                jobs_q.put(item, timeout=POLL_SECONDS)
                 break
             except queue.Full:
                 drain()
         drain()
 
     try:
-        for i, batch in enumerate(_batches(articles, BATCH)):
-            send(i % jobs, batch)
-        for number in range(jobs):
-            send(number, None)
+        for batch in _batches(articles, BATCH):
+            send(batch)
+        for _ in workers:
+            send(None)
         while finished < len(workers):
             try:
                 handle(results_q.get(timeout=POLL_SECONDS))
@@ -179,7 +172,7 @@ def write_segments(
                     raise WorkerFailed("an index writer exited without handing back its segment")
         for w in workers:
             w.join()
-        return [segments[number] for number in sorted(segments)]
+        return segments
     except BaseException:
         for w in workers:
             if w.is_alive():

@@ -113,36 +113,6 @@ def test_parallel_analysis_gives_the_same_index(corpus_dir, tmp_path):
         assert sorted((h.score, h.id) for h in a.hits) == sorted((h.score, h.id) for h in b.hits)
 
 
-def test_a_parallel_rebuild_orders_tied_results_the_same_however_fast_each_worker_runs(tmp_path, monkeypatch):
-    import indexer.build as build
-
-    articles = tmp_path / "articles"
-    articles.mkdir()
-    copies = (3, 40, 70, 101, 133, 170)  # the same text, in different batches of 16
-    for n in range(200):
-        body = "Bản tin trùng lặp về hội nghị hiệp thương." if n in copies else f"Bài số {n} về khu dân cư."
-        (articles / f"a{n:03d}.txt").write_text(f"Tin {n}\n01/01/2021\n{body}\nPV\n", encoding="utf-8")
-    real = build.analyze_article
-
-    def slow_start(article):  # the worker given the first batch falls behind
-        if article.id == "a000.txt":
-            time.sleep(1.5)
-        return real(article)
-
-    orders = []
-    for name in ("even", "uneven"):
-        if name == "uneven":
-            monkeypatch.setattr(build, "analyze_article", slow_start)
-        ix = open_index(tmp_path / name)
-        ix.update([articles], jobs=2)
-        assert ix.stats()["segments"] == 2
-        hits = ix.search("trùng lặp hiệp thương", per_page=20).hits
-        assert len({h.score for h in hits}) == 1 and len(hits) == len(copies)  # a tie
-        orders.append([h.id for h in hits])
-        ix.close()
-    assert orders[0] == orders[1]
-
-
 def test_writer_lock_is_exclusive_and_released(tmp_path):
     with writer_lock(tmp_path):
         with pytest.raises(IndexBusyError):
