@@ -124,10 +124,6 @@ class Highlighter:
             w = self._weights[pattern] = sum(self.weigh(m) for m in pattern) if self.weigh else float(len(pattern))
         return w
 
-    def spans(self, analysis: Analysis) -> list[tuple[int, int]]:
-        """Merged ``(start, end)`` character spans of all matches, in order."""
-        return [(m.start, m.end) for m in self._marks(analysis)]
-
     def _marks(self, analysis: Analysis) -> list[_Mark]:
         """The merged spans of all matches, in order, with what they are worth."""
         if not self.patterns:
