@@ -110,7 +110,33 @@ class TermArrays:
         if len(self._docs) >= self.CHUNK:
             self._spill()
 
+    def add_many(self, keys: list[bytes], term_at: np.ndarray, pos_at: np.ndarray, docs: np.ndarray,
+                 tfs: np.ndarray, positions: np.ndarray | None) -> None:
+        """Consecutive terms at once: term ``k``'s postings are ``term_at[k]:term_at[k + 1]``
+        of ``docs``/``tfs`` and (fields with positions) its absolute positions, each
+        posting's in order, ``pos_at[k]:pos_at[k + 1]`` of ``positions``."""
+        if not keys:
+            return
+        if (self.keys and keys[0] <= self.keys[-1]) or any(a >= b for a, b in zip(keys, keys[1:])):
+            raise RuntimeError("segment lexicon is not sorted")
+        self._spill()  # what add() buffered goes first
+        self.keys += keys
+        if len(tfs) and tfs.max() >= 65536:
+            self.wide = True
+        self._raw["docs"].write(docs.astype(np.int32).tobytes())
+        self._raw["tfs"].write(tfs.astype(np.float32).tobytes())
+        self.term_postings += (self.n_post + term_at[1:]).tolist()
+        self.n_post += int(term_at[-1])
+        if positions is not None:
+            self._raw["positions"].write(positions.astype(np.uint32).tobytes())
+            self.term_positions += (self.n_pos + pos_at[1:]).tolist()
+            self.n_pos += int(pos_at[-1])
+        else:
+            self.term_positions += [self.n_pos] * len(keys)
+
     def _spill(self) -> None:
+        if not self._docs:
+            return
         self._raw["docs"].write(np.asarray(self._docs, dtype=np.int32).tobytes())
         self._raw["tfs"].write(np.asarray(self._tfs, dtype=np.float32).tobytes())
         if self._deltas:

@@ -1,23 +1,25 @@
 """Whoosh's segment writer with its per-posting overheads taken out.
 
-A news article makes about 550 postings (syllables, folded syllables and
-words of three fields), and Whoosh's ``SegmentWriter`` pays Python
+A news article makes about 335 postings (syllables and words of three
+fields, plus ids and dates), and Whoosh's ``SegmentWriter`` pays Python
 function calls for each of them several times over:
 
 * a text field given its terms as a list still goes through ``entoken`` and
   the format's ``word_values``, one Token update per term;
-* when its posting pool outgrows ``limitmb`` it spills sorted runs to disk
-  with one ``pickle.dump`` per posting and reads them back with one
-  ``pickle.load`` per posting (a full build spills dozens of runs);
+* its posting pool keeps a tuple per posting, and when it outgrows ``limitmb``
+  spills sorted runs to disk with one ``pickle.dump`` per posting and reads
+  them back with one ``pickle.load`` per posting (a full build spills dozens);
 * writing the segment looks up the document's field length in the on-disk
-  length column once per posting, and hands each posting to the postings
-  writer by three method calls with type assertions.
+  length column once per posting, hands each posting to the postings writer
+  by three method calls with type assertions, and asks the file for its
+  position (a system call) twice per term.
 
-:class:`TermListText` builds a list's postings with a dictionary, and
-:class:`FastSegmentWriter` hands a field's postings to a pool that groups
-them by term (only terms are sorted and merged), marshals spilled runs in
-chunks, reads each length column once and fills each term's 128-posting
-blocks with list operations.  The index is byte for byte what Whoosh writes
+Here a text field's term list goes to :class:`~indexer.inversion.TermInverter`
+(term numbers in NumPy arrays, inverted and spilled in compact chunks); the
+few other postings (ids, dates) go to a pool that groups them by term.  Each
+length column is read once, each term's 128-posting blocks are filled with
+list operations and their statistics computed with NumPy, and file positions
+are counted.  The index is byte for byte what Whoosh writes
 (``tests/test_writer.py`` compares every segment file with Whoosh's own).
 """
 
@@ -29,11 +31,12 @@ import os
 import shutil
 import struct
 from itertools import groupby
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Iterator
 from pickle import dumps, loads
 
+import numpy as np
 from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
 from whoosh.fields import TEXT
 from whoosh.formats import Frequency, Positions
@@ -41,6 +44,7 @@ from whoosh.system import pack_uint
 from whoosh.reading import SegmentReader
 from whoosh.writing import PostingPool, SegmentWriter
 
+from .inversion import TermInverter, Window
 from .postings import POSITION_FIELDS, SEP, TermArrays, array_fields, arrays_dir, write_documents
 
 __all__ = ["FastSegmentWriter", "TermListText"]
@@ -96,7 +100,8 @@ _ONE_POSITION: dict[int, bytes] = {}
 
 
 class _TermPool(PostingPool):
-    """Whoosh's posting pool, holding postings grouped by term as they arrive.
+    """Whoosh's posting pool, holding postings grouped by term as they arrive,
+    with a :class:`TermInverter` beside it for the term lists.
 
     Whoosh keeps one ``(fieldname, btext, docnum, weight, value)`` tuple per
     posting, sorts them all, and merges spilled runs posting by posting through
@@ -110,6 +115,33 @@ class _TermPool(PostingPool):
     def __init__(self, tempstore, segment, limitmb=128):
         super().__init__(tempstore, segment, limitmb=limitmb)
         self.terms: dict[tuple[str, bytes], list[tuple]] = {}
+        # Term lists (nearly all postings) are inverted in compact arrays instead; both
+        # take about ``limitmb`` before spilling to disk.
+        self.inverter = TermInverter(tempstore.folder, chunk_terms=self.limit / 64,
+                                     window_postings=self.limit / 128)
+
+    def cleanup(self):
+        super().cleanup()
+        self.inverter.cleanup()
+
+    def iter_fields(self) -> Iterator[tuple[str, str, Iterator]]:
+        """``(fieldname, kind, items)`` per field in Whoosh's order: kind ``"rows"`` with items
+        ``((fieldname, btext), rows)`` (see :meth:`iter_terms`), or ``"windows"`` with the
+        inverter's :class:`~indexer.inversion.Window` items."""
+        rows = groupby(self.iter_terms(), _fieldname)
+        windows = groupby(self.inverter.windows(), attrgetter("fieldname"))
+        row, window = next(rows, None), next(windows, None)
+        # Each group is consumed before its stream moves on (groupby invalidates it then).
+        while row is not None or window is not None:
+            if window is None or (row is not None and row[0] < window[0]):
+                yield row[0], "rows", row[1]
+                row = next(rows, None)
+            elif row is None or window[0] < row[0]:
+                yield window[0], "windows", window[1]
+                window = next(windows, None)
+            else:  # a field given term lists and text values (Whoosh's path): merge their terms
+                yield row[0], "rows", _merge_terms(row[1], window[1])
+                row, window = next(rows, None), next(windows, None)
 
     def add(self, item):
         # PostingPool.add without its type assertions and the field-name set only
@@ -166,9 +198,11 @@ class _TermPool(PostingPool):
         return self._merge_runs(runs)
 
     def iter_postings(self):
-        for key, rows in self.iter_terms():
-            for row in rows:
-                yield key + row
+        """``(fieldname, btext, docnum, weight, value)`` in Whoosh's order."""
+        for _, kind, items in self.iter_fields():
+            for key, rows in (items if kind == "rows" else _rows_of_windows(items)):
+                for row in rows:
+                    yield key + row
 
     def _merge_runs(self, paths):
         merged = heapq.merge(*[self._read_run(path) for path in paths], key=itemgetter(0))
@@ -229,9 +263,13 @@ class _Lengths:
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
         return self.column(fieldname)[docnum]
 
+    def array(self, fieldname: str) -> np.ndarray:
+        return np.asarray([n or 0 for n in self.column(fieldname)], dtype=np.int64)  # None: no length
+
 
 class FastSegmentWriter(SegmentWriter):
-    """``SegmentWriter`` with a term-grouped posting pool and cached field lengths."""
+    """``SegmentWriter`` with term lists inverted in bulk, a term-grouped posting pool
+    for the rest, and cached field lengths."""
 
     def __init__(self, ix, arrays: bool = False, **kwargs):
         """``arrays=True``: also write the segment's posting arrays (``postings.py``) from
@@ -254,6 +292,7 @@ class FastSegmentWriter(SegmentWriter):
             return super().add_document(**fields)
         self._check_state()
         perdocwriter = self.perdocwriter
+        inverter = self.pool.inverter
         docnum = self.docnum
         docboost = self._doc_boost(fields)
         perdocwriter.start_doc(docnum)
@@ -266,7 +305,13 @@ class FastSegmentWriter(SegmentWriter):
                 length = 0
                 if field.indexed:
                     boost = self._field_boost(fields, fieldname, docboost)
-                    length = self.pool.add_field(fieldname, docnum, field.index(value), boost, field.scorable)
+                    if isinstance(value, list) and type(field).index is TermListText.index and \
+                            type(field.format) in (Positions, Frequency) and boost * field.format.field_boost == 1:
+                        inverter.add(fieldname, docnum, value, type(field.format) is Positions)
+                        length = len(value) if field.scorable else 0
+                    else:
+                        length = self.pool.add_field(fieldname, docnum, field.index(value), boost,
+                                                     field.scorable)
                 customval = fields.get("_stored_%s" % fieldname, value)
                 perdocwriter.add_field(fieldname, field, customval if field.stored else None, length)
                 column = field.column_type
@@ -288,7 +333,7 @@ class FastSegmentWriter(SegmentWriter):
                 tmp = self._arrays_target.with_name(f"{self._arrays_target.name}.tmp{os.getpid()}")
                 shutil.rmtree(tmp, ignore_errors=True)
                 self._arrays = TermArrays(tmp)
-            _add_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_terms(), self._arrays)
+            _add_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_fields(), self._arrays)
         else:
             self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         self.fieldwriter.close()
@@ -313,68 +358,198 @@ class FastSegmentWriter(SegmentWriter):
         return segment
 
 
-def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, terms,
+def _add_postings(fw: W3FieldWriter, schema, lengths: _Lengths | None, fields,
                   arrays: TermArrays | None = None) -> None:
     """``FieldWriter.add_postings`` + ``W3PostingsWriter.add_posting``, a term at a time.
 
-    ``terms`` are the pool's sorted ``((fieldname, btext), rows)`` with rows
-    ``(docnum, weight, value)``.  Each block gets what Whoosh's per-posting calls
-    would have put in it (ids, weights, non-empty values, the extreme non-zero
-    lengths, the largest weight), and is written at the same points: when a
-    129th posting arrives, and at the end of the term.
+    ``fields`` are the pool's :meth:`_TermPool.iter_fields`.  Each block gets what
+    Whoosh's per-posting calls would have put in it (ids, weights, non-empty values,
+    the extreme non-zero lengths, the largest weight), and is written at the same
+    points: when a 129th posting arrives, and at the end of the term.
     """
-    column: list[int] | None = None
     wanted = set(array_fields()) if arrays is not None else ()
-    for fieldname, group in groupby(terms, _fieldname):
+    _track_position(fw._postfile)
+    _track_position(fw._tindex.dbfile)
+    for fieldname, kind, items in fields:
         fw.start_field(fieldname, schema[fieldname])
-        collect = fieldname in wanted
-        with_positions = collect and fieldname in POSITION_FIELDS
-        prefix = f"{fieldname}{SEP}".encode("utf-8")
-        if lengths is not None:
-            column = lengths.column(fieldname)
         pw = fw._postwriter
         if type(pw) is not W3PostingsWriter:
             raise TypeError(f"unexpected postings writer {type(pw).__name__}")
-        limit = pw._blocklimit
-        for (_, btext), rows in group:
-            if rows[0][0] == -1:  # -1: Whoosh's spelling-only rows (they sort first)
-                rows = [r for r in rows if r[0] != -1]
-                if not rows:
-                    continue
-            fw.start_term(btext)
-            all_ids = [r[0] for r in rows]
-            all_weights = [r[1] for r in rows]
-            for start in range(0, len(rows), limit):
-                if start:
-                    pw._write_block()
-                if len(rows) > limit:
-                    block = rows[start:start + limit]
-                    ids = all_ids[start:start + limit]
-                    weights = all_weights[start:start + limit]
-                else:
-                    block, ids, weights = rows, all_ids, all_weights
-                pw._ids.extend(ids)
-                pw._weights.extend(weights)
-                pw._values.extend([v for v in (r[2] for r in block) if v])
-                pw._maxweight = max(pw._maxweight, max(weights))
-                if column is not None:
-                    found = [n for n in (column[d] for d in ids) if n]
-                    if found:
-                        low = min(found)
-                        if pw._minlength is None or low < pw._minlength:
-                            pw._minlength = low
-                        pw._maxlength = max(pw._maxlength, max(found))
-            fw.finish_term()
-            if collect:
-                deltas: list[int] = []
-                counts: list[int] = []
-                if with_positions:  # each value: 4-byte count, then the pickled position gaps
-                    for r in rows:
-                        gaps = loads(r[2][4:])
-                        counts.append(len(gaps))
-                        deltas += gaps
-                arrays.add(prefix + btext, all_ids, all_weights, deltas, counts)
+        collect = arrays if fieldname in wanted else None
+        with_positions = fieldname in POSITION_FIELDS
+        prefix = f"{fieldname}{SEP}".encode("utf-8")
+        if kind == "rows":
+            column = lengths.column(fieldname) if lengths is not None else None
+            _add_rows(fw, pw, column, items, collect, with_positions, prefix)
+        else:
+            column = lengths.array(fieldname) if lengths is not None else None
+            for window in items:
+                _add_window(fw, pw, column, window, collect, with_positions, prefix)
         fw.finish_field()
+
+
+def _add_rows(fw, pw, column: list[int] | None, terms, arrays: TermArrays | None, with_positions: bool,
+              prefix: bytes) -> None:
+    """Terms given as ``((fieldname, btext), rows)``, rows ``(docnum, weight, value)``."""
+    limit = pw._blocklimit
+    for (_, btext), rows in terms:
+        if rows[0][0] == -1:  # -1: Whoosh's spelling-only rows (they sort first)
+            rows = [r for r in rows if r[0] != -1]
+            if not rows:
+                continue
+        fw.start_term(btext)
+        all_ids = [r[0] for r in rows]
+        all_weights = [r[1] for r in rows]
+        for start in range(0, len(rows), limit):
+            if start:
+                pw._write_block()
+            if len(rows) > limit:
+                block = rows[start:start + limit]
+                ids = all_ids[start:start + limit]
+                weights = all_weights[start:start + limit]
+            else:
+                block, ids, weights = rows, all_ids, all_weights
+            pw._ids.extend(ids)
+            pw._weights.extend(weights)
+            pw._values.extend([v for v in (r[2] for r in block) if v])
+            pw._maxweight = max(pw._maxweight, max(weights))
+            if column is not None:
+                found = [n for n in (column[d] for d in ids) if n]
+                if found:
+                    low = min(found)
+                    if pw._minlength is None or low < pw._minlength:
+                        pw._minlength = low
+                    pw._maxlength = max(pw._maxlength, max(found))
+        fw.finish_term()
+        if arrays is not None:
+            deltas: list[int] = []
+            counts: list[int] = []
+            if with_positions:  # each value: 4-byte count, then the pickled position gaps
+                for r in rows:
+                    gaps = loads(r[2][4:])
+                    counts.append(len(gaps))
+                    deltas += gaps
+            arrays.add(prefix + btext, all_ids, all_weights, deltas, counts)
+
+
+def _add_window(fw, pw, column: np.ndarray | None, window: Window,
+                arrays: TermArrays | None, with_positions: bool, prefix: bytes) -> None:
+    """An inverted window's terms: block statistics computed for all its blocks at once."""
+    limit = pw._blocklimit
+    docs = window.docs.tolist()
+    weights = window.freqs.astype(np.float64).tolist()
+    values = _window_values(window)
+    term_at = window.term_at
+    sizes = np.diff(term_at)
+    blocks = (sizes + limit - 1) // limit
+    first_block = np.cumsum(blocks) - blocks
+    block_at = np.repeat(term_at[:-1], blocks) + (np.arange(int(blocks.sum())) - np.repeat(first_block, blocks)) * limit
+    max_weights = np.maximum.reduceat(window.freqs, block_at).astype(np.float64).tolist()
+    if column is not None:
+        lengths = column[window.docs]
+        max_lengths = np.maximum.reduceat(lengths, block_at).tolist()
+        min_lengths = np.minimum.reduceat(np.where(lengths > 0, lengths, np.iinfo(np.int64).max),
+                                          block_at).tolist()
+    bounds = term_at.tolist()
+    b = 0
+    for k, (btext, n) in enumerate(zip(window.btexts, blocks.tolist())):
+        fw.start_term(btext)
+        start, stop = bounds[k], bounds[k + 1]
+        for j in range(n):
+            if j:
+                pw._write_block()
+            s = start + j * limit
+            e = min(stop, s + limit)
+            pw._ids.extend(docs[s:e])
+            pw._weights.extend(weights[s:e])
+            pw._values.extend(values[s:e])
+            pw._maxweight = max_weights[b]
+            if column is not None and max_lengths[b]:  # else no posting has a length
+                pw._minlength = min_lengths[b]
+                pw._maxlength = max_lengths[b]
+            b += 1
+        fw.finish_term()
+    if arrays is not None:
+        arrays.add_many([prefix + t for t in window.btexts], term_at, window.pos_at, window.docs,
+                        window.freqs, window.positions if with_positions else None)
+
+
+def _window_values(window: Window) -> list[bytes]:
+    """Each posting's value as ``Positions.encode``/``Frequency`` make it (new objects: see
+    :func:`_encode_positions`)."""
+    freqs = window.freqs.tolist()
+    if not window.has_positions:
+        return [pack_uint(f) for f in freqs]
+    positions = window.positions
+    gaps = positions.copy()
+    gaps[1:] -= positions[:-1]
+    first = window.freqs.cumsum() - window.freqs  # each posting's first position
+    gaps[first] = positions[first]
+    gaps = gaps.tolist()
+    values = []
+    append = values.append
+    one = _ONE_POSITION
+    at = 0
+    for f in freqs:
+        if f == 1:
+            tail = one.get(gaps[at])
+            if tail is None:
+                tail = one[gaps[at]] = dumps(gaps[at:at + 1], 2)
+            append(_COUNT_ONE + tail)
+        else:
+            append(pack_uint(f) + dumps(gaps[at:at + f], 2))
+        at += f
+    return values
+
+
+def _rows_of_windows(windows) -> Iterator[tuple[tuple[str, bytes], list[tuple]]]:
+    """Windows as the pool's ``((fieldname, btext), rows)``."""
+    for window in windows:
+        values = _window_values(window)
+        docs = window.docs.tolist()
+        weights = window.freqs.astype(np.float64).tolist()
+        bounds = window.term_at.tolist()
+        for k, btext in enumerate(window.btexts):
+            a, b = bounds[k], bounds[k + 1]
+            yield (window.fieldname, btext), list(zip(docs[a:b], weights[a:b], values[a:b]))
+
+
+def _merge_terms(rows, windows) -> Iterator[tuple[tuple[str, bytes], list[tuple]]]:
+    """One field's terms from the pool's rows and the inverter's windows, merged."""
+    merged = heapq.merge(rows, _rows_of_windows(windows), key=itemgetter(0))
+    for key, group in groupby(merged, itemgetter(0)):
+        rows = [row for _, part in group for row in part]
+        rows.sort()
+        yield key, rows
+
+
+class _PositionTrackingFile:
+    """A write-only file that counts its bytes: ``tell`` on a buffered file is a system
+    call, and the postings writer asks twice per term."""
+
+    def __init__(self, f):
+        self._file = f
+        self._pos = f.tell()
+
+    def write(self, data) -> int:
+        self._pos += len(data)
+        return self._file.write(data)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, *args):
+        result = self._file.seek(*args)
+        self._pos = self._file.tell()
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+
+def _track_position(structfile) -> None:
+    if not isinstance(structfile.file, _PositionTrackingFile):
+        structfile.file = _PositionTrackingFile(structfile.file)
 
 
 def _fieldname(item) -> str:

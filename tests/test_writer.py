@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from whoosh import fields
 from whoosh import index as whoosh_index
@@ -76,11 +78,40 @@ def test_spilled_runs_are_read_back_whole(tmp_path, monkeypatch):
         writer = fast.FastSegmentWriter(ix, limitmb=limitmb, compound=False)
         for doc in _documents():
             writer.add_document(**doc)
-        pools[limitmb] = (len(writer.pool.runs), list(writer.pool.iter_postings()))
+        pools[limitmb] = (len(writer.pool.runs), writer.pool.inverter.spilled, list(writer.pool.iter_postings()))
         writer.cancel()
-    (runs, spilled), (none, in_memory) = pools[0.005], pools[128]
-    assert runs > 10 and none == 0
+    (runs, chunks, spilled), (none, no_chunks, in_memory) = pools[0.005], pools[128]
+    assert runs > 10 and chunks > 10 and none == no_chunks == 0
     assert spilled == in_memory == sorted(in_memory) and len(in_memory) > 1000
+    assert {p[0] for p in in_memory} >= {"body", "body_word", "id", "date"}  # both pools
+
+
+def test_spilled_chunks_are_removed(tmp_path):
+    """Inverted chunks live in the writer's temporary folder only until the segment is
+    written, or the writer is cancelled."""
+    for finish in ("commit", "cancel"):
+        (tmp_path / finish).mkdir()
+        ix = whoosh_index.create_in(tmp_path / finish, make_schema(), indexname=INDEX_NAME)
+        writer = fast.FastSegmentWriter(ix, limitmb=0.005, compound=False)
+        for doc in _documents():
+            writer.add_document(**doc)
+        folder = writer.pool.inverter.folder
+        assert writer.pool.inverter.spilled > 10 and any(n.endswith(".chunk") for n in os.listdir(folder))
+        getattr(writer, finish)()
+        assert not os.path.exists(folder) or not any(n.endswith(".chunk") for n in os.listdir(folder))
+
+
+def test_a_field_given_lists_and_text_is_written_as_whoosh_writes_it(tmp_path):
+    """Term lists go to the inverter and text values take Whoosh's path; a field that
+    gets both has its two sets of postings merged term by term."""
+    docs = _documents()[:12]
+    for i, doc in enumerate(docs):
+        if i % 3 == 1:
+            docs[i] = dict(doc, body=" ".join(doc["body"]), body_word=" ".join(doc["body_word"]))
+    stock = _build(tmp_path / "stock", SegmentWriter, _stock_schema(), docs, 128)
+    ours = _build(tmp_path / "fast", fast.FastSegmentWriter, make_schema(), docs, 128)
+    assert any(f == "body" for f, *_ in ours[0])
+    assert ours == stock
 
 
 def test_a_text_value_takes_whooshs_own_path():
