@@ -117,8 +117,8 @@ class _TermPool(PostingPool):
         self.terms: dict[tuple[str, bytes], list[tuple]] = {}
         # Term lists (nearly all postings) are inverted in compact arrays instead; both
         # take about ``limitmb`` before spilling to disk.
-        self.inverter = TermInverter(tempstore.folder, chunk_terms=self.limit / 64,
-                                     window_postings=self.limit / 128)
+        self.inverter = TermInverter(tempstore.folder, chunk_terms=self.limit / 128,
+                                     window_postings=self.limit / 512)
 
     def cleanup(self):
         super().cleanup()
