@@ -12,6 +12,9 @@ It is why pyvi is pinned to 0.1.1: we lean on its model, word list and joining r
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import pickle
 import re
 import string
 from dataclasses import dataclass
@@ -67,11 +70,60 @@ def syllabify(text: str) -> tuple[list[str], list[tuple[int, int]]]:
 
 
 @lru_cache(maxsize=1)
-def _model():
-    """pyvi's CRF weights and n-gram sets, loaded on first use (about 0.4 s)."""
-    from pyvi.ViTokenizer import ViTokenizer
+def _model() -> tuple[CrfModel, set[str], set[str]]:
+    """pyvi's CRF weights and n-gram sets, read from pyvi's own files on first use.
 
-    return CrfModel.from_file(ViTokenizer.model.modelfile.name), ViTokenizer.bi_grams, ViTokenizer.tri_grams
+    Not by importing ``pyvi.ViTokenizer``: its class body unpickles a scikit-learn
+    estimator, which imports scikit-learn (0.9 s of its 1.3 s; an update that
+    re-indexes a few articles paid it every run).  The word list is split as pyvi's
+    class body splits it, and the CRF model is the file its estimator wraps
+    (``tests/test_segment.py`` compares both with pyvi's).
+    """
+    folder = os.path.join(os.path.dirname(importlib.util.find_spec("pyvi").origin), "models")
+    bi_grams: set[str] = set()
+    tri_grams: set[str] = set()
+    with open(os.path.join(folder, "words.txt"), encoding="utf-8") as fin:
+        for token in fin.read().split("\n"):
+            n = len(token.split(" "))
+            if n == 2:
+                bi_grams.add(token)
+            elif n == 3:
+                tri_grams.add(token)
+    with open(os.path.join(folder, "pyvi3.pkl"), "rb") as fin:
+        model = _ModelUnpickler(fin).load()
+    return CrfModel(model.modelfile.data), bi_grams, tri_grams
+
+
+class _Stub:
+    """Stands in for every object in pyvi's pickled estimator; keeps what it is given."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state) -> None:
+        if isinstance(state, dict):
+            self.__dict__.update(state)
+
+    @property
+    def data(self) -> bytes:
+        return self.__dict__["__FILE_RESOURCE_DATA__"]
+
+
+# The classes pyvi3.pkl names: the estimator, its model file, its training log and the
+# NumPy scalars of its settings are stubbed (none is needed); bytes are real.
+_STUBBED = {("sklearn_crfsuite.estimator", "CRF"), ("sklearn_crfsuite._fileresource", "FileResource"),
+            ("pycrfsuite._logparser", "TrainLogParser"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar")}
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    """Unpickles pyvi's model without importing what it names (nothing else is allowed)."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in _STUBBED:
+            return _Stub
+        if (module, name) == ("_codecs", "encode"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"unexpected class in pyvi's model: {module}.{name}")
 
 
 def _labels(tokens: list[str], lower: list[str]) -> list[int]:

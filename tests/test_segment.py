@@ -1,8 +1,11 @@
 import gzip
 import itertools
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -85,6 +88,26 @@ def test_crf_model_reads_pyvis_weights():
     assert model.labels == ["B_W", "I_W"]
     assert len(model.rows) > 1000 and model.own.shape == (len(model.rows) + 1, 2)
     assert any(w != 0.0 for row in model.transition for w in row)
+
+
+def test_the_model_is_pyvis_own_read_without_importing_scikit_learn():
+    """The model file and word lists come from pyvi's files directly (importing pyvi's
+    tokenizer imports scikit-learn, most of a second): the same bytes and n-grams."""
+    code = ("import sys; from indexer.segment import _model; _model(); "
+            "print(sorted(m for m in ('sklearn', 'sklearn_crfsuite', 'pycrfsuite', 'pyvi.ViTokenizer') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "[]"
+    pyvi = ViTokenizer.ViTokenizer
+    model, bi_grams, tri_grams = _model()
+    assert bi_grams == pyvi.bi_grams and tri_grams == pyvi.tri_grams and len(tri_grams) > 1000
+    reference = CrfModel.from_file(pyvi.model.modelfile.name)  # the file pyvi's estimator reads
+    assert (reference.labels, reference.transition, reference.rows) == (model.labels, model.transition, model.rows)
+    for name in ("own", "before", "after"):
+        assert np.array_equal(getattr(reference, name), getattr(model, name)), name
+    assert reference.flags.keys() == model.flags.keys()
+    assert all(np.array_equal(reference.flags[k], model.flags[k]) for k in model.flags)
 
 
 def test_crf_model_rejects_other_files():
