@@ -20,12 +20,13 @@ import unicodedata
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
 from .normalize import fold
 
-__all__ = ["Article", "Problem", "iter_articles", "parse_article_text", "decode_bytes", "origin_of"]
+__all__ = ["Article", "Problem", "Unchanged", "iter_articles", "parse_article_text", "decode_bytes", "origin_of"]
 
 ARTICLE_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -50,10 +51,12 @@ class Article:
     path: str = ""
     origin: str = ""
     where: str = field(default="", compare=False)  # file or file:line, for reports only
+    line_key: bytes | None = field(default=None, compare=False)  # see Unchanged
 
-    @property
+    @cached_property
     def hash(self) -> str:
-        """Changes whenever anything that is indexed or shown changes."""
+        """Changes whenever anything that is indexed or shown changes (computed once: an
+        update compares it, and the worker that indexes the article stores it)."""
         from .schema import SCHEMA_VERSION
 
         # Each value length-prefixed, so no two different articles hash the same bytes.
@@ -67,6 +70,27 @@ class Article:
             digest.update(len(data).to_bytes(8, "little"))
             digest.update(data)
         return digest.hexdigest()
+
+
+@dataclass
+class Unchanged:
+    """A JSON line read before byte for byte, whose article the index holds as it is:
+    not parsed again.  ``line_key`` identifies the line (:func:`line_key`); the caller
+    passes :func:`iter_articles` the keys it knows, checked against its index."""
+
+    id: str
+    hash: str
+    origin: str
+    where: str
+    line_key: bytes
+
+
+def line_key(path: Path, raw: bytes) -> bytes:
+    """A JSON line's identity: its bytes and the file they were read from."""
+    digest = hashlib.blake2b(os.fsencode(path), digest_size=16)
+    digest.update(b"\0")
+    digest.update(raw)
+    return digest.digest()
 
 
 @dataclass
@@ -376,7 +400,8 @@ def parse_json_record(record: object, where: str, surrogates: bool = True) -> tu
     return article, problems
 
 
-def _iter_jsonl(path: Path, origin: str) -> Iterator[Article | Problem]:
+def _iter_jsonl(path: Path, origin: str, known: dict[bytes, tuple[str, str]] | None = None
+                ) -> Iterator[Article | Problem | Unchanged]:
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
@@ -385,6 +410,12 @@ def _iter_jsonl(path: Path, origin: str) -> Iterator[Article | Problem]:
                 where = f"{path}:{lineno}"
                 if not raw.strip():
                     continue
+                key = line_key(path, raw)
+                if known is not None:
+                    hit = known.get(key)
+                    if hit is not None:
+                        yield Unchanged(hit[0], hit[1], origin, where, key)
+                        continue
                 if len(raw) > MAX_ARTICLE_BYTES:
                     yield Problem(where, f"record too large for a news article ({len(raw):,} bytes; the limit is "
                                          f"{MAX_ARTICLE_BYTES:,})", origin=origin)
@@ -410,6 +441,8 @@ def _iter_jsonl(path: Path, origin: str) -> Iterator[Article | Problem]:
                 if article is not None:
                     article.origin = origin
                     article.where = where
+                    if not problems:  # a line read with a warning is read again, to warn again
+                        article.line_key = key
                     yield article
     except (OSError, EOFError, zlib.error) as exc:
         yield Problem(str(path), f"could not read further: {exc}", origin=origin)
@@ -455,8 +488,13 @@ def _is_jsonl(path: Path) -> bool:
     return path.name.endswith(JSONL_SUFFIXES)
 
 
-def iter_articles(paths: list[str | Path]) -> Iterator[Article | Problem]:
-    """Every article under ``paths`` (folders are walked, sorted, hidden names skipped)."""
+def iter_articles(paths: list[str | Path], known: dict[bytes, tuple[str, str]] | None = None
+                  ) -> Iterator[Article | Problem | Unchanged]:
+    """Every article under ``paths`` (folders are walked, sorted, hidden names skipped).
+
+    ``known`` maps :func:`line_key` of JSON lines to the ``(id, hash)`` of their
+    article: such a line is not parsed but reported :class:`Unchanged`.
+    """
     for raw in paths:
         path = Path(raw)
         origin = origin_of(path)
@@ -469,12 +507,12 @@ def iter_articles(paths: list[str | Path]) -> Iterator[Article | Problem]:
                         files.append(Path(dirpath) / name)
             for file in files:
                 if _is_jsonl(file):
-                    yield from _iter_jsonl(file, origin)
+                    yield from _iter_jsonl(file, origin, known)
                 else:
                     yield from _read_article_file(file, file.relative_to(path).as_posix(), origin)
         elif path.is_file():
             if _is_jsonl(path):
-                yield from _iter_jsonl(path, origin)
+                yield from _iter_jsonl(path, origin, known)
             else:
                 yield from _read_article_file(path, path.name, origin)
         else:

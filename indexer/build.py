@@ -10,6 +10,7 @@ See ``storage.py`` for how a rebuild is swapped in atomically.
 
 from __future__ import annotations
 
+import marshal
 import os
 import shutil
 import time
@@ -20,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 from whoosh import index as whoosh_index
 
 from .analysis import analyze
-from .articles import Article, Problem, iter_articles, origin_of
+from .articles import Article, Problem, Unchanged, iter_articles, origin_of
 from .schema import SCHEMA_VERSION, make_schema
 from .parallel import commit_segments, write_segments
 from .postings import build_missing
@@ -122,6 +123,30 @@ def read_manifest(ix) -> dict[str, tuple[str, str]]:
     return manifest
 
 
+LINE_CACHE = "lines.cache"
+
+
+def read_line_cache(generation: Path) -> dict[bytes, tuple[str, str, str]]:
+    """``line_key -> (id, hash, origin)`` of the JSON lines the last update read.
+
+    Only a cache: an update trusts an entry only if the index holds that id with
+    that hash and origin, so a missing, old or damaged file costs a re-read, nothing more.
+    """
+    try:
+        with open(generation / LINE_CACHE, "rb") as f:
+            cache = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    return cache if isinstance(cache, dict) else {}
+
+
+def write_line_cache(generation: Path, lines: dict[bytes, tuple[str, str, str]]) -> None:
+    tmp = generation / f"{LINE_CACHE}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        marshal.dump(lines, f)
+    os.replace(tmp, generation / LINE_CACHE)
+
+
 def _version_file(generation: Path) -> Path:
     return generation / "SCHEMA_VERSION"
 
@@ -163,9 +188,14 @@ def update_index(
         report.generation = generation.name
         origins = {origin_of(p) for p in paths}
         seen: dict[str, str] = {}
+        cached = {} if fresh else read_line_cache(generation)
+        # Lines of the paths read now are re-listed as they are read; other paths' stay.
+        lines = {key: entry for key, entry in cached.items() if entry[2] not in origins}
+        known = {key: (entry[0], entry[1]) for key, entry in cached.items()
+                 if existing.get(entry[0]) == (entry[1], entry[2])}  # only what the index holds
 
         def pending() -> Iterator[Article]:
-            for item in iter_articles(paths):
+            for item in iter_articles(paths, known=known):
                 if isinstance(item, Problem):
                     report.problems.append(item)
                     if item.id is not None and item.skipped:
@@ -176,8 +206,9 @@ def update_index(
                                                    f"(first seen in {seen[item.id]}); skipped", id=item.id))
                     continue
                 seen[item.id] = item.where or item.origin
-                old = existing.get(item.id)
-                if old is not None and old == (item.hash, item.origin):
+                if item.line_key is not None:
+                    lines[item.line_key] = (item.id, item.hash, item.origin)
+                if isinstance(item, Unchanged) or existing.get(item.id) == (item.hash, item.origin):
                     report.unchanged += 1
                     continue
                 yield item
@@ -220,6 +251,7 @@ def update_index(
             if fresh:
                 shutil.rmtree(generation, ignore_errors=True)
             raise
+        write_line_cache(generation, lines)
         if fresh:
             publish(index_dir, generation)
             cleanup_generations(index_dir)

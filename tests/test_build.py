@@ -274,3 +274,66 @@ def test_killing_the_indexer_alone_leaves_no_lock_behind(corpus_dir, tmp_path):
             return False
 
     assert [pid for pid in workers if alive(pid)] == [], "orphaned workers still running"
+
+
+def _jsonl(path, bodies: dict[str, str], extra: str = "") -> None:
+    import json
+
+    with open(path, "w", encoding="utf-8") as out:
+        for doc_id, body in bodies.items():
+            out.write(json.dumps({"id": doc_id, "title": f"Bài {doc_id} về Mặt trận", "date": "2021-03-05",
+                                  "body": body}, ensure_ascii=False) + "\n")
+        out.write(extra)
+
+
+def test_an_update_does_not_parse_json_lines_it_read_before(tmp_path, monkeypatch):
+    """Re-reading a large unchanged JSON-lines file is most of an update's work: a line
+    read before, byte for byte, whose article the index holds, is not parsed again."""
+    from indexer import articles
+
+    parsed = []
+    real = articles.parse_json_record
+    monkeypatch.setattr(articles, "parse_json_record", lambda record, *a: parsed.append(record["id"]) or real(record, *a))
+    src = tmp_path / "news.jsonl"
+    bodies = {f"a{i}": f"Nội dung bài {i} về công tác dân vận ở khu dân cư." for i in range(30)}
+    warned = '{"id": "w1", "title": "Ngày sai", "date": "31/02/2020", "body": "Bài có ngày không hợp lệ."}\n'
+    _jsonl(src, bodies, warned)
+    ix = open_index(tmp_path / "ix")
+    assert ix.update([src], jobs=1).added == 31 and len(parsed) == 31
+    parsed.clear()
+    bodies["a3"] = "Nội dung mới: hội nghị hiệp thương ở thôn Đông."
+    del bodies["a5"]
+    bodies["b1"] = "Bài mới về bầu cử đại biểu Hội đồng nhân dân."
+    _jsonl(src, bodies, warned)
+    report = ix.update([src], jobs=1)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 29)
+    assert sorted(parsed) == ["a3", "b1", "w1"]  # the changed, the new, and the one that warns
+    assert any("31/02/2020" in p.reason for p in report.problems)  # warned again
+    assert ix.search("hiệp thương thôn Đông").hits[0].id == "a3"
+    parsed.clear()
+    assert ix.update([src], jobs=1).unchanged == 31 and parsed == ["w1"]
+
+
+def test_a_stale_or_damaged_line_cache_only_costs_a_reread(tmp_path):
+    """The cache is trusted only where the index holds the very article it names: an
+    update killed between its commit and the cache write, or a damaged cache, must not
+    keep an old version."""
+    from indexer.build import LINE_CACHE
+
+    src = tmp_path / "news.jsonl"
+    bodies = {f"a{i}": f"Nội dung bài {i} về công tác dân vận." for i in range(10)}
+    _jsonl(src, bodies)
+    ix = open_index(tmp_path / "ix")
+    ix.update([src], jobs=1)
+    cache = current_generation(tmp_path / "ix") / LINE_CACHE
+    first = cache.read_bytes()
+    _jsonl(src, dict(bodies, a2="Phiên bản hai: tổ hòa giải ở cơ sở."))
+    assert ix.update([src], jobs=1).updated == 1
+    cache.write_bytes(first)  # as if the second update died before writing its cache
+    _jsonl(src, bodies)       # the first version, byte for byte, is back
+    report = ix.update([src], jobs=1)
+    assert (report.updated, report.unchanged) == (1, 9)
+    assert ix.search("tổ hòa giải").total == 0 and ix.get("a2").body.startswith("Nội dung bài 2")
+    cache.write_bytes(b"\x00garbage")
+    assert ix.update([src], jobs=1).unchanged == 10
+    assert ix.update([src], jobs=1).unchanged == 10  # and the cache is whole again
