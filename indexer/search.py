@@ -62,6 +62,7 @@ COLLECT_SECONDS = 1.5            # ranking passes, from the start of the search
 COUNT_SECONDS = 0.5              # exact total of an all-words query (else an estimate)
 COUNT_LIMIT = 10_000             # beyond this many, the total is "more than" (Elasticsearch's
                                  # track_total_hits; also the deepest page a reader may ask for)
+TIE_MARGIN = 10                  # Whoosh path: results collected past the limit to see its ties
 RESCORE_SECONDS = 2.0            # bonuses stop being added this long after the start
 TIMED_OUT_NOTICE = "Truy vấn quá rộng: kết quả được xếp hạng trong thời gian cho phép, có thể chưa đầy đủ."
 
@@ -218,6 +219,7 @@ class Index:
         self._local = threading.local()
         self._arrays: dict[tuple[str, str], SegmentArrays | None] = {}  # shared by threads
         self._arrays_lock = threading.Lock()
+        self._id_orders: dict[tuple, np.ndarray] = {}  # shared by threads: see _id_order
 
     # --- lifecycle ----------------------------------------------------------
     @property
@@ -257,8 +259,31 @@ class Index:
             local.generation = gen
             local.segments = self._segments(searcher, gen) if self.vectorized else None
             local.lexicon = Lexicon(searcher.reader(), local.segments)
+            local.id_order = None
         local.searcher = searcher
         return searcher
+
+    def _id_order(self, searcher) -> np.ndarray:
+        """Each docnum's place in article-id order: how equal scores (and equal dates) are
+        ordered, the same whichever worker wrote which article (docnums are not)."""
+        order = getattr(self._local, "id_order", None)
+        if order is None:
+            reader = searcher.reader()
+            # Docnums are fixed by the segments and their sizes (deletions do not renumber):
+            # threads whose searchers see the same segments share one order (0.2 s to make
+            # for the full corpus).
+            key = (str(self._local.generation),) + tuple(
+                (leaf.segment().segid, leaf.doc_count_all()) for leaf, _ in reader.leaf_readers())
+            with self._arrays_lock:
+                order = self._id_orders.get(key)
+            if order is None:
+                ids = list(reader.column_reader("id")) if reader.doc_count_all() else []
+                order = np.empty(len(ids), dtype=np.int64)
+                order[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+                with self._arrays_lock:  # the latest only: a thread on an older reader keeps its own
+                    self._id_orders = {key: order}
+            self._local.id_order = order
+        return order
 
     def _segments(self, searcher, gen: Path) -> list[Segment] | None:
         """The searcher's segments with their posting arrays, or None if one has none yet."""
@@ -427,7 +452,8 @@ class Index:
             matcher = q.matcher(searcher)
             for docnum in on_candidates(matcher, candidates):
                 scores[docnum] += matcher.score()
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        order = self._id_order(searcher)
+        return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))
 
     def _collect(self, searcher, plan, limit: int, sort: str, facets: bool, deadline: float,
                  count: bool) -> _Collected:
@@ -449,22 +475,30 @@ class Index:
             except Unsupported:
                 pass
             else:
+                ties = self._id_order(searcher)[docs]
                 if sort == "date":
                     dates = _per_doc(segments, docs, "date")
-                    best = [(d, None) for d in by_date(docs, dates, limit)]
+                    best = [(d, None) for d in by_date(docs, dates, limit, ties)]
                 else:
-                    best = top(docs, scores, limit)
+                    best = top(docs, scores, limit, ties)
                 groups = _facets(segments, docs) if facets else {}
                 return _Collected(best, len(docs), "eq", False, groups)
         return self._collect_whoosh(searcher, q, limit, sort, facets, deadline, count)
 
     def _collect_whoosh(self, searcher, q, limit: int, sort: str, facets: bool, deadline: float,
                         count: bool) -> _Collected:
-        results = self._run(searcher, q, limit, sort, facets, deadline)
+        # Whoosh keeps the lowest docnums among equal scores: collect past the limit until
+        # the scores there differ, then order ties by id as the vectorised path does.
+        wanted = limit + TIE_MARGIN if sort == "relevance" else limit
+        results = self._run(searcher, q, wanted, sort, facets, deadline)
+        while sort == "relevance" and wanted > limit and not results.timed_out \
+                and results.scored_length() == wanted and results.score(limit - 1) == results.score(wanted - 1):
+            wanted *= 4
+            results = self._run(searcher, q, wanted, sort, facets, deadline)
         relation = "approx"
         if results.timed_out:
             total = max(results.estimated_length(), results.scored_length())
-        elif results.scored_length() < limit:
+        elif results.scored_length() < wanted:
             total, relation = results.scored_length(), "eq"  # every match was collected: no second pass
         elif count:
             # Readers see this number: exact up to COUNT_LIMIT, if counting fits in time.
@@ -480,12 +514,16 @@ class Index:
             total = max(results.estimated_length(), results.scored_length())
         groups = {name: results.groups(name) for name in ("year", "category")} if facets else {}
         # scored_length(), not len(): len() runs Whoosh's full counting pass.
-        return _Collected([(h.docnum, h.score) for h in results], total, relation, results.timed_out, groups)
+        found = [(h.docnum, h.score) for h in results]
+        if sort == "relevance":
+            order = self._id_order(searcher)
+            found = sorted(found, key=lambda ds: (-ds[1], order[ds[0]]))[:limit]
+        return _Collected(found, total, relation, results.timed_out, groups)
 
     def _run(self, searcher, q, limit: int, sort: str, facets: bool, deadline: float):
         kwargs = {"limit": limit, "terms": False}
-        if sort == "date":
-            kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+        if sort == "date":  # equal dates in id order
+            kwargs["sortedby"] = [sorting.FieldFacet("date", reverse=True), sorting.FieldFacet("id")]
         if facets:
             kwargs["groupedby"] = {
                 "year": sorting.FieldFacet("year", maptype=sorting.Count),

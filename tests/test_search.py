@@ -296,7 +296,9 @@ def test_total_is_exact_up_to_the_count_limit_then_more_than(tmp_path, monkeypat
     and then say "more than", as Elasticsearch's track_total_hits."""
     import indexer.search as search
 
-    built = build_index(tmp_path, {f"{n:02d}": f"Hội nghị xã {n}." for n in range(30)})
+    # Lengths differ, so scores do: with equal scores at the cut Whoosh's path collects
+    # on past it (to order ties by id), and would then know the total without counting.
+    built = build_index(tmp_path, {f"{n:02d}": "Hội nghị xã" + " lớn" * n for n in range(30)})
     assert built.search("xã", per_page=5).total == 30  # vectorised: always exact
     monkeypatch.setattr(search, "COUNT_LIMIT", 12)
     assert (built.search("xã", per_page=5).total, built.search("xã").total_relation) == (30, "eq")
@@ -480,3 +482,36 @@ def test_a_quoted_phrase_ending_in_a_prefix_completes_its_last_word(tmp_path):
     long = ix.search('"' + "thanh " * 59 + 'p*"')
     assert long.total == 0 and "chỉ dùng 2 dạng" in long.notice
     ix.close()
+
+
+def test_equal_scores_and_equal_dates_are_ordered_by_article_id(tmp_path):
+    """The same report under 15 ids (syndicated copies) ties on every score. Their order
+    must not depend on where the build put them (docnums follow whichever worker took
+    which batch), so ties go by id: on both search paths, across a page boundary, and
+    for equal dates when sorting by date."""
+    import json
+    import random
+
+    from indexer.search import Index
+
+    ids = [f"bai-{n:02d}" for n in range(15)]
+    random.Random(5).shuffle(ids)  # the file's order, so docnum order, is not id order
+    src = tmp_path / "news.jsonl"
+    with open(src, "w", encoding="utf-8") as out:
+        for doc_id in ids + ["khac-1"]:
+            body = ("Hội nghị hiệp thương lần thứ nhất bầu cử đại biểu Quốc hội tại xã Tân Lập."
+                    if doc_id.startswith("bai") else "Tin thời tiết: trời nắng nóng.")
+            title = "Hiệp thương bầu cử" if doc_id.startswith("bai") else "Thời tiết"
+            out.write(json.dumps({"id": doc_id, "title": title, "date": "2021-03-05",
+                                  "body": body}, ensure_ascii=False) + "\n")
+    open_index(tmp_path / "ix").update([src], jobs=1)
+    expected = sorted(ids)
+    for vectorized in (True, False):
+        ix = Index(tmp_path / "ix", vectorized=vectorized)
+        first = ix.search("hiệp thương bầu cử", per_page=20)
+        assert [h.id for h in first.hits] == expected and len({h.score for h in first.hits}) == 1
+        assert [h.id for h in ix.search("hiệp thương bầu cử", per_page=2).hits] == expected[:2]
+        assert [h.id for h in ix.search("hiệp thương bầu cử", per_page=2, page=4).hits] == expected[6:8]
+        by_date = ix.search("hiệp thương bầu cử", sort="date", per_page=20)
+        assert [h.id for h in by_date.hits] == expected, vectorized
+        ix.close()
