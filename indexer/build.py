@@ -143,6 +143,8 @@ def read_line_cache(generation: Path) -> dict[bytes, tuple[str, str, str]]:
 
 
 def write_line_cache(generation: Path, lines: dict[bytes, tuple[str, str, str]]) -> None:
+    for stale in generation.glob(f"{LINE_CACHE}.tmp*"):  # left by a run killed while writing it
+        stale.unlink(missing_ok=True)
     tmp = generation / f"{LINE_CACHE}.tmp{os.getpid()}"
     with open(tmp, "wb") as f:
         marshal.dump(lines, f)

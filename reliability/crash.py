@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -119,7 +120,8 @@ def trial(work: Path, mode: str, n: int, rnd: random.Random, seconds: float, bas
                               capture_output=True, text=True)
     recovered = state(ix)
     leftovers = [p.name for p in ix_dir.iterdir() if p.name.startswith("gen-")]
-    temp = [str(p.relative_to(ix_dir)) for p in ix_dir.rglob("*.tmp")]
+    # "x.tmp" (Whoosh's, the CURRENT pointer's) and "x.tmp<pid>" (posting arrays, line cache)
+    temp = [str(p.relative_to(ix_dir)) for p in ix_dir.rglob("*") if re.search(r"\.tmp\d*$", p.name)]
     return {
         "mode": mode, "trial": n, "kill_after_s": round(delay, 2),
         "killed": "process group" if whole_group else "indexer only (workers orphaned)",

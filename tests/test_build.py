@@ -335,7 +335,9 @@ def test_a_stale_or_damaged_line_cache_only_costs_a_reread(tmp_path):
     assert (report.updated, report.unchanged) == (1, 9)
     assert ix.search("tổ hòa giải").total == 0 and ix.get("a2").body.startswith("Nội dung bài 2")
     cache.write_bytes(b"\x00garbage")
+    (cache.parent / f"{LINE_CACHE}.tmp99999").write_bytes(b"")  # a run killed while writing it
     assert ix.update([src], jobs=1).unchanged == 10
+    assert [p.name for p in cache.parent.glob(f"{LINE_CACHE}*")] == [LINE_CACHE]
     assert ix.update([src], jobs=1).unchanged == 10  # and the cache is whole again
 
 
