@@ -145,12 +145,13 @@ class TermInverter:
                                     dtype=np.int64)] if len(present) > 1 else present
         rank = np.empty(len(keys), dtype=np.int64)
         rank[by_key] = np.arange(len(by_key))
-        order = np.argsort(rank[terms], kind="stable")  # by term; document and position order kept
+        term_ranks = rank[terms]
+        order = np.argsort(term_ranks, kind="stable")  # by term; document and position order kept
         group = np.repeat(np.arange(len(lengths)), lengths)  # (document, field) of each term
         starts = np.cumsum(lengths) - lengths
         positions = (np.arange(len(terms), dtype=np.int64) - np.repeat(starts, lengths))[order]
         group = group[order]
-        sorted_ranks = rank[terms][order]
+        sorted_ranks = term_ranks[order]
         new = np.empty(len(order), dtype=bool)
         new[0] = True
         np.not_equal(group[1:], group[:-1], out=new[1:])
@@ -181,7 +182,7 @@ class TermInverter:
         self._chunks.append(chunk)
 
     def cleanup(self) -> None:
-        """Delete the spilled chunks (also done once :meth:`terms` is exhausted)."""
+        """Delete the spilled chunks (also done once :meth:`windows` is exhausted)."""
         for chunk in self._chunks:
             if chunk.path is not None:
                 try:
