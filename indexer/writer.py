@@ -324,6 +324,15 @@ class FastSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+    def _merge_segments(self, mergetype, optimize, merge):
+        """Whoosh's merge policy, then segments whose every document is deleted are dropped.
+
+        Whoosh keeps them until a merge happens to pick them, and its statistics count
+        deleted documents (document frequencies, field lengths): an update that replaced
+        every article left the old copies in, doubling the index and skewing every score.
+        """
+        return [seg for seg in super()._merge_segments(mergetype, optimize, merge) if seg.doc_count() > 0]
+
     def _flush_segment(self):
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
