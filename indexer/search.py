@@ -475,12 +475,12 @@ class Index:
             except Unsupported:
                 pass
             else:
-                ties = self._id_order(searcher)[docs]
+                rank = self._id_order(searcher)
                 if sort == "date":
                     dates = _per_doc(segments, docs, "date")
-                    best = [(d, None) for d in by_date(docs, dates, limit, ties)]
+                    best = [(d, None) for d in by_date(docs, dates, limit, rank)]
                 else:
-                    best = top(docs, scores, limit, ties)
+                    best = top(docs, scores, limit, rank)
                 groups = _facets(segments, docs) if facets else {}
                 return _Collected(best, len(docs), "eq", False, groups)
         return self._collect_whoosh(searcher, q, limit, sort, facets, deadline, count)

@@ -262,21 +262,21 @@ def evaluate(q, lexicon, weighting, segments: list[Segment]) -> tuple[np.ndarray
     return np.concatenate(all_docs), np.concatenate(all_scores)
 
 
-def top(docs: np.ndarray, scores: np.ndarray, k: int, ties: np.ndarray) -> list[tuple[int, float]]:
-    """The k best (docnum, score), best first, equal scores in ``ties`` order (one key per
-    document of ``docs``: docnums depend on how a build spread articles over workers)."""
+def top(docs: np.ndarray, scores: np.ndarray, k: int, rank: np.ndarray) -> list[tuple[int, float]]:
+    """The k best (docnum, score), best first, equal scores in ``rank[docnum]`` order (not
+    by docnum: docnums depend on how a build spread articles over workers)."""
     if len(docs) > k:
         cut = np.argpartition(-scores, k - 1)[:k]
         threshold = scores[cut].min()
         cut = np.flatnonzero(scores >= threshold)  # keep every tie at the threshold
-        docs, scores, ties = docs[cut], scores[cut], ties[cut]
-    order = np.lexsort((ties, -scores))[:k]
+        docs, scores = docs[cut], scores[cut]
+    order = np.lexsort((rank[docs], -scores))[:k]
     return [(int(docs[i]), float(scores[i])) for i in order]
 
 
-def by_date(docs: np.ndarray, dates: np.ndarray, k: int, ties: np.ndarray) -> list[int]:
-    """The k newest of ``docs`` (undated last), equal dates in ``ties`` order."""
+def by_date(docs: np.ndarray, dates: np.ndarray, k: int, rank: np.ndarray) -> list[int]:
+    """The k newest of ``docs`` (undated last), equal dates in ``rank[docnum]`` order."""
     undated = dates == NO_DATE
     key = np.where(undated, 0, dates.astype(np.float64))
-    order = np.lexsort((ties, -key, undated))[:k]
+    order = np.lexsort((rank[docs], -key, undated))[:k]
     return [int(docs[i]) for i in order]
