@@ -35,6 +35,7 @@ import pickle
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -42,7 +43,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from .normalize import fold
 
 __all__ = ["POSITION_FIELDS", "POSTING_FIELDS", "SegmentArrays", "build_missing", "arrays_dir",
-           "remove_stale"]
+           "remove_stale", "term_lists"]
 
 FORMAT_VERSION = "2"  # 2: fold_df.npy
 # Fields with postings and positions; their *_fold companions are derived.
@@ -268,6 +269,65 @@ def write_documents(leaf, out: Path) -> None:
     np.save(out / "category.npy", codes)
     (out / "meta.json").write_text(json.dumps({"version": FORMAT_VERSION, "doc_count": n,
                                                 "categories": list(names)}, ensure_ascii=False))
+
+
+def term_lists(folder: Path, fieldname: str, positional: bool, live: np.ndarray, texts: bool = True,
+               chunk_docs: int = 4096) -> Iterator[tuple[int, list[str] | None]]:
+    """The term lists a segment's documents ``live`` (ascending) were written from, read back
+    from its arrays in ``folder``: ``(docnum, terms)`` for each document with terms in the
+    field, in docnum order (positions 0, 1, ... for a positional field; for the others
+    each term as often as its frequency, in term order).  A merge inverts them again
+    instead of copying postings one Python call at a time (``writer.py``).
+
+    Raises ``ValueError`` unless positions are exactly 0 .. length - 1 in every document
+    (what a term list gives; an analyser that skips or stacks positions does not), so a
+    caller can check a whole field first with ``texts=False``, which yields ``None`` lists.
+    """
+    arrays = SegmentArrays(folder)
+    lo, hi = arrays.keys.prefixed(f"{fieldname}{SEP}".encode("utf-8"))
+    if lo == hi or not len(live):
+        return
+    p0, p1 = int(arrays.term_postings[lo]), int(arrays.term_postings[hi])
+    docs = arrays.docs.read(p0, p1)
+    tfs = arrays.tfs.read(p0, p1)
+    freqs = tfs.astype(np.int32)
+    if (freqs != tfs).any() or (freqs < 1).any():
+        raise ValueError(f"{fieldname}: frequencies are not whole counts")
+    term = np.repeat(np.arange(hi - lo, dtype=np.int32), np.diff(arrays.term_postings[lo:hi + 1]))
+    if positional:
+        q0, q1 = int(arrays.term_positions[lo]), int(arrays.term_positions[hi])
+        if q1 - q0 != int(freqs.sum()):
+            raise ValueError(f"{fieldname}: positions do not match frequencies")
+        all_positions = np.load(folder / "positions.npy", mmap_mode="r")
+        start = q0 + np.cumsum(freqs, dtype=np.int64) - freqs  # each posting's first position
+    names = [arrays.keys.get(i).decode("utf-8").split(SEP, 1)[1] for i in range(lo, hi)] if texts else None
+    is_live = np.zeros(arrays.doc_count, dtype=bool)
+    is_live[live] = True
+    for c in range(0, len(live), chunk_docs):
+        first_doc, last_doc = int(live[c]), int(live[min(c + chunk_docs, len(live)) - 1])
+        sel = np.flatnonzero((docs >= first_doc) & (docs <= last_doc))
+        sel = sel[is_live[docs[sel]]]
+        f = freqs[sel]
+        total = int(f.sum())
+        if total == 0:
+            continue
+        owner = np.repeat(sel, f)
+        doc, tid = docs[owner], term[owner]
+        if positional:
+            ahead = np.repeat(np.cumsum(f) - f, f)
+            pos = np.asarray(all_positions[np.repeat(start[sel], f) + (np.arange(total) - ahead)], dtype=np.int64)
+            order = np.lexsort((pos, doc))
+        else:
+            order = np.argsort(doc, kind="stable")  # term order kept within a document
+        doc, tid = doc[order], tid[order]
+        cut = np.flatnonzero(np.diff(doc)) + 1
+        begins = np.concatenate(([0], cut))
+        if positional:
+            expected = np.arange(total) - np.repeat(begins, np.diff(np.append(begins, total)))
+            if not np.array_equal(pos[order], expected):
+                raise ValueError(f"{fieldname}: positions are not 0 .. length - 1")
+        for d, a, b in zip(doc[begins].tolist(), begins.tolist(), np.append(cut, total).tolist()):
+            yield d, ([names[i] for i in tid[a:b].tolist()] if texts else None)
 
 
 def _length(leaf, docnum: int, fieldname: str) -> int:

@@ -388,3 +388,38 @@ def test_an_update_that_replaces_every_article_leaves_no_dead_segment(tmp_path, 
     for query in ("tổ dân phố", "Mặt trận xã Tân Lập", "công tác"):
         ours = sorted((h.id, h.score) for h in ix.search(query, per_page=100).hits)
         assert ours and ours == sorted((h.id, h.score) for h in fresh.search(query, per_page=100).hits), query
+
+
+@pytest.mark.parametrize("changed, reclaimed", [(30, True), (20, False)])
+def test_a_segment_mostly_replaced_is_rewritten_with_its_live_documents(tmp_path, changed, reclaimed):
+    """More than a third of a segment deleted: its live documents are merged into the
+    commit's new segment, so deleted copies stop counting in document frequencies and
+    lengths (scores are a fresh build's).  Fewer: the segment is left as it is, and an
+    update only writes what changed."""
+    from whoosh import index as whoosh_index
+
+    from indexer.build import INDEX_NAME
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    _write_generated(folder, 80)
+    ix = open_index(tmp_path / "ix")
+    ix.update([folder], jobs=1)                          # one segment of 80
+    for n in range(changed):
+        (folder / f"gen{n:03d}.txt").write_text(
+            ARTICLE.replace("khu dân cư", "tổ dân phố").format(n=n, m=n % 9 + 1), encoding="utf-8")
+    report = ix.update([folder], jobs=1)
+    assert (report.updated, report.unchanged) == (changed, 80 - changed)
+    raw = whoosh_index.open_dir(str(current_generation(tmp_path / "ix")), indexname=INDEX_NAME)
+    with raw.reader() as reader:
+        assert reader.doc_count() == 80
+        assert reader.doc_count_all() == (80 if reclaimed else 80 + changed)
+        assert len(list(reader.leaf_readers())) == (1 if reclaimed else 2)
+    fresh = open_index(tmp_path / "fresh")
+    fresh.update([folder], jobs=1)
+    for query in ("tổ dân phố", "khu dân cư", "Mặt trận xã Tân Lập"):
+        ours = sorted((h.id, round(h.score, 9)) for h in ix.search(query, per_page=100).hits)
+        theirs = sorted((h.id, round(h.score, 9)) for h in fresh.search(query, per_page=100).hits)
+        assert ours and (ours == theirs) is reclaimed, query
+    assert [h.id for h in ix.search("tổ dân phố", per_page=100).hits] == \
+        [h.id for h in fresh.search("tổ dân phố", per_page=100).hits]

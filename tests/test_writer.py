@@ -159,3 +159,79 @@ def test_fields_with_term_vectors_take_whooshs_path(tmp_path):
         with whoosh_index.open_dir(tmp_path / name, indexname=INDEX_NAME).reader() as reader:
             files[name] = (list(reader.iter_postings()), list(reader.vector_as("frequency", 3, "text")))
     assert files["fast"] == files["stock"] and files["fast"][1]
+
+
+def _merge_copy(base, path, reinvert: bool):
+    """Copy index ``base`` to ``path``; in one writer add new documents, delete every
+    third old one and merge the old segment in (``reinvert``: from its posting arrays,
+    else Whoosh's add_reader); returns the new segment's files."""
+    import shutil
+
+    from whoosh.reading import SegmentReader
+
+    shutil.copytree(base, path)
+    ix = whoosh_index.open_dir(path, indexname=INDEX_NAME)
+    writer = fast.FastSegmentWriter(ix, arrays=True, limitmb=0.05, compound=False)
+    for doc in _documents()[:5]:
+        writer.add_document(**dict(doc, id="new-" + doc["id"]))
+    (old,) = writer.segments
+    for docnum in range(0, old.doc_count_all(), 3):
+        writer.delete_document(docnum)
+    with SegmentReader(writer.storage, writer.schema, old) as reader:
+        if reinvert:
+            writer.add_reader(reader)
+        else:
+            SegmentWriter.add_reader(writer, reader)
+    writer.commit(mergetype=lambda w, segments: [])
+    with whoosh_index.open_dir(path, indexname=INDEX_NAME).reader() as reader:
+        segid = reader.segment().segment_id()
+        assert reader.doc_count_all() == reader.doc_count() == 5 + old.doc_count_all() - len(range(0, old.doc_count_all(), 3))
+    return {p.name.replace(segid, "SEG"): p.read_bytes() for p in path.iterdir() if segid in p.name}
+
+
+def _base_index(path):
+    path.mkdir()
+    ix = whoosh_index.create_in(path, make_schema(), indexname=INDEX_NAME)
+    writer = fast.FastSegmentWriter(ix, arrays=True, compound=False)
+    for n, doc in enumerate(_documents() * 4):
+        writer.add_document(**dict(doc, id=f"{doc['id']}-{n}"))
+    writer.commit(optimize=False)
+    return path
+
+
+def test_a_merge_reinverts_term_lists_from_the_posting_arrays_into_the_same_files(tmp_path, monkeypatch):
+    """A segment with many deletions is merged (``writer._merge_segments``): its live
+    documents' term lists are read back from its arrays and inverted again, and the
+    segment written is byte for byte what Whoosh's own add_reader gives."""
+    base = _base_index(tmp_path / "base")
+    calls = []
+    real = fast.term_lists
+    monkeypatch.setattr(fast, "term_lists", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    ours = _merge_copy(base, tmp_path / "ours", reinvert=True)
+    assert {"body", "body_word", "title", "title_word", "author"} <= set(calls)  # the fast path ran
+    stock = _merge_copy(base, tmp_path / "stock", reinvert=False)
+    assert sorted(ours) == sorted(stock) and any(n.endswith(".pst") for n in ours)
+    for name in stock:
+        assert ours[name] == stock[name], name
+
+
+@pytest.mark.parametrize("damage", ["missing", "shifted"])
+def test_a_merge_without_sound_arrays_takes_whooshs_path(tmp_path, damage):
+    """No arrays, or positions that are not 0 .. length - 1: nothing is re-inverted, and
+    the segment is still what Whoosh writes."""
+    import shutil
+
+    import numpy as np
+
+    from indexer.postings import term_lists
+
+    base = _base_index(tmp_path / "base")
+    (vec,) = base.glob("vec_*")
+    stock = _merge_copy(base, tmp_path / "stock", reinvert=False)
+    if damage == "missing":
+        shutil.rmtree(vec)
+    else:
+        np.save(vec / "positions.npy", np.load(vec / "positions.npy") + 1)  # 1 .. length
+        with pytest.raises(ValueError, match="positions"):
+            list(term_lists(vec, "body", True, np.arange(20), texts=False))
+    assert _merge_copy(base, tmp_path / "ours", reinvert=True) == stock
