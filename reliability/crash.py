@@ -2,8 +2,10 @@
 
     python reliability/crash.py --trials 20
 
-Builds a base index of generated articles.  Then, for a full rebuild and for
-an incremental update (200 changed, 100 added, 100 deleted), it repeatedly
+Builds a base index of generated articles.  Then, for a full rebuild, an
+incremental update (200 changed, 100 added, 100 deleted) and a large one (5 in
+12 changed, so the commit also rewrites segments left with more than a third of
+their articles deleted, see ``writer.RECLAIM_SHARE``), it repeatedly
 starts ``vnsearch index`` (two writer processes) and SIGKILLs it after a
 random delay (alternately the indexer alone, leaving its workers orphaned,
 and its whole process group) until ``--trials`` kills per mode have landed
@@ -12,6 +14,7 @@ before the run finished.  After each kill it checks that
 * the index opens and answers, and is wholly in the old or the new state
   (document count and which version of the changed articles is found);
 * the next run completes with no manual cleanup and gives the new state;
+* no segment is left with more than ``RECLAIM_SHARE`` of its articles deleted;
 * no abandoned generation or temporary folder is left behind, and no
   orphaned worker process is still running half a second after the kill.
 
@@ -37,7 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer import open_index  # noqa: E402
+from indexer.build import INDEX_NAME  # noqa: E402
 from indexer.storage import current_generation  # noqa: E402
+from indexer.writer import RECLAIM_SHARE  # noqa: E402
+from whoosh import index as whoosh_index  # noqa: E402
 
 RESULTS = ROOT / "reliability" / "results"
 TEXT = ("Tin {n}: hội nghị Mặt trận xã số {n}\n{d:02d}/05/2022\n"
@@ -64,16 +70,26 @@ def indexer_command(folder: Path, ix_dir: Path, rebuild: bool) -> list[str]:
     return cmd + ["--rebuild"] if rebuild else cmd
 
 
-def prepare_incremental(folder: Path, ix_dir: Path, base: int) -> None:
-    """Back to the base state (indexed), then write the change an incremental run will apply."""
+MODES = ("rebuild", "incremental", "reclaim")
+
+
+def changed_count(mode: str, base: int) -> int:
+    """Articles an update of ``mode`` changes (it also adds 100 and deletes 100)."""
+    return base * 5 // 12 if mode == "reclaim" else 200
+
+
+def prepare_incremental(folder: Path, ix_dir: Path, base: int, changed: int = 200, rebuild: bool = False) -> None:
+    """Back to the base state (indexed; ``rebuild``: in fresh segments, so that the change
+    deletes a share of them instead of whole segments), then write the change an
+    incremental run will apply."""
     ix = open_index(ix_dir)
     for k in range(base + 100):
         (folder / f"a{k:05d}.txt").unlink(missing_ok=True)
     for k in range(base):
-        write(folder, k, "cũxưa" if k < 200 else "thường")
-    report = ix.update([folder], jobs=2)
-    assert state(ix) == (base, 200, 0), (report.summary(), state(ix))
-    for k in range(200):
+        write(folder, k, "cũxưa" if k < changed else "thường")
+    report = ix.update([folder], jobs=2, rebuild=rebuild)
+    assert state(ix) == (base, changed, 0), (report.summary(), state(ix))
+    for k in range(changed):
         write(folder, k, "mớitinh")
     for k in range(base - 100, base):
         (folder / f"a{k:05d}.txt").unlink()
@@ -84,9 +100,10 @@ def prepare_incremental(folder: Path, ix_dir: Path, base: int) -> None:
 def trial(work: Path, mode: str, n: int, rnd: random.Random, seconds: float, base: int) -> dict:
     folder, ix_dir = work / "articles", work / "ix"
     ix = open_index(ix_dir)
-    if mode == "incremental":
-        prepare_incremental(folder, ix_dir, base)
-        old, new = (base, 200, 0), (base, 0, 200)
+    if mode != "rebuild":
+        changed = changed_count(mode, base)
+        prepare_incremental(folder, ix_dir, base, changed, rebuild=mode == "reclaim")
+        old, new = (base, changed, 0), (base, 0, changed)
     else:
         old = new = state(ix)
     before = current_generation(ix_dir).name
@@ -119,6 +136,8 @@ def trial(work: Path, mode: str, n: int, rnd: random.Random, seconds: float, bas
     recovery = subprocess.run(indexer_command(folder, ix_dir, rebuild=False), cwd=ROOT, env=ENV,
                               capture_output=True, text=True)
     recovered = state(ix)
+    raw = whoosh_index.open_dir(str(current_generation(ix_dir)), indexname=INDEX_NAME)
+    shares = [seg.deleted_count() / seg.doc_count_all() for seg in raw._segments() if seg.doc_count_all()]
     leftovers = [p.name for p in ix_dir.iterdir() if p.name.startswith("gen-")]
     # "x.tmp" (Whoosh's, the CURRENT pointer's) and "x.tmp<pid>" (posting arrays, line cache)
     temp = [str(p.relative_to(ix_dir)) for p in ix_dir.rglob("*") if re.search(r"\.tmp\d*$", p.name)]
@@ -131,7 +150,8 @@ def trial(work: Path, mode: str, n: int, rnd: random.Random, seconds: float, bas
         "consistent": consistent,
         "recovery_exit": recovery.returncode, "recovery_error": recovery.stderr[-500:] if recovery.returncode else "",
         "recovery_s": round(time.perf_counter() - started, 1),
-        "recovered_state_ok": recovered == new if mode == "incremental" else recovered[0] == old[0],
+        "recovered_state_ok": recovered == new if mode != "rebuild" else recovered[0] == old[0],
+        "most_deleted_share": round(max(shares, default=0.0), 3),
         "generations_left": len(leftovers), "temp_files_left": temp, "orphans_left_after_0_5_s": len(orphans),
     }
 
@@ -156,14 +176,16 @@ def main(argv: list[str] | None = None) -> None:
                        stdout=subprocess.DEVNULL)
         full_seconds = time.perf_counter() - t0
         print(f"base build of {base} articles: {full_seconds:.1f}s", flush=True)
-        prepare_incremental(folder, work / "ix", base)
-        t0 = time.perf_counter()
-        subprocess.run(indexer_command(folder, work / "ix", rebuild=False), cwd=ROOT, env=ENV, check=True,
-                       stdout=subprocess.DEVNULL)
-        incremental_seconds = time.perf_counter() - t0
-        print(f"incremental update (400 touched): {incremental_seconds:.1f}s", flush=True)
+        timings = {"rebuild": full_seconds}
+        for mode in MODES[1:]:
+            prepare_incremental(folder, work / "ix", base, changed_count(mode, base), rebuild=mode == "reclaim")
+            t0 = time.perf_counter()
+            subprocess.run(indexer_command(folder, work / "ix", rebuild=False), cwd=ROOT, env=ENV, check=True,
+                           stdout=subprocess.DEVNULL)
+            timings[mode] = time.perf_counter() - t0
+            print(f"{mode} update ({changed_count(mode, base) + 200} touched): {timings[mode]:.1f}s", flush=True)
         trials = []
-        for mode, seconds in (("rebuild", full_seconds), ("incremental", incremental_seconds)):
+        for mode, seconds in timings.items():
             # Until --trials kills have landed mid-run (some land after the commit, which is
             # checked too), at most 3x as many attempts.
             n = 0
@@ -176,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(json.dumps(row, ensure_ascii=False), flush=True)
                 n += 1
         ok = [t for t in trials if t["consistent"] and t["recovery_exit"] == 0 and t["recovered_state_ok"]
-              and t["generations_left"] <= 2 and not t["temp_files_left"] and not t["orphans_left_after_0_5_s"]]
+              and t["most_deleted_share"] <= RECLAIM_SHARE and t["generations_left"] <= 2 and not t["temp_files_left"] and not t["orphans_left_after_0_5_s"]]
         summary = {
             "trials": len(trials), "passed": len(ok),
             "killed_mid_run": sum(not t["finished_before_kill"] for t in trials),
@@ -185,9 +207,8 @@ def main(argv: list[str] | None = None) -> None:
                             "passed": sum(t["mode"] == m for t in ok),
                             "old_state_seen": sum(t["mode"] == m and t["state_after_kill"] == "old" for t in trials),
                             "new_state_seen": sum(t["mode"] == m and t["state_after_kill"] == "new" for t in trials)}
-                        for m in ("rebuild", "incremental")},
-            "base_articles": base, "rebuild_s": round(full_seconds, 1),
-            "incremental_s": round(incremental_seconds, 1),
+                        for m in MODES},
+            "base_articles": base, **{f"{m}_s": round(t, 1) for m, t in timings.items()},
         }
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M"), "summary": summary,
