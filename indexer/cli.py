@@ -136,7 +136,7 @@ def show_command(doc_id, index_dir, as_json):
 @index_dir_option
 @click.option("--json", "as_json", is_flag=True)
 def stats_command(index_dir, as_json):
-    """Print what the index holds (articles, segments, size on disk)."""
+    """Print what the index holds (articles, deleted copies still counted, segments, size on disk)."""
     stats = open_index(index_dir).stats()
     if as_json:
         click.echo(json.dumps(stats, ensure_ascii=False))

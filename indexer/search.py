@@ -331,14 +331,17 @@ class Index:
             return 0
 
     def stats(self) -> dict:
-        """What is on disk: articles, Whoosh segments, live generation, size in MB."""
+        """What is on disk: articles, replaced or removed articles whose segment still holds
+        them (counted in ranking statistics until the segment is rewritten; see
+        ``writer.RECLAIM_SHARE``), Whoosh segments, live generation, size in MB."""
         gen = current_generation(self.index_dir)
         if gen is None:
-            return {"documents": 0, "segments": 0, "generation": None, "size_mb": 0.0}
+            return {"documents": 0, "deleted": 0, "segments": 0, "generation": None, "size_mb": 0.0}
         searcher = self._searcher()
+        reader = searcher.reader()
         size = sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
-        return {"documents": searcher.doc_count(), "segments": len(searcher.reader().leaf_readers()),
-                "generation": gen.name, "size_mb": round(size / 2**20, 1)}
+        return {"documents": searcher.doc_count(), "deleted": reader.doc_count_all() - reader.doc_count(),
+                "segments": len(reader.leaf_readers()), "generation": gen.name, "size_mb": round(size / 2**20, 1)}
 
     # --- search -------------------------------------------------------------
     def search(self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance",
