@@ -222,12 +222,14 @@ def update_index(
         # memory (BytesIO over the mmap), i.e. the whole index per open searcher.
         writer = FastSegmentWriter(ix, arrays=True, limitmb=WRITER_LIMIT_MB, timeout=10.0, delay=0.1,
                                    compound=False)
+        whoosh_lock = getattr(writer.writelock, "fd", None)
+        writer.reclaim_jobs = jobs
+        writer.close_fds = (lock_fd,) + ((whoosh_lock,) if whoosh_lock is not None else ())
         try:
             source = pending()
             batch = list(_take(source, PARALLEL_THRESHOLD))
             if jobs > 1 and len(batch) >= PARALLEL_THRESHOLD:
-                segments = _write_parallel(writer, ix, _chain(batch, source), existing, jobs, lock_fd,
-                                           report, progress)
+                segments = _write_parallel(writer, ix, _chain(batch, source), existing, jobs, report, progress)
             else:
                 segments = None
                 _write_serial(writer, _chain(batch, source), existing, fresh, report, progress)
@@ -284,7 +286,7 @@ def _write_serial(writer, articles: Iterable[Article], existing: dict, fresh: bo
             progress(done)
 
 
-def _write_parallel(writer, ix, articles: Iterator[Article], existing: dict, jobs: int, lock_fd: int,
+def _write_parallel(writer, ix, articles: Iterator[Article], existing: dict, jobs: int,
                     report: IndexReport, progress: Callable[[int], None] | None) -> list:
     """Workers write the new versions; old versions are deleted only once the new one is written."""
     from .segment import _model
@@ -309,10 +311,8 @@ def _write_parallel(writer, ix, articles: Iterator[Article], existing: dict, job
         failed.add(article.id)
         report.problems.append(Problem(article.where or article.id, reason, id=article.id))
 
-    whoosh_lock = getattr(writer.writelock, "fd", None)
-    close_fds = (lock_fd,) + ((whoosh_lock,) if whoosh_lock is not None else ())
     segments = write_segments(ix, fed(), analyze_article, jobs, on_written, on_failed,
-                              close_fds=close_fds, limitmb=WRITER_LIMIT_MB)
+                              close_fds=writer.close_fds, limitmb=WRITER_LIMIT_MB)
     for doc_id in sent:
         if doc_id in failed:
             continue

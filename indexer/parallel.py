@@ -25,10 +25,12 @@ import time
 import traceback
 from typing import Callable, Iterable, Iterator
 
+from whoosh.reading import SegmentReader
+
 from .articles import Article
 from .writer import FastSegmentWriter
 
-__all__ = ["WorkerFailed", "commit_segments", "write_segments"]
+__all__ = ["Reclaim", "WorkerFailed", "commit_segments", "start_reclaim", "write_segments"]
 
 BATCH = 16  # articles per message to a worker
 POLL_SECONDS = 0.2
@@ -180,6 +182,80 @@ def write_segments(
         for w in workers:
             w.join()
         raise
+
+
+def _reclaim_worker(storage, indexname: str, segments: list, results_q, parent: int,
+                    close_fds: tuple[int, ...], limitmb: float) -> None:
+    for fd in close_fds:
+        os.close(fd)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    try:
+        writer = FastSegmentWriter(storage.open_index(indexname), arrays=True, _lk=False, limitmb=limitmb,
+                                   compound=False)
+        for segment in segments:  # with the parent's deletions: only live documents are copied
+            with SegmentReader(writer.storage, writer.schema, segment) as reader:
+                writer.add_reader(reader)
+        results_q.put(("segment", writer._finalize_segment(), None))
+    except BaseException:
+        results_q.put(("fatal", traceback.format_exc(), None))
+
+
+class Reclaim:
+    """Segments being rewritten by worker processes (see :func:`start_reclaim`)."""
+
+    def __init__(self, workers: list, results_q):
+        self.workers, self.results_q = workers, results_q
+
+    def join(self) -> list:
+        """The rewritten segments, once every worker has handed back its own; raises
+        :class:`WorkerFailed` (and stops the others) if one fails or dies."""
+        segments: list = []
+        try:
+            while len(segments) < len(self.workers):
+                try:
+                    kind, value, _ = self.results_q.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    dead = [w for w in self.workers if w.exitcode not in (None, 0)]
+                    if dead or all(w.exitcode is not None for w in self.workers):
+                        raise WorkerFailed("a segment-rewriting worker died"
+                                           + (f" (exit code {dead[0].exitcode})" if dead else ""))
+                    continue
+                if kind != "segment":
+                    raise WorkerFailed(f"a segment-rewriting worker failed:\n{value}")
+                segments.append(value)
+            for w in self.workers:
+                w.join()
+            return segments
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        for w in self.workers:
+            if w.is_alive():
+                w.kill()
+        for w in self.workers:
+            w.join()
+
+
+def start_reclaim(writer: FastSegmentWriter, segments: list, jobs: int) -> Reclaim:
+    """Rewrite ``segments`` (their live documents) in ``jobs`` worker processes, each
+    into a new segment, while the caller goes on (it writes its own segment meanwhile);
+    ``Reclaim.join`` hands them back.
+
+    The workers are forked from the committing process, so they see its deletions;
+    they close ``writer.close_fds`` (its locks) and exit if it dies, as writers do.
+    """
+    ctx = multiprocessing.get_context("fork")
+    results_q = ctx.Queue()
+    groups = [g for g in (segments[i::jobs] for i in range(jobs)) if g]
+    workers = [ctx.Process(target=_reclaim_worker, name=f"vnsearch-reclaim-{i}", daemon=True,
+                           args=(writer.storage, writer.indexname, group, results_q, os.getpid(),
+                                 writer.close_fds, writer.limitmb))
+               for i, group in enumerate(groups)]
+    for w in workers:
+        w.start()
+    return Reclaim(workers, results_q)
 
 
 def commit_segments(writer, segments: list, merge: bool) -> None:

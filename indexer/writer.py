@@ -277,7 +277,13 @@ class FastSegmentWriter(SegmentWriter):
         """``arrays=True``: also write the segment's posting arrays (``postings.py``) from
         the postings as they are written, instead of reading the segment back later."""
         super().__init__(ix, **kwargs)
-        self.pool = _TermPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+        self.limitmb = kwargs.get("limitmb", 128)
+        self.pool = _TermPool(self._tempstorage, self.newsegment, limitmb=self.limitmb)
+        # Segments a commit rewrites (see _merge_segments) are shared out among this many
+        # processes, this one included; the others close close_fds (locks) at once.
+        self.reclaim_jobs = 1
+        self.close_fds: tuple[int, ...] = ()
+        self._reclaiming = None
         folder = getattr(self.storage, "folder", None)
         self._arrays_target = arrays_dir(Path(folder), self.newsegment.segid) if arrays and folder else None
         self._arrays: TermArrays | None = None
@@ -393,16 +399,41 @@ class FastSegmentWriter(SegmentWriter):
         merging = merge if merge is not None else self.merge
         optimizing = optimize if optimize is not None else self.optimize
         reclaim = (mergetype or self.mergetype) is None and merging and not optimizing  # Whoosh's MERGE_SMALL
-        kept = []
+        kept, doomed = [], []
         for seg in super()._merge_segments(mergetype, optimize, merge):
             if seg.doc_count() == 0:
                 continue
             if reclaim and seg.deleted_count() > RECLAIM_SHARE * seg.doc_count_all():
+                doomed.append(seg)
+            else:
+                kept.append(seg)
+        if doomed and self.reclaim_jobs > 1:
+            # Worker processes rewrite them while this one writes its own segment; their
+            # segments join the table of contents at the commit (_commit_toc).
+            from .parallel import start_reclaim
+            self._reclaiming = start_reclaim(self, doomed, min(self.reclaim_jobs, len(doomed)))
+        else:
+            for seg in doomed:
                 with SegmentReader(self.storage, self.schema, seg) as reader:
                     self.add_reader(reader)
-                continue
-            kept.append(seg)
         return kept
+
+    def _commit_toc(self, segments):
+        pending, self._reclaiming = self._reclaiming, None
+        super()._commit_toc(segments + pending.join() if pending is not None else segments)
+
+    def _abort_reclaim(self) -> None:
+        pending, self._reclaiming = self._reclaiming, None
+        if pending is not None:
+            pending.abort()
+
+    def cancel(self):
+        self._abort_reclaim()
+        super().cancel()
+
+    def _finish(self):
+        self._abort_reclaim()  # a commit that failed before its table of contents
+        super()._finish()
 
     def _flush_segment(self):
         self.perdocwriter.close()

@@ -426,3 +426,65 @@ def test_a_segment_mostly_replaced_is_rewritten_with_its_live_documents(tmp_path
         assert ours and (ours == theirs) is reclaimed, query
     assert [h.id for h in ix.search("tổ dân phố", per_page=100).hits] == \
         [h.id for h in fresh.search("tổ dân phố", per_page=100).hits]
+
+
+def _half_changed(tmp_path):
+    """80 articles in two worker segments, then every other one changed: each segment is
+    left half deleted, so the next commit rewrites both."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    _write_generated(folder, 80)
+    ix = open_index(tmp_path / "ix")
+    ix.update([folder], jobs=2)
+    assert ix.stats()["segments"] == 2
+    for n in range(0, 80, 2):
+        (folder / f"gen{n:03d}.txt").write_text(
+            ARTICLE.replace("khu dân cư", "tổ dân phố").format(n=n, m=n % 9 + 1), encoding="utf-8")
+    return folder, ix
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_segments_to_rewrite_are_shared_out_among_processes(tmp_path, monkeypatch, jobs):
+    """With two jobs each segment is rewritten by a forked worker of its own while the
+    committing process writes its segment; the index is the same as with one job."""
+    from indexer import parallel
+
+    started = []
+    real = parallel.start_reclaim
+    monkeypatch.setattr(parallel, "start_reclaim", lambda w, segs, n: started.append(len(segs)) or real(w, segs, n))
+    folder, ix = _half_changed(tmp_path)
+    report = ix.update([folder], jobs=jobs)
+    assert report.updated == 40
+    assert started == ([2] if jobs == 2 else [])
+    stats = ix.stats()
+    assert (stats["documents"], stats["deleted"]) == (80, 0)
+    fresh = open_index(tmp_path / "fresh")
+    fresh.update([folder], jobs=1)
+    for query in ("tổ dân phố", "khu dân cư", "Mặt trận xã Tân Lập"):
+        ours = sorted((h.id, round(h.score, 9)) for h in ix.search(query, per_page=100).hits)
+        assert ours and ours == sorted((h.id, round(h.score, 9)) for h in fresh.search(query, per_page=100).hits)
+
+
+def test_a_failing_rewrite_worker_aborts_the_commit(tmp_path, monkeypatch):
+    from indexer import writer as writer_module
+    from indexer.parallel import WorkerFailed
+
+    folder, ix = _half_changed(tmp_path)
+    parent = os.getpid()
+    real = writer_module.FastSegmentWriter.add_reader
+
+    def add_reader(self, reader):
+        if os.getpid() != parent:
+            raise OSError("disk full")
+        return real(self, reader)
+
+    monkeypatch.setattr(writer_module.FastSegmentWriter, "add_reader", add_reader)
+    generation = current_generation(tmp_path / "ix")
+    with pytest.raises(WorkerFailed, match="disk full"):
+        ix.update([folder], jobs=2)
+    monkeypatch.undo()
+    assert current_generation(tmp_path / "ix") == generation
+    assert ix.count() == 80 and ix.stats()["deleted"] == 0
+    assert "khu dân cư" in ix.get("gen000.txt").body  # the old version, whole
+    assert ix.update([folder], jobs=2).updated == 40  # and the next run does it
+    assert "tổ dân phố" in ix.get("gen000.txt").body and ix.stats()["deleted"] == 0
