@@ -393,8 +393,9 @@ class FastSegmentWriter(SegmentWriter):
         replaced every article left the old copies in, doubling the index and skewing
         every score.  Whoosh's policy only merges small segments, so a large one could
         carry its deletions for ever; like Lucene's TieredMergePolicy (33% deletes
-        allowed), a segment past the share is merged into this writer's new segment,
-        its live documents only.  Below it, an update stays cheap.
+        allowed), a segment past the share is rewritten with its live documents only:
+        into this writer's new segment, or with ``reclaim_jobs`` > 1 by worker processes
+        into segments of their own.  Below the share, an update stays cheap.
         """
         merging = merge if merge is not None else self.merge
         optimizing = optimize if optimize is not None else self.optimize
