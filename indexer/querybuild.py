@@ -240,6 +240,7 @@ class QueryBuilder:
                 self.highlighter.add(*[("exact" if has_diacritics(s) or self.accented else "fold", s)
                                        for s in typed])
                 alternatives = [own[0] if span == 1 else wq.And(own)]
+                typed_weight = self._idf_sum(typed)
                 for form in forms:
                     if tuple(map(fold, form)) == tuple(map(fold, typed)):
                         continue
@@ -248,7 +249,11 @@ class QueryBuilder:
                         self.highlighter.add(*[("exact", s) for s in form])
                         self.rescore += [self.lexicon.term(f, s, boost=FIELD_WEIGHTS[f] * 0.5) for s in form for f in ("title", "body")]
                     else:
-                        alternatives.append(self._exact_sequence(list(form)))
+                        # One concept, however it is written: "UBND" in a title counts as
+                        # much as "Ủy ban nhân dân" there, not as one word against four.
+                        form_weight = self._idf_sum(list(form))
+                        scale = typed_weight / form_weight if typed_weight > 0 and form_weight > 0 else 1.0
+                        alternatives.append(self._exact_sequence(list(form), scale))
                 required.append(_or(alternatives))
                 i += span
             else:
@@ -429,12 +434,18 @@ class QueryBuilder:
             parts.append(self.lexicon.phrase(f, syllables, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
         return _or(parts)
 
-    def _exact_sequence(self, syllables: list[str]) -> wq.Query:
+    def _exact_sequence(self, syllables: list[str], scale: float = 1.0) -> wq.Query:
         """An acronym table form: written with its diacritics, so matched exactly."""
         self.highlighter.add(*[("exact", s) for s in syllables])
         if len(syllables) == 1:
-            return _or([self.lexicon.term(f, syllables[0], boost=FIELD_WEIGHTS[f]) for f in TEXT_FIELDS])
-        return _or([self.lexicon.phrase(f, syllables, boost=FIELD_WEIGHTS[f]) for f in TEXT_FIELDS])
+            return _or([self.lexicon.term(f, syllables[0], boost=FIELD_WEIGHTS[f] * scale) for f in TEXT_FIELDS])
+        return _or([self.lexicon.phrase(f, syllables, boost=FIELD_WEIGHTS[f] * scale) for f in TEXT_FIELDS])
+
+    def _idf_sum(self, syllables: list[str]) -> float:
+        """What matching these syllables is worth in the body (folded if typed so): a
+        multi-syllable form scores the sum of its syllables, a one-word acronym one."""
+        return sum(self.lexicon.idf("body", s) if has_diacritics(s) or self.accented
+                   else self.lexicon.idf("body_fold", fold(s)) for s in syllables)
 
     # --- prefix and fuzzy ---------------------------------------------------
     def _expanded(self, w: Word, syllables: list[str]) -> wq.Query | None:

@@ -77,3 +77,18 @@ def test_one_rare_word_does_not_pick_the_candidates_alone(tmp_path, monkeypatch)
                              "Ngoại trưởng tiên phong.", "Bộ trưởng có mặt."][n % 4]
     ix = build(tmp_path, articles)
     assert ids(ix.search("Hàn Quốc có nữ ngoại trưởng đầu tiên", mode="any"))[0] == "target"
+
+
+@pytest.mark.parametrize("query", ["ủy ban nhân dân", "uy ban nhan dan", "Uỷ ban nhân dân"])
+def test_an_acronym_counts_as_much_as_the_words_it_stands_for(tmp_path, query):
+    """Typed in full, "ủy ban nhân dân" must find an article about the UBND before one
+    that merely has "Uỷ ban" and the other words somewhere: one acronym is one concept,
+    not one word of four.  The form typed still ranks first, each way round."""
+    ix = build(tmp_path, {
+        "a-words": "Uỷ ban kiểm tra làm việc với người dân, nhân viên và cán bộ xã.",  # wins ties
+        "b-acronym": "Chủ tịch UBND xã Tân Lập họp với UBND huyện về đất đai.",
+        "c-full": "Chủ tịch Ủy ban nhân dân xã Tân Lập họp về đất đai.",
+        **{f"x{n}": t for n, t in enumerate(FILLER)},
+    })
+    assert ids(ix.search(query)) == ["c-full", "b-acronym", "a-words"]
+    assert ids(ix.search("UBND")) == ["b-acronym", "c-full"]
