@@ -114,6 +114,19 @@ def incremental_section(inc) -> list[str]:
             f"**{inc['incremental_over_rebuild']:.1%}** of a rebuild (target ≤ 3%).", ""]
 
 
+def acronyms_section(acr) -> list[str]:
+    if not acr:
+        return ["Not run yet: `python bench/acronyms.py`.", ""]
+    e, a = acr["engine"], acr["forms_weighted_alike"]
+    rows = ["| query | top 10 titles about the concept: forms weighted alike | engine |", "|---|---:|---:|"]
+    rows += [f"| {q} | {a['queries'][q]} | {n} |" for q, n in e["queries"].items()]
+    return [ran(acr), "",
+            f"Index of the first {acr['size']:,} corpus articles; every form of {len(acr['groups'])} acronym groups "
+            f"searched as typed (and without diacritics). A hit counts when its title names the concept in some form. "
+            f"Mean per query: **{e['mean_title_about_at_10']}** of 10 for the engine, "
+            f"{a['mean_title_about_at_10']} in the same run with every form weighted alike.", ""] + rows + [""]
+
+
 def reclaim_section(rec) -> list[str]:
     if not rec:
         return ["Not run yet: `python bench/reclaim.py`.", ""]
@@ -193,7 +206,7 @@ def plot(runs) -> None:
 
 def main():
     rel, idx, inc, seg = load("relevance"), load("indexing"), load("incremental"), load("segmentation")
-    rec = load("reclaim")
+    rec, acr = load("reclaim"), load("acronyms")
     runs = sorted(((p.stem.removeprefix("latency-"), json.loads(p.read_text(encoding="utf-8")))
                    for p in RESULTS.glob("latency-*.json")), key=lambda nr: nr[1]["documents"])
     machine = next((d["machine"] for d in (rel, idx, inc, *(r for _, r in runs)) if d), None)
@@ -204,6 +217,7 @@ def main():
     if machine:
         lines += [f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']}, Python {machine['python']}.", ""]
     lines += ["## Relevance", ""] + relevance_section(rel)
+    lines += ["### Acronyms and their full forms", ""] + acronyms_section(acr)
     lines += ["## Indexing", ""] + indexing_section(idx)
     lines += ["### Segmentation identical to pyvi", ""] + segmentation_section(seg)
     lines += ["## Incremental update", ""] + incremental_section(inc)
