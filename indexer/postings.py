@@ -271,10 +271,10 @@ def write_documents(leaf, out: Path) -> None:
                                                 "categories": list(names)}, ensure_ascii=False))
 
 
-def term_lists(folder: Path, fieldname: str, positional: bool, live: np.ndarray, texts: bool = True,
+def term_lists(arrays: "SegmentArrays", fieldname: str, positional: bool, live: np.ndarray, texts: bool = True,
                chunk_docs: int = 4096) -> Iterator[tuple[int, list[str] | None]]:
     """The term lists a segment's documents ``live`` (ascending) were written from, read back
-    from its arrays in ``folder``: ``(docnum, terms)`` for each document with terms in the
+    from its ``arrays``: ``(docnum, terms)`` for each document with terms in the
     field, in docnum order (positions 0, 1, ... for a positional field; for the others
     each term as often as its frequency, in term order).  A merge inverts them again
     instead of copying postings one Python call at a time (``writer.py``).
@@ -283,7 +283,6 @@ def term_lists(folder: Path, fieldname: str, positional: bool, live: np.ndarray,
     (what a term list gives; an analyser that skips or stacks positions does not), so a
     caller can check a whole field first with ``texts=False``, which yields ``None`` lists.
     """
-    arrays = SegmentArrays(folder)
     lo, hi = arrays.keys.prefixed(f"{fieldname}{SEP}".encode("utf-8"))
     if lo == hi or not len(live):
         return
@@ -298,7 +297,7 @@ def term_lists(folder: Path, fieldname: str, positional: bool, live: np.ndarray,
         q0, q1 = int(arrays.term_positions[lo]), int(arrays.term_positions[hi])
         if q1 - q0 != int(freqs.sum()):
             raise ValueError(f"{fieldname}: positions do not match frequencies")
-        all_positions = np.load(folder / "positions.npy", mmap_mode="r")
+        all_positions = np.load(arrays.folder / "positions.npy", mmap_mode="r")
         start = q0 + np.cumsum(freqs, dtype=np.int64) - freqs  # each posting's first position
     names = [arrays.keys.get(i).decode("utf-8").split(SEP, 1)[1] for i in range(lo, hi)] if texts else None
     is_live = np.zeros(arrays.doc_count, dtype=bool)
@@ -523,6 +522,7 @@ class SegmentArrays:
     """The memory-mapped arrays of one segment."""
 
     def __init__(self, folder: Path):
+        self.folder = folder
         meta = json.loads((folder / "meta.json").read_text())
         if meta.get("version") != FORMAT_VERSION:
             raise ValueError(f"{folder}: posting arrays version {meta.get('version')}")

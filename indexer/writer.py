@@ -26,7 +26,6 @@ are counted.  The index is byte for byte what Whoosh writes
 from __future__ import annotations
 
 import heapq
-import json
 import marshal
 import os
 import shutil
@@ -46,7 +45,8 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import PostingPool, SegmentWriter
 
 from .inversion import TermInverter, Window
-from .postings import POSITION_FIELDS, SEP, TermArrays, array_fields, arrays_dir, term_lists, write_documents
+from .postings import (POSITION_FIELDS, SEP, SegmentArrays, TermArrays, array_fields, arrays_dir, term_lists,
+                       write_documents)
 
 __all__ = ["FastSegmentWriter", "TermListText"]
 
@@ -340,14 +340,14 @@ class FastSegmentWriter(SegmentWriter):
         plan = self._reinvertible(reader)
         if plan is None:
             return super().add_reader(reader)
-        folder, live, fields = plan
+        arrays, live, fields = plan
         self._check_state()
         basedoc = self.docnum
         names = {name for name in reader.indexed_field_names() if name in self.schema}
         docmap = self.write_per_doc(set(self.schema.names()) | names, reader)
         inverter = self.pool.inverter
         for fieldname, positional in fields.items():
-            for docnum, terms in term_lists(folder, fieldname, positional, live):
+            for docnum, terms in term_lists(arrays, fieldname, positional, live):
                 inverter.add(fieldname, docmap[docnum] if docmap is not None else basedoc + docnum,
                              terms, positional)
         add_post = self.pool.add
@@ -356,14 +356,16 @@ class FastSegmentWriter(SegmentWriter):
             add_post(item)
         self._added = True
 
-    def _reinvertible(self, reader) -> tuple[Path, np.ndarray, dict[str, bool]] | None:
-        """(arrays folder, live docnums, {field: positional}) when the segment's arrays can
-        give back its term lists: every such field checked first, before anything is written."""
+    def _reinvertible(self, reader) -> tuple[SegmentArrays, np.ndarray, dict[str, bool]] | None:
+        """(the segment's arrays, live docnums, {field: positional}) when its arrays can give
+        back its term lists: every such field checked first, before anything is written."""
         folder = getattr(self.storage, "folder", None)
         segment = getattr(reader, "segment", None)
         if folder is None or segment is None:
             return None
-        folder = arrays_dir(Path(folder), segment().segid)
+        arrays = SegmentArrays.open(Path(folder), segment().segid)
+        if arrays is None or arrays.doc_count != reader.doc_count_all():
+            return None
         fields: dict[str, bool] = {}
         for name in array_fields():
             field = self.schema[name] if name in self.schema else None
@@ -375,14 +377,12 @@ class FastSegmentWriter(SegmentWriter):
                 fields[name] = positional
         live = np.fromiter(reader.all_doc_ids(), dtype=np.int64)
         try:
-            if json.loads((folder / "meta.json").read_text())["doc_count"] != reader.doc_count_all():
-                return None
             for name, positional in fields.items():
-                for _ in term_lists(folder, name, positional, live, texts=False):
+                for _ in term_lists(arrays, name, positional, live, texts=False):
                     pass
         except (OSError, ValueError, KeyError):
             return None
-        return folder, live, fields
+        return arrays, live, fields
 
     def _merge_segments(self, mergetype, optimize, merge):
         """Whoosh's merge policy, then dead weight reclaimed: segments with no live document

@@ -223,7 +223,7 @@ def test_a_merge_without_sound_arrays_takes_whooshs_path(tmp_path, damage):
 
     import numpy as np
 
-    from indexer.postings import term_lists
+    from indexer.postings import SegmentArrays, term_lists
 
     base = _base_index(tmp_path / "base")
     (vec,) = base.glob("vec_*")
@@ -233,5 +233,5 @@ def test_a_merge_without_sound_arrays_takes_whooshs_path(tmp_path, damage):
     else:
         np.save(vec / "positions.npy", np.load(vec / "positions.npy") + 1)  # 1 .. length
         with pytest.raises(ValueError, match="positions"):
-            list(term_lists(vec, "body", True, np.arange(20), texts=False))
+            list(term_lists(SegmentArrays(vec), "body", True, np.arange(20), texts=False))
     assert _merge_copy(base, tmp_path / "ours", reinvert=True) == stock
