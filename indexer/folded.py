@@ -30,10 +30,11 @@ from whoosh import query as wq
 from whoosh.matching import Matcher, NullMatcher, WrappingMatcher
 from whoosh.query.spans import Span, SpanNear2
 from whoosh.scoring import BM25F, bm25
-from whoosh.support.levenshtein import distance
+from rapidfuzz import process as fuzz_process
+from rapidfuzz.distance import OSA
 
 from .normalize import fold
-from .postings import POSITION_FIELDS, SEP
+from .postings import POSITION_FIELDS, POSTING_FIELDS, SEP
 
 __all__ = ["FoldPhrase", "FoldTerm", "Lexicon", "base_of"]
 
@@ -176,14 +177,32 @@ class Lexicon:
                 found[term] = found.get(term, 0) + df
         return [(found[t], t) for t in sorted(found)[:scan]]
 
-    def terms_within(self, fieldname: str, text: str, maxdist: int, prefix: int = 0) -> Iterator:
-        """Terms within ``maxdist`` edits of ``text`` sharing its first ``prefix`` letters (as Whoosh)."""
-        if base_of(fieldname) is None:
-            yield from self.reader.terms_within(fieldname, text, maxdist, prefix=prefix)
-            return
-        for term in self.expand_prefix(fieldname, text[:prefix]):
-            if distance(term, text, limit=maxdist) <= maxdist:
-                yield term
+    def terms_within(self, fieldname: str, text: str, maxdist: int, prefix: int = 0) -> Iterator[str]:
+        """Terms within ``maxdist`` edits of ``text`` sharing its first ``prefix`` letters (as Whoosh).
+
+        Whoosh's distance is this restricted Damerau-Levenshtein (optimal string
+        alignment) in pure Python, ~25 µs a term, over a term list merged from every
+        segment one term at a time: a did-you-mean scanning the terms that start with
+        "t" took 150-200 ms.  The terms come from the posting arrays' sorted tables
+        and rapidfuzz computes the same distance in C++.
+        """
+        terms = self._terms_with_prefix(fieldname, text[:prefix])
+        for term, _, _ in fuzz_process.extract_iter(text, terms, scorer=OSA.distance, score_cutoff=maxdist):
+            yield term
+
+    def _terms_with_prefix(self, fieldname: str, prefix: str) -> list[str]:
+        """``expand_prefix`` as text, read from the arrays' key tables where they hold the field."""
+        if self.segments is None or fieldname not in POSITION_FIELDS + POSTING_FIELDS:
+            return [_text(t) for t in self.expand_prefix(fieldname, prefix)]
+        head = f"{fieldname}{SEP}".encode("utf-8")
+        found: set[str] = set()
+        for seg in self.segments:
+            keys = seg.arrays.keys
+            lo, hi = keys.prefixed(head + prefix.encode("utf-8"))
+            offsets = keys.offsets[lo:hi + 1].tolist()
+            blob, skip = keys.blob, len(head)
+            found.update(blob[a + skip:b].decode("utf-8") for a, b in zip(offsets, offsets[1:]))
+        return sorted(found)
 
     # --- queries ------------------------------------------------------------------
     def term(self, fieldname: str, text: str, boost: float = 1.0) -> wq.Term:

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz.distance import OSA
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh.support.levenshtein import distance as whoosh_distance
 
 from indexer.articles import Article, iter_articles
 from indexer.build import INDEX_NAME, analyze_article
@@ -119,6 +123,39 @@ def test_frequencies_lengths_and_terms_equal_real_folded_postings(real_folds, le
         set(lexicon.variants("body_fold", "hoa")) >= {"hoà", "hoá"}
     assert lexicon.doc_frequency("body_fold", "hoa") < sum(
         reader.doc_frequency("body", v) for v in lexicon.variants("body_fold", "hoa"))
+
+
+def test_terms_within_equal_whoosh_pure_python_distance(real_folds, lexicon):
+    """Did-you-mean and fuzzy words read ``terms_within``: the arrays' term tables with
+    rapidfuzz's distance give Whoosh's terms, in Whoosh's order, on every field."""
+    searcher, _ = real_folds
+    reader = searcher.reader()
+    words = ["thanh", "hoa", "mat", "nhan", "thnah", "tâp", "huấn", "mặt", "trậm", "ahnh", "xyz", "t"]
+    for field in ("title", "body", "author") + FOLDED:
+        real = field if field not in FOLDED else None
+        checked = 0
+        for word in words:
+            for maxdist in (1, 2):
+                got = list(lexicon.terms_within(field, word, maxdist, prefix=1))
+                if real:
+                    terms = [b.decode("utf-8") for b in reader.expand_prefix(field, word[:1])]
+                else:
+                    terms = _real_terms(reader, field, word[:1])
+                want = [t for t in terms if whoosh_distance(t, word, limit=maxdist) <= maxdist]
+                assert got == want, (field, word, maxdist)
+                checked += len(want)
+        assert checked > 20, field
+
+
+_LETTERS = st.text(alphabet="ahntgiuoàậấặơư", max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_LETTERS, _LETTERS, st.integers(min_value=1, max_value=3))
+def test_rapidfuzz_osa_decides_as_whoosh_distance(a, b, limit):
+    """Whoosh's early exit (``limit``) and transposition rule give rapidfuzz's OSA verdict."""
+    assert (OSA.distance(a, b, score_cutoff=limit) <= limit) == (whoosh_distance(a, b, limit=limit) <= limit)
+    assert OSA.distance(a, b) == whoosh_distance(a, b)
 
 
 def _ranked(searcher, q) -> list[tuple[int, float]]:
