@@ -32,6 +32,7 @@ from .build import INDEX_NAME, IndexReport, update_index
 from .folded import Lexicon
 from .highlight import Highlighter
 from .normalize import fold, has_diacritics
+from .syllables import is_well_spelled
 from .postings import NO_YEAR, SegmentArrays
 from .proximity import AdjacentPairs, LeadTerms, on_candidates
 from .query import parse
@@ -152,6 +153,15 @@ class _Collected:
     relation: str = "eq"                  # see SearchResults.total_relation
     timed_out: bool = False
     groups: dict[str, dict] = field(default_factory=dict)
+
+
+def _same_case(word: str, typed: str) -> str:
+    """``word`` (lower-case, from the index) cased as the reader typed: "Trọng", "TRỌNG"."""
+    if len(typed) > 1 and typed.isupper():
+        return word.upper()
+    if typed[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
 
 
 def _date_text(stored: dict) -> str | None:
@@ -567,7 +577,15 @@ class Index:
         )
 
     def _suggest(self, searcher, query: str, words: list[tuple[str, str, bool]]) -> str | None:
-        """Replace rare words with close, frequent ones: 'mat tran to qoc' -> 'mat tran to quoc'."""
+        """Replace rare words with close, frequent ones: 'mat tran to qoc' -> 'mat tran to quoc'.
+
+        A rare word that the index holds and that is spelled as a Vietnamese syllable
+        can be ("Phên giậu", "cá mó gù") is taken as meant: correcting it to a frequent
+        neighbour ("phần giấu") is the suggestion readers laugh at.  Among candidates,
+        well-spelled ones come first, then the typed letters with other marks
+        ("tâp" -> "tập" before "tâm"), then frequency: a corpus repeats its typos
+        ("trog"), so "Trọg" must become "Trọng", not "trog".
+        """
         reader = self._local.lexicon  # folded fields included
         suggestion = query
         changed = False
@@ -576,8 +594,10 @@ class Index:
             fieldname = "body_fold" if folded else "body"
             freq = reader.doc_frequency(fieldname, syllable)
             # A syllable has at most 7 letters; edit distance on a longer "word" (a URL,
-            # a pasted blob) costs seconds in Whoosh's pure-Python Damerau-Levenshtein.
+            # a pasted blob) is not worth computing.
             if freq >= rare or not 2 <= len(syllable) <= SUGGEST_MAX_CHARS:
+                continue
+            if freq and is_well_spelled(syllable):
                 continue
             better = max(2, freq * 5) if freq < 3 else freq * SUGGEST_POPULAR
             best = None
@@ -586,11 +606,10 @@ class Index:
                               for t in reader.terms_within(fieldname, syllable, maxdist, prefix=1) if t != syllable]
                 candidates = [c for c in candidates if c[0] > better]
                 if candidates:
-                    # Right letters with wrong marks ("tâp" -> "tập") beat other edits ("tâm").
-                    best = max(candidates, key=lambda c: (fold(c[1]) == fold(syllable), c[0]))[1]
+                    best = max(candidates, key=lambda c: (is_well_spelled(c[1]), fold(c[1]) == fold(syllable), c[0]))[1]
                     break
             if best:
-                suggestion = suggestion.replace(typed, best, 1)
+                suggestion = suggestion.replace(typed, _same_case(best, typed), 1)
                 changed = True
         return suggestion if changed and suggestion != query else None
 

@@ -13,9 +13,12 @@ left alone.
 from __future__ import annotations
 
 import math
+import unicodedata
 from typing import Callable
 
-__all__ = ["is_syllable", "split_glued"]
+from .normalize import fold
+
+__all__ = ["is_syllable", "is_well_spelled", "split_glued"]
 
 # Initial consonants, written as Vietnamese spells them (đ folds to d).
 _ONSETS = ("", "b", "c", "ch", "d", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng", "ngh",
@@ -55,6 +58,26 @@ def is_syllable(s: str) -> bool:
                 continue
             return True
     return False
+
+
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
+_STOPPED_TONES = "\u0301\u0323"                  # the only tones of a rhyme ending in -p, -t, -c, -ch
+
+
+def is_well_spelled(word: str) -> bool:
+    """Whether ``word`` (any case, with or without accents) can be one Vietnamese
+    syllable, its tone included: one tone mark at most, and a rhyme ending in -p,
+    -t, -c or -ch only with sắc or nặng ("tập", never "tâp").  Typed without any
+    mark, only the letters are judged: readers leave accents out."""
+    lower = word.lower()
+    if not is_syllable(fold(lower)):
+        return False
+    tones = [c for c in unicodedata.normalize("NFD", lower) if c in _TONE_MARKS]
+    if len(tones) > 1:
+        return False
+    if fold(lower) != lower and fold(lower).endswith(("p", "t", "c", "ch")):
+        return bool(tones) and tones[0] in _STOPPED_TONES
+    return True
 
 
 def split_glued(token: str, frequency: Callable[[str], int]) -> list[str] | None:

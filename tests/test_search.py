@@ -211,6 +211,39 @@ def test_did_you_mean_a_typo_the_corpus_itself_repeats(tmp_path, monkeypatch):
     ix.close()
 
 
+def test_did_you_mean_prefers_a_well_spelled_word_and_keeps_the_case(tmp_path, monkeypatch):
+    """The corpus repeats the typo "trog"; a reader's "Trọg" still means "Trọng", the
+    only candidate Vietnamese spelling allows (no rhyme ends in -og), and is shown
+    capitalised as typed."""
+    import indexer.search as search
+
+    bodies = {f"t{n}": f"Ông Trọng phát biểu tại hội nghị số {n}." for n in range(13)}
+    bodies.update({f"x{n}": f"Tin trog ngày {n}." for n in range(4)})
+    ix = build_index(tmp_path, bodies)
+    monkeypatch.setattr(search, "SUGGEST_RARE_SHARE", 0.5)
+    monkeypatch.setattr(search, "SUGGEST_POPULAR", 2)
+    assert ix.search("Ông Trọg phát biểu").suggestion == "Ông Trọng phát biểu"
+    assert ix.search("ÔNG TRỌG").suggestion == "ÔNG TRỌNG"
+    ix.close()
+
+
+def test_did_you_mean_leaves_rare_real_words_alone(tmp_path, monkeypatch):
+    """"phên giậu" is in one article; "phần" and "giấu" are one edit away and in
+    thirteen.  A rare word the index holds, spelled as a Vietnamese syllable can be,
+    was meant: no "did you mean: phần giấu".  A misspelt one is still corrected."""
+    import indexer.search as search
+
+    bodies = {f"t{n}": f"Một phần bí mật được giấu kín số {n}." for n in range(13)}
+    bodies["p"] = "Quốc hội là phên giậu vững chắc."
+    ix = build_index(tmp_path, bodies)
+    monkeypatch.setattr(search, "SUGGEST_RARE_SHARE", 0.5)
+    monkeypatch.setattr(search, "SUGGEST_POPULAR", 2)
+    res = ix.search("phên giậu")
+    assert res.total == 1 and res.suggestion is None
+    assert ix.search("bí mât").suggestion == "bí mật"  # "mât": no tone on a -t rhyme
+    ix.close()
+
+
 @pytest.mark.parametrize("query", ['"', "((((", "))", "-", "OR", "AND OR NOT", "title:", "date:", "date:[", "date:2020-13",
                                    "*", "a*", "?", "~", "tập~5", "\x00", "<script>alert(1)</script>", "🙂" * 50,
                                    "x" * 5000, "(" * 200 + "a" + ")" * 200, " OR ".join(["mặt"] * 300),

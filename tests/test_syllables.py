@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.syllables import is_syllable, split_glued
+from indexer.syllables import is_syllable, is_well_spelled, split_glued
 
 from .conftest import build_index
 from .test_search import ids
@@ -56,3 +56,15 @@ def test_searching_a_glued_word_finds_the_syllables(tmp_path):
     assert ids(ix.search("covid")) == []
     snippet = ix.search("hanoi").hits[0].snippet + ix.search("hanoi").hits[1].snippet
     assert "<mark>Hà Nội</mark>" in snippet and "<mark>HANOI</mark>" in snippet
+
+
+@pytest.mark.parametrize("word", ["tập", "Trọng", "phên", "giậu", "gù", "hoà", "hòa", "NGHIÊNG", "Đà", "tap", "trong", "mat"])
+def test_well_spelled_syllables(word):
+    assert is_well_spelled(word)
+
+
+@pytest.mark.parametrize("word", ["tâp", "mât", "viêt", "Trọg", "trog", "qoc", "Touring", "hoàá", "ph", "snih"])
+def test_misspelt_syllables(word):
+    """Letters no Vietnamese syllable has, two tone marks, or a -p/-t/-c/-ch rhyme
+    whose tone is not sắc or nặng (accents typed, so the tone is judged)."""
+    assert not is_well_spelled(word)
