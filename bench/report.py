@@ -127,6 +127,24 @@ def acronyms_section(acr) -> list[str]:
             f"{a['mean_title_about_at_10']} in the same run with every form weighted alike.", ""] + rows + [""]
 
 
+def suggest_section(sug) -> list[str]:
+    if not sug:
+        return ["Not run yet: `python bench/suggest.py`.", ""]
+    rows = ["| suggester | clean queries with a suggestion (false alarms) | typos fixed | typos given a wrong "
+            "suggestion | typos with none | search with a typo, p50 / p95 ms |", "|---|---:|---:|---:|---:|---:|"]
+    names = {"spelling": "engine", "frequency_only": "frequency and marks only (before)"}
+    for key, label in names.items():
+        r = sug["rows"][key]
+        rows.append(f"| {label} | {r['false_alarm_share']:.1%} | {r['fixed_share']:.1%} | {r['wrong_share']:.1%} | "
+                    f"{r['missed_share']:.1%} | {r['typo_search_ms_p50']} / {r['typo_search_ms_p95']} |")
+    r = sug["rows"]["spelling"]
+    return [ran(sug), "",
+            f"{sug['documents']:,}-article index; {r['clean_queries']} runs of 2-3 words from its titles holding a rare "
+            f"word, searched as written and with one typo (a tone mark dropped, a letter deleted, doubled, swapped "
+            f"or replaced by a neighbouring key, past the first letter, making a word no article holds). Both "
+            f"suggesters in the same run.", ""] + rows + [""]
+
+
 def reclaim_section(rec) -> list[str]:
     if not rec:
         return ["Not run yet: `python bench/reclaim.py`.", ""]
@@ -206,7 +224,7 @@ def plot(runs) -> None:
 
 def main():
     rel, idx, inc, seg = load("relevance"), load("indexing"), load("incremental"), load("segmentation")
-    rec, acr = load("reclaim"), load("acronyms")
+    rec, acr, sug = load("reclaim"), load("acronyms"), load("suggest")
     runs = sorted(((p.stem.removeprefix("latency-"), json.loads(p.read_text(encoding="utf-8")))
                    for p in RESULTS.glob("latency-*.json")), key=lambda nr: nr[1]["documents"])
     machine = next((d["machine"] for d in (rel, idx, inc, *(r for _, r in runs)) if d), None)
@@ -218,6 +236,7 @@ def main():
         lines += [f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']}, Python {machine['python']}.", ""]
     lines += ["## Relevance", ""] + relevance_section(rel)
     lines += ["### Acronyms and their full forms", ""] + acronyms_section(acr)
+    lines += ["### Did-you-mean", ""] + suggest_section(sug)
     lines += ["## Indexing", ""] + indexing_section(idx)
     lines += ["### Segmentation identical to pyvi", ""] + segmentation_section(seg)
     lines += ["## Incremental update", ""] + incremental_section(inc)

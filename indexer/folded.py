@@ -34,12 +34,14 @@ from rapidfuzz import process as fuzz_process
 from rapidfuzz.distance import OSA
 
 from .normalize import fold
+from .syllables import tone_last
 from .postings import POSITION_FIELDS, POSTING_FIELDS, SEP
 
 __all__ = ["FoldPhrase", "FoldTerm", "Lexicon", "base_of"]
 
 SUFFIX = "_fold"
 CACHE_TERMS = 50_000  # frequencies and IDFs kept per open index
+TONE_KEY_CACHE = 64   # close_terms: term lists (by field and first letter) kept with their keys
 
 
 def base_of(fieldname: str) -> str | None:
@@ -72,6 +74,7 @@ class Lexicon:
         self._df: dict[tuple[str, str], int] = {}
         self._folds: dict[str, dict[str, list[str]]] = {}  # Whoosh path: base -> folded -> variants
         self._sorted: dict[str, list[str]] = {}
+        self._tone_keys: dict[tuple[str, str], tuple[list[str], list[str]]] = {}  # close_terms
 
     def __deepcopy__(self, memo) -> "Lexicon":
         return self  # shared and read-only: Whoosh deep-copies the queries that hold it
@@ -189,6 +192,21 @@ class Lexicon:
         terms = self._terms_with_prefix(fieldname, text[:prefix])
         for term, _, _ in fuzz_process.extract_iter(text, terms, scorer=OSA.distance, score_cutoff=maxdist):
             yield term
+
+    def close_terms(self, fieldname: str, text: str, maxdist: int, prefix: int = 1) -> list[str]:
+        """``terms_within`` for a reader's typos: the tone mark counts as one letter at
+        the end of the syllable (``syllables.tone_last``), so a tone on the wrong vowel
+        or a typo in a word the index spells "thuỷ" is not three edits away."""
+        key = (fieldname, text[:prefix])
+        cached = self._tone_keys.get(key)
+        if cached is None:
+            if len(self._tone_keys) >= TONE_KEY_CACHE:
+                self._tone_keys.clear()
+            terms = self._terms_with_prefix(fieldname, text[:prefix])
+            cached = self._tone_keys[key] = (terms, [tone_last(t) for t in terms])
+        terms, keys = cached
+        found = fuzz_process.extract_iter(tone_last(text), keys, scorer=OSA.distance, score_cutoff=maxdist)
+        return [terms[i] for _, _, i in found]
 
     def _terms_with_prefix(self, fieldname: str, prefix: str) -> list[str]:
         """``expand_prefix`` as text, read from the arrays' key tables where they hold the field."""

@@ -55,6 +55,7 @@ SUGGEST_MAX_CHARS = 12           # longer words get no did-you-mean
 # ("trog" is in 3 of 111,828 articles, "trong" in 103,336).
 SUGGEST_RARE_SHARE = 0.001
 SUGGEST_POPULAR = 50
+SUGGEST_BY_SPELLING = True      # trust Vietnamese spelling (see Index._suggest); False: frequency and marks only
 RESCORE_WINDOW = 200             # any-term mode: candidates rescored with every query word
 # Time budgets (seconds).  A query that matches everything with hundreds of
 # wildcard expansions would otherwise run for minutes; like Elasticsearch's
@@ -153,6 +154,25 @@ class _Collected:
     relation: str = "eq"                  # see SearchResults.total_relation
     timed_out: bool = False
     groups: dict[str, dict] = field(default_factory=dict)
+
+
+def _typo_preferences(lexicon, typed: str, folded: bool, before: str | None, after: str | None):
+    """What makes a candidate the likelier fix of ``typed``, most telling first.
+
+    Well-spelled Vietnamese (a corpus repeats its typos, "trog", so "Trọg" must
+    become "Trọng"); a compound with the next or previous word ("bịn rịg" ->
+    "bịn rịn", not the more frequent "rịa"); a doubled letter undone ("Tinn" ->
+    "Tin"); the typed letters with other marks ("tâp" -> "tập" before "tâm").
+    """
+    undoubled = {typed[:i] + typed[i + 1:] for i in range(1, len(typed)) if typed[i] == typed[i - 1]}
+
+    def in_compound(candidate: str) -> bool:
+        if folded:  # compounds are indexed as written, with their marks
+            return False
+        return bool((before and lexicon.doc_frequency("body_word", f"{before}_{candidate}"))
+                    or (after and lexicon.doc_frequency("body_word", f"{candidate}_{after}")))
+
+    return lambda c: (is_well_spelled(c), in_compound(c), c in undoubled, fold(c) == fold(typed))
 
 
 def _same_case(word: str, typed: str) -> str:
@@ -579,34 +599,42 @@ class Index:
     def _suggest(self, searcher, query: str, words: list[tuple[str, str, bool]]) -> str | None:
         """Replace rare words with close, frequent ones: 'mat tran to qoc' -> 'mat tran to quoc'.
 
-        A rare word that the index holds and that is spelled as a Vietnamese syllable
-        can be ("Phên giậu", "cá mó gù") is taken as meant: correcting it to a frequent
-        neighbour ("phần giấu") is the suggestion readers laugh at.  Among candidates,
-        well-spelled ones come first, then the typed letters with other marks
-        ("tâp" -> "tập" before "tâm"), then frequency: a corpus repeats its typos
-        ("trog"), so "Trọg" must become "Trọng", not "trog".
+        Rare words a reader means are left alone: one the index holds that is spelled
+        as a Vietnamese syllable can be ("Phên giậu", "cá mó gù": correcting them to
+        frequent neighbours, "phần giấu", is the suggestion readers laugh at), and one
+        the index holds that was typed capitalised (a name, a brand, an acronym:
+        "Lady Gaga", "Dell XPS").  Candidates are ranked by ``_typo_preferences``,
+        then frequency.  Measured by ``bench/suggest.py``.
         """
         reader = self._local.lexicon  # folded fields included
         suggestion = query
         changed = False
         rare = max(3, reader.doc_count() * SUGGEST_RARE_SHARE)
-        for typed, syllable, folded in words:
+        for n, (typed, syllable, folded) in enumerate(words):
             fieldname = "body_fold" if folded else "body"
             freq = reader.doc_frequency(fieldname, syllable)
             # A syllable has at most 7 letters; edit distance on a longer "word" (a URL,
             # a pasted blob) is not worth computing.
             if freq >= rare or not 2 <= len(syllable) <= SUGGEST_MAX_CHARS:
                 continue
-            if freq and is_well_spelled(syllable):
-                continue
+            if SUGGEST_BY_SPELLING:
+                held = freq or reader.doc_frequency("title_fold" if folded else "title", syllable)
+                if held and (is_well_spelled(syllable) or typed[:1].isupper()):
+                    continue
             better = max(2, freq * 5) if freq < 3 else freq * SUGGEST_POPULAR
             best = None
             for maxdist in (1, 2) if len(syllable) >= 5 else (1,):
-                candidates = [(reader.doc_frequency(fieldname, t), t)
-                              for t in reader.terms_within(fieldname, syllable, maxdist, prefix=1) if t != syllable]
+                close = (reader.close_terms(fieldname, syllable, maxdist, prefix=1) if SUGGEST_BY_SPELLING
+                         else reader.terms_within(fieldname, syllable, maxdist, prefix=1))
+                candidates = [(reader.doc_frequency(fieldname, t), t) for t in close if t != syllable]
                 candidates = [c for c in candidates if c[0] > better]
                 if candidates:
-                    best = max(candidates, key=lambda c: (is_well_spelled(c[1]), fold(c[1]) == fold(syllable), c[0]))[1]
+                    if SUGGEST_BY_SPELLING:
+                        prefer = _typo_preferences(reader, syllable, folded, words[n - 1][1] if n else None,
+                                                   words[n + 1][1] if n + 1 < len(words) else None)
+                        best = max(candidates, key=lambda c: (*prefer(c[1]), c[0]))[1]
+                    else:
+                        best = max(candidates, key=lambda c: (fold(c[1]) == fold(syllable), c[0]))[1]
                     break
             if best:
                 suggestion = suggestion.replace(typed, _same_case(best, typed), 1)

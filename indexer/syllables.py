@@ -18,7 +18,7 @@ from typing import Callable
 
 from .normalize import fold
 
-__all__ = ["is_syllable", "is_well_spelled", "split_glued"]
+__all__ = ["is_syllable", "is_well_spelled", "split_glued", "tone_last"]
 
 # Initial consonants, written as Vietnamese spells them (đ folds to d).
 _ONSETS = ("", "b", "c", "ch", "d", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng", "ngh",
@@ -78,6 +78,17 @@ def is_well_spelled(word: str) -> bool:
     if fold(lower) != lower and fold(lower).endswith(("p", "t", "c", "ch")):
         return bool(tones) and tones[0] in _STOPPED_TONES
     return True
+
+
+def tone_last(word: str) -> str:
+    """``word`` with its tone mark taken off its vowel and put at the end ("thủy" ->
+    "thuy" + hook), so that an edit distance counts a tone as one letter wherever
+    it sits: "thhủy" is one edit from "thuỷ", not three."""
+    nfd = unicodedata.normalize("NFD", word)
+    tones = "".join(c for c in nfd if c in _TONE_MARKS)
+    if not tones:
+        return word
+    return unicodedata.normalize("NFC", "".join(c for c in nfd if c not in _TONE_MARKS)) + tones
 
 
 def split_glued(token: str, frequency: Callable[[str], int]) -> list[str] | None:

@@ -244,6 +244,24 @@ def test_did_you_mean_leaves_rare_real_words_alone(tmp_path, monkeypatch):
     ix.close()
 
 
+def test_did_you_mean_uses_the_neighbouring_word_and_spares_names(tmp_path, monkeypatch):
+    """"rịg" is one edit from "rịa" (13 articles) and "rịn" (4): beside "bịn", the
+    compound the index holds ("bịn rịn") decides.  A capitalised word the index
+    holds ("Lady", once) is a name, not a typo of the frequent "lay"."""
+    import indexer.search as search
+
+    bodies = {f"r{n}": f"Bà Rịa lay động lòng người số {n}." for n in range(13)}
+    bodies.update({f"b{n}": f"Họ chia tay bịn rịn số {n}." for n in range(4)})
+    bodies["g"] = "Ca sĩ Lady Gaga hát."
+    ix = build_index(tmp_path, bodies)
+    monkeypatch.setattr(search, "SUGGEST_RARE_SHARE", 0.5)
+    monkeypatch.setattr(search, "SUGGEST_POPULAR", 2)
+    assert ix.search("chia tay bịn rịg").suggestion == "chia tay bịn rịn"
+    res = ix.search("Lady Gaga")
+    assert res.total == 1 and res.suggestion is None
+    ix.close()
+
+
 @pytest.mark.parametrize("query", ['"', "((((", "))", "-", "OR", "AND OR NOT", "title:", "date:", "date:[", "date:2020-13",
                                    "*", "a*", "?", "~", "tập~5", "\x00", "<script>alert(1)</script>", "🙂" * 50,
                                    "x" * 5000, "(" * 200 + "a" + ")" * 200, " OR ".join(["mặt"] * 300),

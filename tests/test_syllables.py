@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.syllables import is_syllable, is_well_spelled, split_glued
+from indexer.syllables import is_syllable, is_well_spelled, split_glued, tone_last
 
 from .conftest import build_index
 from .test_search import ids
@@ -68,3 +68,9 @@ def test_misspelt_syllables(word):
     """Letters no Vietnamese syllable has, two tone marks, or a -p/-t/-c/-ch rhyme
     whose tone is not sắc or nặng (accents typed, so the tone is judged)."""
     assert not is_well_spelled(word)
+
+
+def test_tone_last_moves_the_tone_mark_to_the_end():
+    assert tone_last("thủy") == tone_last("thuỷ") == "thuy\u0309"
+    assert tone_last("Hoà") == "Hoa\u0300" and tone_last("mặt") == "măt\u0323"
+    assert tone_last("hoa") == "hoa" and tone_last("Đường") == "Đương\u0300"
