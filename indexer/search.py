@@ -31,6 +31,7 @@ from .analysis import analyze
 from .build import INDEX_NAME, IndexReport, update_index
 from .folded import Lexicon
 from .highlight import Highlighter
+from .ime import MORE_FREQUENT, decode_query
 from .normalize import fold, has_diacritics
 from .syllables import is_well_spelled
 from .postings import NO_YEAR, SegmentArrays
@@ -387,8 +388,60 @@ class Index:
         out-of-range arguments; never for the query text.  ``category``
         restricts to one category (as listed in ``facets``); ``highlight=False``
         skips snippets (``snippet`` is then empty), for bulk use.
+
+        A query typed with the Vietnamese keyboard off ("mawtj traanj", Telex;
+        "ma85t tra65n", VNI) that finds next to nothing is searched as the
+        words it spells ("mặt trận", ``ime.decode_query``), with a notice.
         """
         started = time.perf_counter()
+        args = (page, per_page, sort, date_from, date_to, mode, facets, snippet_chars, category, highlight, started)
+        query = query if isinstance(query, str) else str(query)
+        decoded, unknown = self._keystrokes(query)
+        spelled = None
+        if decoded is not None and unknown:
+            # A word no article holds: the query as typed cannot have every word; skip it.
+            spelled, spelled_relaxed = self._search(decoded, *args)
+            if spelled.total and not spelled_relaxed:
+                return self._as_spelled(spelled, query, decoded, started)
+        results, relaxed = self._search(query, *args)
+        if decoded is None:
+            return results
+        if spelled is None:
+            spelled, spelled_relaxed = self._search(decoded, *args)
+        # The words spelled win when the keystrokes find next to nothing, or far less.
+        if spelled.total and not spelled_relaxed and (
+                results.total < SUGGEST_BELOW or relaxed or spelled.total >= MORE_FREQUENT * results.total):
+            return self._as_spelled(spelled, query, decoded, started)
+        return results
+
+    def _keystrokes(self, query: str) -> tuple[str | None, bool]:
+        """``ime.decode_query`` over this index, and whether a decoded word as typed is
+        in no article at all."""
+        self._searcher()
+        lexicon = self._local.lexicon
+        unknown: list[str] = []
+
+        def typed_frequency(word: str) -> int:
+            df = lexicon.doc_frequency("body_fold", word)
+            if not df:
+                unknown.append(word)
+            return df
+
+        decoded = decode_query(query[:MAX_QUERY_CHARS], lambda s: lexicon.doc_frequency("body", s), typed_frequency,
+                               common=max(3, lexicon.doc_count() * SUGGEST_RARE_SHARE))
+        return decoded, bool(unknown)
+
+    @staticmethod
+    def _as_spelled(spelled: SearchResults, query: str, decoded: str, started: float) -> SearchResults:
+        spelled.query = query[:MAX_QUERY_CHARS]
+        spelled.notice = _join([f"Hiển thị kết quả cho “{decoded}”: chữ gõ khi tắt bộ gõ tiếng Việt (Telex, VNI).",
+                                spelled.notice or ""])
+        spelled.took_ms = _ms(started)
+        return spelled
+
+    def _search(self, query: str, page, per_page, sort, date_from, date_to, mode, facets, snippet_chars, category,
+                highlight, started: float) -> tuple[SearchResults, bool]:
+        """``search`` of the query as typed, and whether it fell back to any word."""
         page, per_page = int(page), int(per_page)
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE or page * per_page > MAX_RESULTS_DEPTH:
             raise ValueError(f"page must be >= 1, per_page 1..{MAX_PER_PAGE}, page*per_page <= {MAX_RESULTS_DEPTH}")
@@ -418,7 +471,7 @@ class Index:
         notices += plan.notices
         if plan.query is None and plan.filter is None:
             return SearchResults(query, 0, page, per_page, _ms(started), notice=_join(notices) or
-                                 "Hãy nhập từ khoá để tìm kiếm.")
+                                 "Hãy nhập từ khoá để tìm kiếm."), False
         limit = _limit(page, per_page, plan)
         deadline = started + COLLECT_SECONDS
         found = self._collect(searcher, plan, limit, sort, facets, deadline, count=mode == "all")
@@ -449,7 +502,7 @@ class Index:
             facet_counts[name] = {str(k): v for k, v in sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))
                                   if k not in (None, "", 0, NO_YEAR)}  # NO_YEAR: Whoosh's "no date"
         return SearchResults(query, total, page, per_page, _ms(started), hits, suggestion, _join(notices), facet_counts,
-                             relation)
+                             relation), relaxed_used
 
     def _rescored(self, searcher, found: list[tuple[int, float]], queries: list,
                   deadline: float) -> list[tuple[int, float]]:
@@ -643,9 +696,16 @@ class Index:
 
     def highlighter(self, query: str) -> Highlighter:
         """What ``query`` would mark: ``.mark(text)`` / ``.snippet(text)`` give escaped HTML."""
-        node, _ = parse(query[:MAX_QUERY_CHARS])
-        self._searcher()
-        return QueryBuilder(self._local.lexicon, self.acronyms, accented=has_diacritics(query)).build(node).highlighter
+        highlighter = None
+        decoded, _ = self._keystrokes(query)
+        for text in (query, decoded) if decoded else (query,):  # keystrokes: also the words they spell
+            node, _ = parse(text[:MAX_QUERY_CHARS])
+            built = QueryBuilder(self._local.lexicon, self.acronyms, accented=has_diacritics(text)).build(node).highlighter
+            if highlighter is None:
+                highlighter = built
+            else:
+                highlighter.patterns |= built.patterns
+        return highlighter
 
     # --- articles -------------------------------------------------------------
     def get(self, doc_id: str) -> Article | None:
