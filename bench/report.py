@@ -145,6 +145,23 @@ def suggest_section(sug) -> list[str]:
             f"suggesters in the same run.", ""] + rows + [""]
 
 
+def keystrokes_section(key) -> list[str]:
+    if not key:
+        return ["Not run yet: `python bench/keystrokes.py`.", ""]
+    r = key["rows"]
+    rows = ["| typed | article in the top 10 |", "|---|---:|",
+            f"| as written | {r['as_written']['found_at_10']:.1%} |",
+            f"| without diacritics | {r['without_diacritics']['found_at_10']:.1%} |",
+            f"| keyboard off (Telex / VNI keys), engine | **{r['keyboard_off']['found_at_10']:.1%}** "
+            f"(Telex {r['keyboard_off_telex']['found_at_10']:.1%}, VNI {r['keyboard_off_vni']['found_at_10']:.1%}) |",
+            f"| keyboard off, keystrokes not decoded (before) | {r['keyboard_off_not_decoded']['found_at_10']:.1%} |"]
+    ex = "; ".join(f"“{a}” → `{b}`" for a, b in key["examples"][:2])
+    return [ran(key), "",
+            f"{key['runs']} runs of 3-5 words from titles of the {key['documents']:,}-article index, each with at least two "
+            f"accented words, typed as the keys pressed with the Vietnamese keyboard off ({ex}). All rows in the same run.",
+            ""] + rows + [""]
+
+
 def reclaim_section(rec) -> list[str]:
     if not rec:
         return ["Not run yet: `python bench/reclaim.py`.", ""]
@@ -224,7 +241,7 @@ def plot(runs) -> None:
 
 def main():
     rel, idx, inc, seg = load("relevance"), load("indexing"), load("incremental"), load("segmentation")
-    rec, acr, sug = load("reclaim"), load("acronyms"), load("suggest")
+    rec, acr, sug, key = load("reclaim"), load("acronyms"), load("suggest"), load("keystrokes")
     runs = sorted(((p.stem.removeprefix("latency-"), json.loads(p.read_text(encoding="utf-8")))
                    for p in RESULTS.glob("latency-*.json")), key=lambda nr: nr[1]["documents"])
     machine = next((d["machine"] for d in (rel, idx, inc, *(r for _, r in runs)) if d), None)
@@ -237,6 +254,7 @@ def main():
     lines += ["## Relevance", ""] + relevance_section(rel)
     lines += ["### Acronyms and their full forms", ""] + acronyms_section(acr)
     lines += ["### Did-you-mean", ""] + suggest_section(sug)
+    lines += ["### Typed with the Vietnamese keyboard off", ""] + keystrokes_section(key)
     lines += ["## Indexing", ""] + indexing_section(idx)
     lines += ["### Segmentation identical to pyvi", ""] + segmentation_section(seg)
     lines += ["## Incremental update", ""] + incremental_section(inc)

@@ -21,7 +21,7 @@ from typing import Callable
 from .normalize import canonical_tone
 from .syllables import is_well_spelled
 
-__all__ = ["decode_query", "decode_word"]
+__all__ = ["decode_query", "decode_word", "keystrokes"]
 
 _TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
 _VNI_TONES = {"1": "\u0301", "2": "\u0300", "3": "\u0309", "4": "\u0303", "5": "\u0323"}
@@ -56,23 +56,50 @@ def decode_query(query: str, frequency: Callable[[str], int], typed_frequency: C
     articles (``typed_frequency``: "as" in "AS Monaco" is meant as typed) and the
     syllable it spells is at least ``MORE_FREQUENT`` times as frequent
     (``frequency``, of the canonical lower-case syllable): "khoong" is a syllable
-    as it stands ("xoong" is one), but the index has "không" everywhere.  Words
-    with query syntax (``title:``, ``-x``, ``x*``, ``x~``) are left as they are.
+    as it stands ("xoong" is one), but the index has "không" everywhere.  Once a
+    word of the query is keystrokes beyond doubt (in no article as typed), the
+    others are read as keystrokes too whenever that is far more frequent, common
+    or not: "Sex kieemr tra" is "Sẽ kiểm tra".  Words with query syntax
+    (``title:``, ``-x``, ``x*``, ``x~``) are left as they are.
     """
-    out, changed = [], False
-    for token in query.split(" "):
+    tokens = query.split(" ")
+    found: dict[int, tuple[str, int, int]] = {}  # token index -> (decoded token, typed df, spelled df)
+    for i, token in enumerate(tokens):
         m = _TOKEN.match(token)
         decoded = decode_word(m.group(2)) if m else None
         if decoded:
             key = canonical_tone(unicodedata.normalize("NFC", decoded.lower()))
-            typed = typed_frequency(m.group(2).lower())
             spelled = frequency(key)
-            if typed < common and spelled and spelled >= MORE_FREQUENT * typed:
-                out.append(m.group(1) + decoded + m.group(3))
-                changed = True
-                continue
-        out.append(token)
-    return " ".join(out) if changed else None
+            if spelled:
+                found[i] = (m.group(1) + decoded + m.group(3), typed_frequency(m.group(2).lower()), spelled)
+    beyond_doubt = any(typed == 0 for _, typed, _ in found.values())
+    changed = False
+    for i, (decoded, typed, spelled) in found.items():
+        if (typed < common or beyond_doubt) and spelled >= MORE_FREQUENT * typed:
+            tokens[i] = decoded
+            changed = True
+    return " ".join(tokens) if changed else None
+
+
+_TONE_KEYS = {"\u0301": ("s", "1"), "\u0300": ("f", "2"), "\u0309": ("r", "3"), "\u0303": ("x", "4"),
+              "\u0323": ("j", "5")}
+_LETTER_KEYS = {"â": ("aa", "a6"), "ă": ("aw", "a8"), "ê": ("ee", "e6"), "ô": ("oo", "o6"), "ơ": ("ow", "o7"),
+                "ư": ("uw", "u7"), "đ": ("dd", "d9")}
+
+
+def keystrokes(word: str, vni: bool = False) -> str:
+    """The keys a reader presses for ``word`` with the keyboard off, tone key last:
+    the inverse of ``decode_word`` (tests and benchmarks type with it)."""
+    out = []
+    for ch in unicodedata.normalize("NFC", word):
+        nfd = unicodedata.normalize("NFD", ch)
+        tone = next((_TONE_KEYS[c][vni] for c in nfd if c in _TONE_KEYS), "")
+        base = unicodedata.normalize("NFC", "".join(c for c in nfd if c not in _TONE_KEYS))
+        lower = base.lower()
+        keys = _LETTER_KEYS[lower][vni] if lower in _LETTER_KEYS else lower
+        out.append((keys[0].upper() + keys[1:] if base != lower else keys, tone))
+    letters = "".join(k for k, _ in out)
+    return letters + "".join(t for _, t in out)
 
 
 def _telex(word: str) -> str | None:

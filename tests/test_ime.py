@@ -10,26 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.articles import Article, iter_articles
-from indexer.ime import decode_query, decode_word
+from indexer.ime import decode_query, decode_word, keystrokes
 from indexer.normalize import canonical_tone, normalize
 from indexer.syllables import is_well_spelled
 
 from .conftest import SEEDS
 from .test_search import ids
-
-TONES = {"\u0301": ("s", "1"), "\u0300": ("f", "2"), "\u0309": ("r", "3"), "\u0303": ("x", "4"), "\u0323": ("j", "5")}
-TELEX = {"â": "aa", "ă": "aw", "ê": "ee", "ô": "oo", "ơ": "ow", "ư": "uw", "đ": "dd"}
-VNI = {"â": "a6", "ă": "a8", "ê": "e6", "ô": "o6", "ơ": "o7", "ư": "u7", "đ": "d9"}
-
-
-def keystrokes(syllable: str, vni: bool) -> str:
-    """How a reader types ``syllable`` with the keyboard off: letters, then the tone key."""
-    nfd = unicodedata.normalize("NFD", syllable)
-    tone = next((TONES[c][vni] for c in nfd if c in TONES), "")
-    base = unicodedata.normalize("NFC", "".join(c for c in nfd if c not in TONES))
-    table = VNI if vni else TELEX
-    return "".join(table.get(c, c) for c in base) + tone
-
 
 def seed_syllables() -> list[str]:
     words = set()
@@ -43,6 +29,11 @@ def seed_syllables() -> list[str]:
 SYLLABLES = seed_syllables()
 
 
+def test_keystrokes():
+    assert keystrokes("Nguyễn") == "Nguyeenx" and keystrokes("Nguyễn", vni=True) == "Nguye6n4"
+    assert keystrokes("đường") == "dduwowngf" and keystrokes("ĐẮK", vni=True) == "D9A8K1"
+
+
 def test_the_seeds_have_syllables_to_type():
     assert len(SYLLABLES) > 300 and "trận" in SYLLABLES and "người" in SYLLABLES
 
@@ -51,7 +42,7 @@ def test_the_seeds_have_syllables_to_type():
 def test_every_seed_syllable_typed_keyboard_off_decodes_back(vni):
     """Each accented syllable of the seed articles, typed as Telex or VNI keystrokes
     (tone key last), decodes to the syllable in the index's canonical spelling."""
-    wrong = {s: decode_word(keystrokes(s, vni)) for s in SYLLABLES}
+    wrong = {s: decode_word(keystrokes(s, vni=vni)) for s in SYLLABLES}
     wrong = {s: d for s, d in wrong.items() if d != canonical_tone(s)}
     assert not wrong
 
@@ -92,6 +83,9 @@ def test_decode_query_keeps_syntax_and_words_meant_as_typed():
     assert decode_query("mawtj", lambda s: 10, lambda w: 1, common=20) is None
     assert decode_query("mawtj", lambda s: 20, lambda w: 1, common=20) == "mặt"
     assert decode_query("mawtj", lambda s: 0, lambda w: 0, common=20) is None
+    # "as" is common as typed, but beside keystrokes no article holds, it is one too.
+    assert decode_query("as mawtj", lambda s: 5000, lambda w: typed(w, 0), common=20) == "á mặt"
+    assert decode_query("as", lambda s: 5000, lambda w: typed(w, 0), common=20) is None
 
 
 def test_search_typed_keyboard_off_finds_what_it_spells(shared_index):
