@@ -28,7 +28,7 @@ _VNI_TONES = {"1": "\u0301", "2": "\u0300", "3": "\u0309", "4": "\u0303", "5": "
 _CIRCUMFLEX = {"a": "â", "e": "ê", "o": "ô"}
 _HORN = {"u": "ư", "o": "ơ"}
 _VOWELS = "aeiouyâêôơưă"
-_TOKEN = re.compile(r"^([(\"']*)([A-Za-z][A-Za-z0-9]*)([)\"'.,;!?]*)$")
+_TOKEN = re.compile(r"^([(']*)([A-Za-z][A-Za-z0-9]*)([)'.,;!?]*)$")
 # The decoded word must be this many times as frequent as the keystrokes typed.
 MORE_FREQUENT = 20
 
@@ -59,26 +59,28 @@ def decode_query(query: str, frequency: Callable[[str], int], typed_frequency: C
     as it stands ("xoong" is one), but the index has "không" everywhere.  Once a
     word of the query is keystrokes beyond doubt (in no article as typed), the
     others are read as keystrokes too whenever that is far more frequent, common
-    or not: "Sex kieemr tra" is "Sẽ kiểm tra".  Words with query syntax
-    (``title:``, ``-x``, ``x*``, ``x~``) are left as they are.
+    or not: "Sex kieemr tra" is "Sẽ kiểm tra".  Quoted text and words with query
+    syntax (``title:``, ``-x``, ``x*``, ``x~``) are left as they are.
     """
-    tokens = query.split(" ")
-    found: dict[int, tuple[str, int, int]] = {}  # token index -> (decoded token, typed df, spelled df)
-    for i, token in enumerate(tokens):
-        m = _TOKEN.match(token)
-        decoded = decode_word(m.group(2)) if m else None
-        if decoded:
-            key = canonical_tone(unicodedata.normalize("NFC", decoded.lower()))
-            spelled = frequency(key)
-            if spelled:
-                found[i] = (m.group(1) + decoded + m.group(3), typed_frequency(m.group(2).lower()), spelled)
+    # Quoted text is searched exactly as typed: quotes are the way to opt out.
+    pieces = [[part] if k % 2 else part.split(" ") for k, part in enumerate(query.split('"'))]
+    found: dict[tuple[int, int], tuple[str, int, int]] = {}  # (piece, word) -> (decoded, typed df, spelled df)
+    for k in range(0, len(pieces), 2):
+        for j, token in enumerate(pieces[k]):
+            m = _TOKEN.match(token)
+            decoded = decode_word(m.group(2)) if m else None
+            if decoded:
+                key = canonical_tone(unicodedata.normalize("NFC", decoded.lower()))
+                spelled = frequency(key)
+                if spelled:
+                    found[k, j] = (m.group(1) + decoded + m.group(3), typed_frequency(m.group(2).lower()), spelled)
     beyond_doubt = any(typed == 0 for _, typed, _ in found.values())
     changed = False
-    for i, (decoded, typed, spelled) in found.items():
+    for (k, j), (decoded, typed, spelled) in found.items():
         if (typed < common or beyond_doubt) and spelled >= MORE_FREQUENT * typed:
-            tokens[i] = decoded
+            pieces[k][j] = decoded
             changed = True
-    return " ".join(tokens) if changed else None
+    return '"'.join(" ".join(words) for words in pieces) if changed else None
 
 
 _TONE_KEYS = {"\u0301": ("s", "1"), "\u0300": ("f", "2"), "\u0309": ("r", "3"), "\u0303": ("x", "4"),

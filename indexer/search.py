@@ -434,8 +434,8 @@ class Index:
     @staticmethod
     def _as_spelled(spelled: SearchResults, query: str, decoded: str, started: float) -> SearchResults:
         spelled.query = query[:MAX_QUERY_CHARS]
-        spelled.notice = _join([f"Hiển thị kết quả cho “{decoded}”: chữ gõ khi tắt bộ gõ tiếng Việt (Telex, VNI).",
-                                spelled.notice or ""])
+        spelled.notice = _join([f"Hiển thị kết quả cho “{decoded}”: chữ gõ khi tắt bộ gõ tiếng Việt (Telex, VNI). "
+                                "Đặt trong ngoặc kép để tìm đúng chữ đã gõ.", spelled.notice or ""])
         spelled.took_ms = _ms(started)
         return spelled
 

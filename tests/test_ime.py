@@ -76,8 +76,8 @@ def test_decoding_any_token_is_safe(token):
 def test_decode_query_keeps_syntax_and_words_meant_as_typed():
     freq = {"mặt": 500, "trận": 400, "á": 900}.get
     typed = {"as": 50}.get
-    assert decode_query('"mawtj traanj" title:mawtj -mawtj as', lambda s: freq(s, 0),
-                        lambda w: typed(w, 0), common=20) == '"mặt trận" title:mawtj -mawtj as'
+    assert decode_query('mawtj "traanj toor" (traanj) title:mawtj -mawtj as', lambda s: freq(s, 0),
+                        lambda w: typed(w, 0), common=20) == 'mặt "traanj toor" (trận) title:mawtj -mawtj as'
     # Decoded words rarer than MORE_FREQUENT times the keystrokes' own count, or in no
     # article at all: not meant.
     assert decode_query("mawtj", lambda s: 10, lambda w: 1, common=20) is None
@@ -95,6 +95,9 @@ def test_search_typed_keyboard_off_finds_what_it_spells(shared_index):
         assert res.total == meant.total > 0 and ids(res) == ids(meant), typed
         assert res.query == typed and "mặt trận tổ quốc" in res.notice.lower()
         assert "<mark>" in res.hits[0].snippet
+    # Quoted, the keystrokes are searched as typed: the way to opt out.
+    literal = shared_index.search('"mawtj traanj"')
+    assert literal.total == 0 and not (literal.notice or "").startswith("Hiển thị kết quả cho")
     # The words as typed are searched when the index holds them.
     plain = shared_index.search("mat tran")
     assert plain.notice is None and plain.total > 0
