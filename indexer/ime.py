@@ -53,7 +53,8 @@ def decode_query(query: str, frequency: Callable[[str], int], typed_frequency: C
     """``query`` with its Telex/VNI words decoded, or None if none is.
 
     A word is decoded when the index holds it as typed in fewer than ``common``
-    articles (``typed_frequency``: "as" in "AS Monaco" is meant as typed) and the
+    articles (``typed_frequency``: "as" in "AS Monaco" is meant as typed), not
+    capitalised if it holds it at all (a name: "Hari Won", "Teen", "WMO"), and the
     syllable it spells is at least ``MORE_FREQUENT`` times as frequent
     (``frequency``, of the canonical lower-case syllable): "khoong" is a syllable
     as it stands ("xoong" is one), but the index has "không" everywhere.  Once a
@@ -64,7 +65,7 @@ def decode_query(query: str, frequency: Callable[[str], int], typed_frequency: C
     """
     # Quoted text is searched exactly as typed: quotes are the way to opt out.
     pieces = [[part] if k % 2 else part.split(" ") for k, part in enumerate(query.split('"'))]
-    found: dict[tuple[int, int], tuple[str, int, int]] = {}  # (piece, word) -> (decoded, typed df, spelled df)
+    found: dict[tuple[int, int], tuple] = {}  # (piece, word) -> (decoded, typed df, spelled df, a name?)
     for k in range(0, len(pieces), 2):
         for j, token in enumerate(pieces[k]):
             m = _TOKEN.match(token)
@@ -73,11 +74,13 @@ def decode_query(query: str, frequency: Callable[[str], int], typed_frequency: C
                 key = canonical_tone(unicodedata.normalize("NFC", decoded.lower()))
                 spelled = frequency(key)
                 if spelled:
-                    found[k, j] = (m.group(1) + decoded + m.group(3), typed_frequency(m.group(2).lower()), spelled)
-    beyond_doubt = any(typed == 0 for _, typed, _ in found.values())
+                    typed = typed_frequency(m.group(2).lower())
+                    name = typed > 0 and m.group(2)[0].isupper()
+                    found[k, j] = (m.group(1) + decoded + m.group(3), typed, spelled, name)
+    beyond_doubt = any(typed == 0 for _, typed, _, _ in found.values())
     changed = False
-    for (k, j), (decoded, typed, spelled) in found.items():
-        if (typed < common or beyond_doubt) and spelled >= MORE_FREQUENT * typed:
+    for (k, j), (decoded, typed, spelled, name) in found.items():
+        if (beyond_doubt or (typed < common and not name)) and spelled >= MORE_FREQUENT * typed:
             pieces[k][j] = decoded
             changed = True
     return '"'.join(" ".join(words) for words in pieces) if changed else None

@@ -86,6 +86,12 @@ def test_decode_query_keeps_syntax_and_words_meant_as_typed():
     # "as" is common as typed, but beside keystrokes no article holds, it is one too.
     assert decode_query("as mawtj", lambda s: 5000, lambda w: typed(w, 0), common=20) == "á mặt"
     assert decode_query("as", lambda s: 5000, lambda w: typed(w, 0), common=20) is None
+    # A capitalised word the index holds is a name ("Hari Won" is not "Hải Won")...
+    held = {"hari": 3, "won": 5}.get
+    assert decode_query("Hari Won", lambda s: 5000, lambda w: held(w, 0), common=20) is None
+    assert decode_query("hari won", lambda s: 5000, lambda w: held(w, 0), common=20) == "hải ơn"
+    # ... unless the query is keystrokes beyond doubt.
+    assert decode_query("Hari mawtj", lambda s: 5000, lambda w: held(w, 0), common=20) == "Hải mặt"
 
 
 def test_search_typed_keyboard_off_finds_what_it_spells(shared_index):
