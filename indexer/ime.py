@@ -29,6 +29,7 @@ _CIRCUMFLEX = {"a": "â", "e": "ê", "o": "ô"}
 _HORN = {"u": "ư", "o": "ơ"}
 _VOWELS = "aeiouyâêôơưă"
 _TOKEN = re.compile(r"^([(']*)([A-Za-z][A-Za-z0-9]*)([)'.,;!?]*)$")
+_OPERATORS = {"OR", "AND", "NOT"}  # query syntax (``query.py``), never keystrokes
 # The decoded word must be this many times as frequent as the keystrokes typed.
 MORE_FREQUENT = 20
 
@@ -68,7 +69,7 @@ def decode_query(query: str, frequency: Callable[[str], int], typed_frequency: C
     found: dict[tuple[int, int], tuple] = {}  # (piece, word) -> (decoded, typed df, spelled df, a name?)
     for k in range(0, len(pieces), 2):
         for j, token in enumerate(pieces[k]):
-            m = _TOKEN.match(token)
+            m = None if token in _OPERATORS else _TOKEN.match(token)
             decoded = decode_word(m.group(2)) if m else None
             if decoded:
                 key = canonical_tone(unicodedata.normalize("NFC", decoded.lower()))

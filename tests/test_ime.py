@@ -80,6 +80,7 @@ def test_decode_query_keeps_syntax_and_words_meant_as_typed():
                         lambda w: typed(w, 0), common=20) == 'mặt "traanj toor" (trận) title:mawtj -mawtj as'
     # Decoded words rarer than MORE_FREQUENT times the keystrokes' own count, or in no
     # article at all: not meant.
+    assert decode_query("mawtj OR traanj NOT toor", lambda s: 5000, lambda w: 0, common=20) == "mặt OR trận NOT tổ"
     assert decode_query("mawtj", lambda s: 10, lambda w: 1, common=20) is None
     assert decode_query("mawtj", lambda s: 20, lambda w: 1, common=20) == "mặt"
     assert decode_query("mawtj", lambda s: 0, lambda w: 0, common=20) is None
