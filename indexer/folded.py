@@ -194,8 +194,8 @@ class Lexicon:
             yield term
 
     def close_terms(self, fieldname: str, text: str, maxdist: int, prefix: int = 1) -> list[str]:
-        """``terms_within`` for a reader's typos: the tone mark counts as one letter at
-        the end of the syllable (``syllables.tone_last``), so a tone on the wrong vowel
+        """``terms_within`` for a reader's typos: also counting the tone mark as one letter
+        at the end of the syllable (``syllables.tone_last``), so a tone on the wrong vowel
         or a typo in a word the index spells "thuỷ" is not three edits away."""
         key = (fieldname, text[:prefix])
         cached = self._tone_keys.get(key)
@@ -205,8 +205,12 @@ class Lexicon:
             terms = self._terms_with_prefix(fieldname, text[:prefix])
             cached = self._tone_keys[key] = (terms, [tone_last(t) for t in terms])
         terms, keys = cached
-        found = fuzz_process.extract_iter(tone_last(text), keys, scorer=OSA.distance, score_cutoff=maxdist)
-        return [terms[i] for _, _, i in found]
+        # Either way of counting: a doubled marked vowel ("dọọa") is one edit from "dọa"
+        # as written, two with its two tone marks moved to the end.
+        near = {i for _, _, i in fuzz_process.extract_iter(tone_last(text), keys, scorer=OSA.distance,
+                                                             score_cutoff=maxdist)}
+        near.update(i for _, _, i in fuzz_process.extract_iter(text, terms, scorer=OSA.distance, score_cutoff=maxdist))
+        return [terms[i] for i in sorted(near)]
 
     def _terms_with_prefix(self, fieldname: str, prefix: str) -> list[str]:
         """``expand_prefix`` as text, read from the arrays' key tables where they hold the field."""
