@@ -63,6 +63,26 @@ def test_type_query_without_diacritics_and_see_highlights(page, server):
     assert page.errors == []
 
 
+def test_keyboard_off_query_and_did_you_mean(page, server):
+    """Keystrokes typed with the Vietnamese keyboard off show results for the words they
+    spell, with a notice; a typo offers a correction whose link runs it."""
+    page.goto(server + "/")
+    page.get_by_label("Từ khoá tìm kiếm").fill("mawtj traanj toor quoocs")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("ol.results li.hit")
+    assert "mặt trận tổ quốc" in page.inner_text("p.notice")
+    assert "Mặt trận Tổ quốc" in page.locator("ol.results mark").all_inner_texts()
+    assert page.input_value("#q") == "mawtj traanj toor quoocs"
+    page.get_by_label("Từ khoá tìm kiếm").fill("tâp huân")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#did-you-mean")
+    page.click("#did-you-mean")
+    page.wait_for_selector("ol.results li.hit")
+    assert page.input_value("#q") == "tập huấn" and page.locator("#did-you-mean").count() == 0
+    assert "tập huấn" in [m.lower() for m in page.locator("ol.results mark").all_inner_texts()]
+    assert page.errors == []
+
+
 def test_paginate(page, server):
     page.goto(server + "/?q=mặt+trận")
     first = page.locator("ol.results li.hit h3 a").all_inner_texts()
