@@ -41,7 +41,7 @@ __all__ = ["FoldPhrase", "FoldTerm", "Lexicon", "base_of"]
 
 SUFFIX = "_fold"
 CACHE_TERMS = 50_000  # frequencies and IDFs kept per open index
-TONE_KEY_CACHE = 64   # close_terms: term lists (by field and first letter) kept with their keys
+TONE_KEY_CACHE = 16   # close_terms: term lists (by field and first letter) kept with their keys (~0.3 MB each)
 
 
 def base_of(fieldname: str) -> str | None:

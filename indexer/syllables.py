@@ -13,6 +13,7 @@ left alone.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from typing import Callable
 
@@ -80,15 +81,39 @@ def is_well_spelled(word: str) -> bool:
     return True
 
 
+def _toned_table() -> tuple[dict[int, str], dict[str, str], re.Pattern]:
+    """Each precomposed character that carries a tone mark: the character without it
+    (a ``str.translate`` table), the mark, and a pattern finding such characters."""
+    untone: dict[int, str] = {}
+    tone_of: dict[str, str] = {}
+    for cp in range(0xC0, 0x2000):
+        nfd = unicodedata.normalize("NFD", chr(cp))
+        tones = "".join(c for c in nfd if c in _TONE_MARKS)
+        base = unicodedata.normalize("NFC", "".join(c for c in nfd if c not in _TONE_MARKS))
+        if tones and len(base) == 1:
+            untone[cp], tone_of[chr(cp)] = base, tones
+    return untone, tone_of, re.compile("[%s]" % "".join(tone_of))
+
+
+_UNTONE, _TONE_OF, _TONED_RE = _toned_table()
+_COMBINING_RE = re.compile("[\u0300-\u036f]")
+
+
 def tone_last(word: str) -> str:
     """``word`` with its tone mark taken off its vowel and put at the end ("thủy" ->
     "thuy" + hook), so that an edit distance counts a tone as one letter wherever
-    it sits: "thhủy" is one edit from "thuỷ", not three."""
-    nfd = unicodedata.normalize("NFD", word)
-    tones = "".join(c for c in nfd if c in _TONE_MARKS)
-    if not tones:
+    it sits: "thhủy" is one edit from "thuỷ", not three.  (Did-you-mean keys every
+    term of a letter with it: precomposed text takes a table, not NFD and NFC.)"""
+    if _COMBINING_RE.search(word):
+        nfd = unicodedata.normalize("NFD", word)
+        tones = "".join(c for c in nfd if c in _TONE_MARKS)
+        if not tones:
+            return word
+        return unicodedata.normalize("NFC", "".join(c for c in nfd if c not in _TONE_MARKS)) + tones
+    toned = _TONED_RE.findall(word)
+    if not toned:
         return word
-    return unicodedata.normalize("NFC", "".join(c for c in nfd if c not in _TONE_MARKS)) + tones
+    return word.translate(_UNTONE) + "".join(_TONE_OF[c] for c in toned)
 
 
 def split_glued(token: str, frequency: Callable[[str], int]) -> list[str] | None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer.syllables import is_syllable, is_well_spelled, split_glued, tone_last
 
@@ -74,3 +78,14 @@ def test_tone_last_moves_the_tone_mark_to_the_end():
     assert tone_last("thủy") == tone_last("thuỷ") == "thuy\u0309"
     assert tone_last("Hoà") == "Hoa\u0300" and tone_last("mặt") == "măt\u0323"
     assert tone_last("hoa") == "hoa" and tone_last("Đường") == "Đương\u0300"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="aăâeêioôơuưyAĐđ\u0300\u0301\u0303\u0309\u0323\u0302\u0306àáảãạằắẳẵặầấẩẫậềếểễệờớởỡợừứửữựỳýỷỹỵ"
+               "ÀÁẢÃẠẰẮẲẴẶ", max_size=7))
+def test_tone_last_table_equals_decomposing(word):
+    """The table path gives what decomposing, taking the tones out and composing gives."""
+    nfd = unicodedata.normalize("NFD", word)
+    tones = "".join(c for c in nfd if c in "\u0300\u0301\u0303\u0309\u0323")
+    want = unicodedata.normalize("NFC", "".join(c for c in nfd if c not in tones)) + tones if tones else word
+    assert tone_last(word) == want
