@@ -216,14 +216,9 @@ class Lexicon:
         """``expand_prefix`` as text, read from the arrays' key tables where they hold the field."""
         if self.segments is None or fieldname not in POSITION_FIELDS + POSTING_FIELDS:
             return [_text(t) for t in self.expand_prefix(fieldname, prefix)]
-        head = f"{fieldname}{SEP}".encode("utf-8")
         found: set[str] = set()
         for seg in self.segments:
-            keys = seg.arrays.keys
-            lo, hi = keys.prefixed(head + prefix.encode("utf-8"))
-            offsets = keys.offsets[lo:hi + 1].tolist()
-            blob, skip = keys.blob, len(head)
-            found.update(blob[a + skip:b].decode("utf-8") for a, b in zip(offsets, offsets[1:]))
+            found.update(_prefixed(seg.arrays.keys, fieldname, prefix)[1])
         return sorted(found)
 
     # --- queries ------------------------------------------------------------------
@@ -282,19 +277,26 @@ class Lexicon:
     def _segment_prefix(arrays, base: str, prefix: str, limit: int | None = None) -> tuple[int, Iterator[str]]:
         """The fold-table row of a segment's first folded term starting with ``prefix``, and
         those terms in order (at most ``limit``)."""
-        head = f"{base}{SEP}".encode("utf-8")
-        lo, hi = arrays.folds.prefixed(head + prefix.encode("utf-8"))
-        if limit is not None:
-            hi = min(hi, lo + limit)
+        return _prefixed(arrays.folds, base, prefix, limit)
 
-        def terms() -> Iterator[str]:
-            blob, skip = arrays.folds.blob, len(head)
-            for chunk in range(lo, hi, 1024):  # offsets as Python ints, a chunk at a time
-                offsets = arrays.folds.offsets[chunk:min(hi, chunk + 1024) + 1].tolist()
-                for start, end in zip(offsets, offsets[1:]):
-                    yield blob[start + skip:end].decode("utf-8")
 
-        return lo, terms()
+def _prefixed(table, field: str, prefix: str, limit: int | None = None) -> tuple[int, Iterator[str]]:
+    """The row of the first ``field`` term starting with ``prefix`` in a sorted table of
+    ``field SEP term`` strings (``postings._Strings``), and those terms in order (at most
+    ``limit``)."""
+    head = f"{field}{SEP}".encode("utf-8")
+    lo, hi = table.prefixed(head + prefix.encode("utf-8"))
+    if limit is not None:
+        hi = min(hi, lo + limit)
+
+    def terms() -> Iterator[str]:
+        blob, skip = table.blob, len(head)
+        for chunk in range(lo, hi, 1024):  # offsets as Python ints, a chunk at a time
+            offsets = table.offsets[chunk:min(hi, chunk + 1024) + 1].tolist()
+            for start, end in zip(offsets, offsets[1:]):
+                yield blob[start + skip:end].decode("utf-8")
+
+    return lo, terms()
 
 
 class FoldTerm(wq.Term):
