@@ -34,12 +34,12 @@ from .folded import Lexicon
 from .highlight import Highlighter
 from .ime import MORE_FREQUENT, decode_query
 from .normalize import fold, has_diacritics
-from .syllables import is_well_spelled
 from .postings import NO_YEAR, SegmentArrays
 from .proximity import AdjacentPairs, LeadTerms, on_candidates
 from .query import parse
 from .querybuild import QueryBuilder
 from .storage import NoIndexError, current_generation
+from .syllables import is_well_spelled
 from .vectorized import Segment, Unsupported, by_date, evaluate, top
 
 __all__ = ["Index", "Hit", "SearchResults", "Article", "open_index", "DEFAULT_INDEX_DIR",
