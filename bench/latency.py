@@ -7,7 +7,8 @@ syllable keyword queries with and without diacritics, quoted phrases and
 date-filtered queries.  They run, in the same process and run, through
 ``Index.search`` (first page of 10, with snippets, as the web page asks) and
 through FTS5 (``MATCH`` with all terms, bm25 top 10 with ``snippet()``) over the
-same documents.  Then ``vnsearch serve`` answers ``/api/search`` for
+same documents.  ``--related N``: the article page's related articles for N random
+articles, beside Whoosh's own more-like-this on a third of them.  Then ``vnsearch serve`` answers ``/api/search`` for
 ``--clients`` concurrent clients on 127.0.0.1 (bounded by count and time).
 Writes bench/results/latency-<name>.json.
 
@@ -166,6 +167,29 @@ def http_load(index_dir, queries, clients: int, max_seconds: float) -> dict:
         server.wait(timeout=30)
 
 
+def related_latency(ix, n: int, seed: int = 20261202) -> dict:
+    """The article page's related articles (``Index.related``) for ``n`` random articles,
+    beside Whoosh's own ``more_like`` (what ``related`` ran before) on a third of them:
+    Whoosh's matchers take seconds, and the engine ranks the same query on its arrays."""
+    searcher = ix._searcher()
+    rng = random.Random(seed)
+    ids = [searcher.stored_fields(rng.randrange(searcher.doc_count_all()))["id"] for _ in range(n)]
+    engine_ms, whoosh_ms = [], []
+    for i, doc_id in enumerate(ids):
+        t0 = time.perf_counter()
+        ix.related(doc_id)
+        engine_ms.append((time.perf_counter() - t0) * 1000)
+        if i % 3 == 0:
+            docnum = searcher.document_number(id=doc_id)
+            stored = searcher.stored_fields(docnum)
+            text = (stored.get("title", "") + "\n") * 2 + stored.get("body", "")[:20_000]
+            t0 = time.perf_counter()
+            [searcher.stored_fields(h.docnum) for h in searcher.more_like(docnum, "body", text=text, top=5, numterms=25)]
+            whoosh_ms.append((time.perf_counter() - t0) * 1000)
+    return {"engine": summary(engine_ms), "whoosh_more_like": summary(whoosh_ms),
+            "p50_ratio_whoosh_over_engine": round(percentile(whoosh_ms, 50) / percentile(engine_ms, 50), 1)}
+
+
 def warm_page_cache(index: Path) -> None:
     """Read every file of the index once, as FTS5's just-written database is already read."""
     for f in sorted(current_generation(index).rglob("*")):
@@ -183,6 +207,7 @@ def main():
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--http-seconds", type=float, default=300)
+    ap.add_argument("--related", type=int, default=100, help="articles whose related articles are timed (0: none)")
     ap.add_argument("--no-http", action="store_true")
     ap.add_argument("--name", default="full")
     args = ap.parse_args()
@@ -220,6 +245,9 @@ def main():
               "p50_ratio_engine_over_fts5": round(percentile(engine_ms, 50) / percentile(fts_ms, 50), 2),
               "by_kind": by_kind}
     print(json.dumps({k: result[k] for k in ("python_api", "fts5", "p50_ratio_engine_over_fts5")}), flush=True)
+    if args.related:
+        result["related"] = related_latency(ix, args.related)
+        print(json.dumps(result["related"]), flush=True)
     if not args.no_http:
         result["http"] = http_load(args.index, queries, args.clients, args.http_seconds)
         print(json.dumps(result["http"]), flush=True)

@@ -197,6 +197,12 @@ def latency_section(runs) -> list[str]:
             e, f = k["engine"], k["fts5"]
             ratio = e["p50_ms"] / f["p50_ms"] if f["p50_ms"] else 0
             out.append(f"| {kind} | {e['p50_ms']} / {e['p95_ms']} | {f['p50_ms']} / {f['p95_ms']} | {ratio:.1f}× |")
+    if big.get("related"):
+        rel = big["related"]
+        e, w = rel["engine"], rel["whoosh_more_like"]
+        out += ["", f"Related articles (the article page), `{name}`: engine p50 / p95 {e['p50_ms']} / {e['p95_ms']} ms "
+                f"over {e['n']} random articles; Whoosh's own more-like-this, the same query, {w['p50_ms']} / "
+                f"{w['p95_ms']} ms over {w['n']} of them in the same run ({rel['p50_ratio_whoosh_over_engine']}× at p50)."]
     cmds = "; ".join(f"`{r['command']}` ({r['machine']['date']}, commit {r['machine']['commit']})" for _, r in runs)
     out += ["", f"Commands: {cmds}.", "", "![latency against index size](bench/results/latency.png)", ""]
     return out
