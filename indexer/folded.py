@@ -34,8 +34,8 @@ from rapidfuzz import process as fuzz_process
 from rapidfuzz.distance import OSA
 
 from .normalize import fold
-from .syllables import tone_last
 from .postings import POSITION_FIELDS, POSTING_FIELDS, SEP
+from .syllables import tone_last
 
 __all__ = ["FoldPhrase", "FoldTerm", "Lexicon", "base_of"]
 
