@@ -10,12 +10,13 @@ The public API::
         print(hit.title, hit.snippet)
 """
 
+from .articles import id_problem
 from .build import IndexReport, update_index
 from .search import DEFAULT_INDEX_DIR, Article, Hit, Index, SearchResults, open_index
 from .storage import IndexBusyError, NoIndexError
 
 __all__ = [
     "DEFAULT_INDEX_DIR", "Article", "Hit", "Index", "IndexBusyError", "IndexReport", "NoIndexError",
-    "SearchResults", "open_index", "update_index",
+    "SearchResults", "id_problem", "open_index", "update_index",
 ]
 __version__ = "0.1.0"

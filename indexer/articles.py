@@ -26,13 +26,29 @@ from typing import Iterator
 
 from .normalize import fold
 
-__all__ = ["Article", "Problem", "Unchanged", "iter_articles", "parse_article_text", "decode_bytes", "origin_of"]
+__all__ = ["Article", "Problem", "Unchanged", "iter_articles", "parse_article_text", "decode_bytes", "origin_of",
+           "id_problem", "MAX_ID_CHARS"]
 
 ARTICLE_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 # A news article is tens of kilobytes; anything past this is a dump, not an article.
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 MAX_TITLE_CHARS = 300  # a longer first line is text, not a title
+# Every indexed id must be servable as /article/<id>: the web layer refuses the rest, so
+# the indexer refuses them too (one policy, :func:`id_problem`) rather than list dead links.
+MAX_ID_CHARS = 512
+_BAD_ID_RE = re.compile(r"[\x00-\x1f\x7f]|(^|/)\.\.(/|$)|^/|\\")
+
+
+def id_problem(doc_id: str) -> str | None:
+    """Why ``doc_id`` cannot be an article id (indexed and served), or None if it can."""
+    if not doc_id.strip():
+        return "empty id"
+    if len(doc_id) > MAX_ID_CHARS:
+        return f"id longer than {MAX_ID_CHARS} characters"
+    if _BAD_ID_RE.search(doc_id):
+        return "id holds a control character, a backslash, a leading '/' or a '..' path step"
+    return None
 
 
 @dataclass
