@@ -105,7 +105,8 @@ class Lexicon:
         if idf is None:
             if len(self._idf) >= CACHE_TERMS:
                 self._idf.clear()
-            idf = self._idf[key] = log(self._doc_count_all / (self.doc_frequency(fieldname, text) + 1)) + 1
+            # max(…, 1): an index with no articles still builds queries (and matches nothing)
+            idf = self._idf[key] = log(max(self._doc_count_all, 1) / (self.doc_frequency(fieldname, text) + 1)) + 1
         return idf
 
     def field_length(self, fieldname: str) -> int:

@@ -43,7 +43,7 @@ from .syllables import is_well_spelled
 from .vectorized import Segment, Unsupported, by_date, evaluate, top
 
 __all__ = ["Index", "Hit", "SearchResults", "Article", "open_index", "DEFAULT_INDEX_DIR",
-           "MAX_PER_PAGE", "MAX_QUERY_CHARS", "SORTS"]
+           "MAX_PER_PAGE", "MAX_QUERY_CHARS", "SORTS", "EMPTY_INDEX_NOTICE"]
 
 DEFAULT_INDEX_DIR = "index_dir"
 MAX_PER_PAGE = 100
@@ -68,6 +68,7 @@ COUNT_LIMIT = 10_000             # beyond this many, the total is "more than" (E
                                  # track_total_hits; also the deepest page a reader may ask for)
 TIE_MARGIN = 10                  # Whoosh path: results collected past the limit to see its ties
 RESCORE_SECONDS = 2.0            # bonuses stop being added this long after the start
+EMPTY_INDEX_NOTICE = "Chỉ mục chưa có bài viết nào."
 TIMED_OUT_NOTICE = "Truy vấn quá rộng: kết quả được xếp hạng trong thời gian cho phép, có thể chưa đầy đủ."
 
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5, title_fold_B=0.5)
@@ -305,7 +306,7 @@ class Index:
             # threads whose searchers see the same segments share one order (0.2 s to make
             # for the full corpus).
             key = (str(self._local.generation),) + tuple(
-                (leaf.segment().segid, leaf.doc_count_all()) for leaf, _ in reader.leaf_readers())
+                (leaf.segment().segid, leaf.doc_count_all()) for leaf, _ in _leaves(reader))
             with self._arrays_lock:
                 order = self._id_orders.get(key)
             if order is None:
@@ -325,7 +326,7 @@ class Index:
             for key in [k for k in self._arrays if k[0] != str(gen)]:
                 del self._arrays[key]
         segments = []
-        for leaf, offset in searcher.reader().leaf_readers():
+        for leaf, offset in _leaves(searcher.reader()):
             segid = leaf.segment().segid
             key = (str(gen), segid)
             with self._arrays_lock:
@@ -373,7 +374,7 @@ class Index:
         reader = searcher.reader()
         size = sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
         return {"documents": searcher.doc_count(), "deleted": reader.doc_count_all() - reader.doc_count(),
-                "segments": len(reader.leaf_readers()), "generation": gen.name, "size_mb": round(size / 2**20, 1)}
+                "segments": len(_leaves(reader)), "generation": gen.name, "size_mb": round(size / 2**20, 1)}
 
     # --- search -------------------------------------------------------------
     def search(self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance",
@@ -459,6 +460,8 @@ class Index:
         node, parse_notices = parse(query)
         notices += parse_notices
         searcher = self._searcher()
+        if not searcher.doc_count():  # a normal state (every article removed): say why nothing is found
+            notices.append(EMPTY_INDEX_NOTICE)
         accented = has_diacritics(query)
 
         def make_plan(any_terms: bool):
@@ -757,6 +760,12 @@ class Index:
         found = reader.prefix_frequencies(fieldname, stem, 2000)
         found.sort(key=lambda ft: (-ft[0], ft[1]))
         return [head + t for _, t in found[:limit]]
+
+
+def _leaves(reader) -> list:
+    """The reader's segments as (reader, docnum offset): none for an index with no articles,
+    where Whoosh gives one segment-less ``EmptyReader`` (its ``segment()`` is None)."""
+    return [(leaf, offset) for leaf, offset in reader.leaf_readers() if leaf.segment() is not None]
 
 
 def _per_doc(segments: list[Segment], docs: np.ndarray, column: str) -> np.ndarray:

@@ -67,3 +67,21 @@ def test_stats_mirrors_the_python_api(corpus_dir, tmp_path):
     assert stats == open_index(ix).stats()
     assert stats["documents"] == 12 and stats["segments"] == 1 and stats["generation"].startswith("gen-")
     assert "documents: 12" in vnsearch("stats", "--index-dir", ix).stdout
+
+
+def test_an_index_with_no_articles_is_a_normal_state(tmp_path):
+    """Every article removed (here: an empty feed) leaves an index that answers, not a traceback."""
+    feed = tmp_path / "f.jsonl"
+    feed.write_text("", encoding="utf-8")
+    ix = str(tmp_path / "ix")
+    assert vnsearch("index", str(feed), "--index-dir", ix, "-q").returncode == 0
+    text = vnsearch("search", "mat tran", "--index-dir", ix)
+    assert text.returncode == 0 and "Traceback" not in text.stderr, text.stderr
+    assert text.stdout.startswith("0 kết quả") and "Chỉ mục chưa có bài viết nào" in text.stdout
+    data = json.loads(vnsearch("search", "x", "--index-dir", ix, "--json", "--sort", "date", "--any",
+                               "--from", "2019").stdout)
+    assert data["total"] == 0 and data["hits"] == [] and "chưa có bài viết" in data["notice"]
+    show = vnsearch("show", "x", "--index-dir", ix)
+    assert show.returncode == 1 and "no article with id 'x'" in show.stderr and "Traceback" not in show.stderr
+    stats = vnsearch("stats", "--index-dir", ix, "--json")
+    assert stats.returncode == 0 and json.loads(stats.stdout)["documents"] == 0

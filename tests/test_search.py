@@ -585,3 +585,45 @@ def test_equal_scores_and_equal_dates_are_ordered_by_article_id(tmp_path):
         by_date = ix.search("hiệp thương bầu cử", sort="date", per_page=20)
         assert [h.id for h in by_date.hits] == expected, vectorized
         ix.close()
+
+
+def _emptied_index(tmp_path, how: str):
+    """A real index with no articles: built from an empty feed, or emptied by removing every source file."""
+    if how == "empty feed":
+        feed = tmp_path / "feed.jsonl"
+        feed.write_text("", encoding="utf-8")
+        open_index(tmp_path / "ix").update([feed], jobs=1)
+    else:
+        folder = tmp_path / "articles"
+        folder.mkdir()
+        for f in list(SEEDS.glob("*.txt"))[:3]:
+            (folder / f.name).write_bytes(f.read_bytes())
+        assert open_index(tmp_path / "ix").update([folder], jobs=1).added == 3
+        for f in folder.iterdir():
+            f.unlink()
+        assert open_index(tmp_path / "ix").update([folder], jobs=1).removed == 3
+    return tmp_path / "ix"
+
+
+@pytest.mark.parametrize("vectorized", [True, False], ids=["arrays", "whoosh"])
+@pytest.mark.parametrize("how", ["empty feed", "all removed"])
+def test_an_index_with_no_articles_answers_every_call(tmp_path, how, vectorized):
+    ix = Index(_emptied_index(tmp_path, how), vectorized=vectorized)
+    assert ix.exists() and ix.count() == 0
+    ix.warm_up()
+    stats = ix.stats()
+    assert stats["documents"] == 0 and stats["segments"] == 0 and stats["generation"]
+    for kwargs in ({}, {"sort": "date"}, {"facets": True}, {"mode": "any"}, {"date_from": "2019", "date_to": "2020"},
+                   {"category": "Thể thao", "facets": True, "sort": "date"}):
+        for q in ("x", "mặt trận tổ quốc", '"tập huấn" -covid OR title:UBND', "mặt* huấn~ \"thanh p*\"",
+                  "date:2020", "tâp huân", "mawtj traanj toor quoocs", "ma85t tra65n"):
+            results = ix.search(q, **kwargs)
+            assert results.total == 0 and results.hits == [] and results.suggestion is None, (q, kwargs)
+            assert "Chỉ mục chưa có bài viết nào" in results.notice
+    assert ix.search("x", facets=True).facets == {"year": {}, "category": {}}
+    assert ix.search("").notice == "Chỉ mục chưa có bài viết nào."
+    with pytest.raises(ValueError):
+        ix.search("x", page=0)  # bad arguments are still refused
+    assert ix.get("000_07d8e90914c7a84b.txt") is None and ix.related("000_07d8e90914c7a84b.txt") == []
+    assert ix.complete("mặ") == [] and ix.complete("mat") == []
+    assert ix.highlighter("mặt trận").mark("Mặt trận Tổ quốc") == "<mark>Mặt trận</mark> Tổ quốc"
