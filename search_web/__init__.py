@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, jsonify, render_template, request
 
-from indexer import DEFAULT_INDEX_DIR, open_index
+from indexer import DEFAULT_INDEX_DIR, IndexBusyError, NoIndexError, open_index
 
 __all__ = ["create_app"]
 
@@ -39,6 +40,9 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
     if test_config:
         app.config.update(test_config)
     app.json.ensure_ascii = False
+    # Werkzeug redirects "/article//x" to "/article/x" (merge_slashes), absolute, on the
+    # Host header's host: off, so such a path is matched as typed (an id "/x" is refused).
+    app.url_map.merge_slashes = False
     app.extensions["vnsearch"] = open_index(app.config["INDEX_DIR"])
 
     from . import views
@@ -49,6 +53,15 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
     def security_headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        return response
+
+    @app.after_request
+    def relative_redirects(response):
+        """A redirect Werkzeug builds (a missing trailing slash, merged slashes) names the
+        Host header's host, which the client chose: send it as a path instead."""
+        location = response.headers.get("Location")
+        if location:
+            response.headers["Location"] = _relative(location, request.host)
         return response
 
     @app.template_filter("vndate")
@@ -77,6 +90,16 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
             return jsonify(error="phương thức không được hỗ trợ"), 405
         return render_template("error.html", status=405, message="Phương thức không được hỗ trợ."), 405
 
+    @app.errorhandler(NoIndexError)
+    @app.errorhandler(IndexBusyError)
+    def index_unavailable(error):
+        """Anticipated: no index yet, or one being replaced; 503, never a 500."""
+        message = "Chưa có chỉ mục. Hãy chạy: vnsearch index seeds" if isinstance(error, NoIndexError) \
+            else "Chỉ mục đang được cập nhật. Vui lòng thử lại sau."
+        if _wants_json():
+            return jsonify(error=message), 503
+        return render_template("error.html", status=503, message=message), 503
+
     @app.errorhandler(500)
     def server_error(error):  # pragma: no cover - a bug; the reader still gets a page
         if _wants_json():
@@ -84,3 +107,13 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
         return render_template("error.html", status=500, message="Đã có lỗi xảy ra. Vui lòng thử lại."), 500
 
     return app
+
+
+def _relative(location: str, host: str) -> str:
+    """``location`` as a path if it points at ``host`` (or has no scheme); never "//…",
+    which a browser reads as another host."""
+    parts = urlsplit(location)
+    if parts.netloc and parts.netloc.lower() != host.lower():
+        return location  # a deliberate redirect elsewhere (the app makes none today)
+    path = "/" + parts.path.lstrip("/\\") if parts.path.startswith(("/", "\\")) else parts.path
+    return urlunsplit(("", "", path, parts.query, parts.fragment))

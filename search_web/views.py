@@ -8,13 +8,12 @@ from datetime import datetime
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from markupsafe import Markup
 
-from indexer import NoIndexError
+from indexer import NoIndexError, id_problem
 from indexer.search import MAX_QUERY_CHARS, SORTS
 
 bp = Blueprint("search", __name__)
 
-MAX_ID_CHARS = 512
-_BAD_ID_RE = re.compile(r"[\x00-\x1f\x7f]|(^|/)\.\.(/|$)|^/|\\")
+MAX_PARAM_CHARS = 200  # any parameter but the query (dates, year, category, sort, page...)
 
 
 def engine():
@@ -25,8 +24,8 @@ class BadRequest(ValueError):
     pass
 
 
-def _int(name: str, default: int, low: int, high: int | None = None) -> int:
-    raw = request.args.get(name, "")
+def _int(params, name: str, default: int, low: int, high: int | None = None) -> int:
+    raw = params.get(name, "")
     if raw == "":
         return default
     try:
@@ -38,28 +37,35 @@ def _int(name: str, default: int, low: int, high: int | None = None) -> int:
     return value
 
 
-def _search_args(max_per_page: int) -> dict:
-    """Validated search parameters from the query string; raises BadRequest."""
-    q = request.args.get("q", "")
-    if len(q) > MAX_QUERY_CHARS:
+def _params() -> dict[str, str]:
+    """The query string, each parameter but ``q`` cut to MAX_PARAM_CHARS: they are echoed
+    in pages and error messages, and no valid one is longer."""
+    return {k: v if k == "q" else v[:MAX_PARAM_CHARS] for k, v in request.args.items()}
+
+
+def _search_args(params, max_per_page: int, long_query: bool = False) -> dict:
+    """Validated search parameters; raises BadRequest.  ``long_query``: a query over
+    MAX_QUERY_CHARS is searched (the engine cuts it, with a notice) instead of refused."""
+    q = params.get("q", "")
+    if len(q) > MAX_QUERY_CHARS and not long_query:
         raise BadRequest(f"truy vấn dài quá {MAX_QUERY_CHARS} ký tự")
-    sort = request.args.get("sort", "relevance") or "relevance"
+    sort = params.get("sort", "relevance") or "relevance"
     if sort not in SORTS:
         raise BadRequest(f"'sort' phải là một trong: {', '.join(SORTS)}")
-    mode = request.args.get("mode", "all") or "all"
+    mode = params.get("mode", "all") or "all"
     if mode not in ("all", "any"):
         raise BadRequest("'mode' phải là 'all' hoặc 'any'")
     args = {
         "query": q,
-        "page": _int("page", 1, 1, 1000),
-        "per_page": _int("per_page", current_app.config["PER_PAGE"], 1, max_per_page),
+        "page": _int(params, "page", 1, 1, 1000),
+        "per_page": _int(params, "per_page", current_app.config["PER_PAGE"], 1, max_per_page),
         "sort": sort,
         "mode": mode,
-        "date_from": request.args.get("from") or None,
-        "date_to": request.args.get("to") or None,
-        "category": request.args.get("category") or None,
+        "date_from": params.get("from") or None,
+        "date_to": params.get("to") or None,
+        "category": params.get("category") or None,
     }
-    year = request.args.get("year", "")
+    year = params.get("year", "")
     if year:
         if not re.fullmatch(r"\d{4}", year):
             raise BadRequest("'year' phải có dạng YYYY")
@@ -69,15 +75,18 @@ def _search_args(max_per_page: int) -> dict:
 
 @bp.get("/")
 def index():
-    form = {k: request.args.get(k, "") for k in ("q", "sort", "from", "to", "year", "category")}
+    params = _params()
+    # Echoed in the box, the title and every link: at most MAX_QUERY_CHARS of the query (a
+    # 240 KB query made a 3.85 MB page); the engine searches that much and says it cut it.
+    form = {k: params.get(k, "")[:MAX_QUERY_CHARS] for k in ("q", "sort", "from", "to", "year", "category")}
     error = None
     results = None
     try:
-        args = _search_args(current_app.config["MAX_PER_PAGE"])
+        args = _search_args(params, current_app.config["MAX_PER_PAGE"], long_query=True)
     except BadRequest as exc:
         # The page never fails on a bad parameter: search plainly and say what was ignored.
         error = f"Đã bỏ qua tham số không hợp lệ: {exc}."
-        args = {"query": form["q"][:MAX_QUERY_CHARS], "page": 1, "per_page": current_app.config["PER_PAGE"]}
+        args = {"query": params.get("q", ""), "page": 1, "per_page": current_app.config["PER_PAGE"]}
     status = 200
     indexed = engine().count()
     if args["query"].strip() or args.get("year") or args.get("category") or args.get("date_from"):
@@ -90,7 +99,7 @@ def index():
         except NoIndexError:
             error = "Chưa có chỉ mục. Hãy chạy: vnsearch index seeds"
     return render_template("index.html", form=form, results=results, error=error, indexed=indexed,
-                           pages=_page_window(results) if results else []), status
+                           index_exists=engine().exists(), pages=_page_window(results) if results else []), status
 
 
 def _page_window(results, width: int = 2) -> list[int | None]:
@@ -105,14 +114,10 @@ def _page_window(results, width: int = 2) -> list[int | None]:
     return out
 
 
-def _check_id(doc_id: str) -> None:
-    if len(doc_id) > MAX_ID_CHARS or _BAD_ID_RE.search(doc_id):
-        abort(404)
-
-
 @bp.get("/article/<path:doc_id>")
 def article(doc_id: str):
-    _check_id(doc_id)
+    if id_problem(doc_id):  # the indexer's policy: such an id is never indexed
+        abort(404)
     try:
         art = engine().get(doc_id)
     except NoIndexError:
@@ -135,7 +140,7 @@ def article(doc_id: str):
 @bp.get("/api/search")
 def api_search():
     try:
-        args = _search_args(current_app.config["MAX_PER_PAGE"])
+        args = _search_args(_params(), current_app.config["MAX_PER_PAGE"])
         results = engine().search(**args)
     except (BadRequest, ValueError) as exc:
         return jsonify(error=str(exc)), 400

@@ -39,6 +39,24 @@ def build_index(tmp_path: Path, bodies: dict[str, str]):
     return ix
 
 
+def emptied_index(tmp_path: Path, how: str = "all removed") -> Path:
+    """A real index with no articles: built from an empty feed, or emptied by removing every source file."""
+    if how == "empty feed":
+        feed = tmp_path / "feed.jsonl"
+        feed.write_text("", encoding="utf-8")
+        open_index(tmp_path / "ix").update([feed], jobs=1)
+    else:
+        folder = tmp_path / "articles"
+        folder.mkdir()
+        for f in list(SEEDS.glob("*.txt"))[:3]:
+            (folder / f.name).write_bytes(f.read_bytes())
+        assert open_index(tmp_path / "ix").update([folder], jobs=1).added == 3
+        for f in folder.iterdir():
+            f.unlink()
+        assert open_index(tmp_path / "ix").update([folder], jobs=1).removed == 3
+    return tmp_path / "ix"
+
+
 @pytest.fixture
 def corpus_dir(tmp_path) -> Path:
     """A private, writable copy of the seeds plus the fixture articles."""

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from indexer import Index, NoIndexError, open_index
 from indexer.normalize import fold
 
-from .conftest import SEEDS, build_index
+from .conftest import SEEDS, build_index, emptied_index
 
 MARK_RE = re.compile(r"<mark>(.*?)</mark>")
 
@@ -587,28 +587,10 @@ def test_equal_scores_and_equal_dates_are_ordered_by_article_id(tmp_path):
         ix.close()
 
 
-def _emptied_index(tmp_path, how: str):
-    """A real index with no articles: built from an empty feed, or emptied by removing every source file."""
-    if how == "empty feed":
-        feed = tmp_path / "feed.jsonl"
-        feed.write_text("", encoding="utf-8")
-        open_index(tmp_path / "ix").update([feed], jobs=1)
-    else:
-        folder = tmp_path / "articles"
-        folder.mkdir()
-        for f in list(SEEDS.glob("*.txt"))[:3]:
-            (folder / f.name).write_bytes(f.read_bytes())
-        assert open_index(tmp_path / "ix").update([folder], jobs=1).added == 3
-        for f in folder.iterdir():
-            f.unlink()
-        assert open_index(tmp_path / "ix").update([folder], jobs=1).removed == 3
-    return tmp_path / "ix"
-
-
 @pytest.mark.parametrize("vectorized", [True, False], ids=["arrays", "whoosh"])
 @pytest.mark.parametrize("how", ["empty feed", "all removed"])
 def test_an_index_with_no_articles_answers_every_call(tmp_path, how, vectorized):
-    ix = Index(_emptied_index(tmp_path, how), vectorized=vectorized)
+    ix = Index(emptied_index(tmp_path, how), vectorized=vectorized)
     assert ix.exists() and ix.count() == 0
     ix.warm_up()
     stats = ix.stats()

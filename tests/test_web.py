@@ -7,7 +7,7 @@ import pytest
 
 from search_web import create_app
 
-from .conftest import SEEDS
+from .conftest import SEEDS, emptied_index
 
 MARK_RE = re.compile(r"<mark>(.*?)</mark>")
 
@@ -205,3 +205,63 @@ def test_no_index_yet(tmp_path):
     assert client.get("/api/search?q=x").status_code == 503
     assert client.get("/article/x").status_code == 404
     assert client.get("/healthz").get_json()["index"] is False
+
+
+@pytest.mark.parametrize("how", ["empty feed", "all removed"])
+def test_an_index_with_no_articles_answers_every_route(tmp_path, how):
+    client = create_app(index_dir=emptied_index(tmp_path, how)).test_client()
+    home = client.get("/")
+    assert home.status_code == 200 and "Chỉ mục chưa có bài viết nào" in text(home)
+    for qs in ({"q": "mặt trận"}, {"q": "x", "sort": "date", "from": "2019", "to": "2020"}, {"q": "tâp huân"},
+               {"q": "mawtj traanj"}, {"category": "Thể thao"}, {"year": "2020"}, {"q": "a b c", "mode": "any"}):
+        r = client.get("/", query_string=qs)
+        assert r.status_code == 200 and "Chỉ mục chưa có bài viết nào" in text(r), qs
+        assert "Không tìm thấy bài viết phù hợp" not in text(r)  # no spelling tips: nothing is there to find
+        api = client.get("/api/search", query_string=qs)
+        assert api.status_code == 200 and api.get_json()["total"] == 0 and api.get_json()["hits"] == []
+    assert client.get("/api/suggest", query_string={"q": "mặ"}).get_json()["suggestions"] == []
+    assert client.get("/article/000_07d8e90914c7a84b.txt").status_code == 404
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "ok" and health["articles"] == 0 and health["index"] is True
+
+
+def test_a_long_query_is_echoed_cut_with_a_notice(client):
+    """A 240 KB query made a 3.85 MB page: every echo is now at most MAX_QUERY_CHARS."""
+    from indexer.search import MAX_QUERY_CHARS
+
+    q = "mặt trận " * 27_000  # 243,000 characters
+    r = client.get("/", query_string={"q": q, "category": "c" * 5000, "from": "1" * 5000})
+    body = text(r)
+    assert r.status_code in (200, 400) and len(r.data) < 100_000, len(r.data)
+    assert f"chỉ dùng {MAX_QUERY_CHARS} ký tự đầu" in body
+    echoes = re.findall(r"(?:mặt trận ?)+|(?:m%E1%BA%B7t\+tr%E1%BA%ADn\+?)+", body)
+    assert echoes and max(len(e.replace("%E1%BA%B7", "ặ").replace("%E1%BA%AD", "ậ").replace("+", " "))
+                          for e in echoes) <= MAX_QUERY_CHARS
+    assert "c" * 201 not in body and "1" * 201 not in body
+    plain = text(client.get("/", query_string={"q": q}))
+    assert plain.count('class="hit"') and f"chỉ dùng {MAX_QUERY_CHARS} ký tự đầu" in plain
+    assert client.get("/api/search", query_string={"q": q}).status_code == 400  # the API refuses it
+
+
+def test_redirects_never_name_the_host_header(app):
+    """Werkzeug's own redirects (merged slashes, a missing trailing slash) were absolute, on
+    the Host header's host: 'GET /article//x' with 'Host: evil.example' went to evil.example."""
+    app.add_url_rule("/thu-muc/", "folder", lambda: "ok")  # a trailing-slash rule, as a later route might be
+    client = app.test_client()
+    for path in ("/article//000_07d8e90914c7a84b.txt", "/api//search?q=x", "/static//style.css", "/thu-muc",
+                 "/thu-muc?q=1", "/article//x"):
+        r = client.get(path, headers={"Host": "evil.example"})
+        location = r.headers.get("Location", "")
+        assert "evil.example" not in location and not location.startswith("//"), (path, location)
+        if r.status_code in (301, 302, 307, 308):
+            assert location.startswith("/") and client.get(location).status_code == 200
+    assert client.get("/thu-muc?q=1", headers={"Host": "evil.example"}).headers["Location"] == "/thu-muc/?q=1"
+    assert client.get("/article//000_07d8e90914c7a84b.txt").status_code == 404  # id "/000…": refused, not redirected
+
+
+@pytest.mark.parametrize("bad", [" ", "a" * 513, "a\nb", "..", "x/../y", "a\\b"])
+def test_ids_the_indexer_refuses_are_not_served(client, bad):
+    from indexer import id_problem
+
+    assert id_problem(bad)
+    assert client.get("/article/" + bad).status_code == 404
