@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .normalize import fold
+from .syllables import is_well_spelled
 
 __all__ = ["Article", "Problem", "Unchanged", "iter_articles", "parse_article_text", "decode_bytes", "origin_of",
            "id_problem", "MAX_ID_CHARS"]
@@ -34,6 +36,13 @@ JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 # A news article is tens of kilobytes; anything past this is a dump, not an article.
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 MAX_TITLE_CHARS = 300  # a longer first line is text, not a title
+# What one JSON-lines source may cost before it is given up as not what it claims to be
+# (its articles are then kept, see Problem.fails_source): a .gz inflating past
+# MAX_INFLATION times its size (news text compresses 3-5x) once past INFLATION_FLOOR
+# bytes, or MAX_LINES_WITHOUT_ARTICLE lines in a row yielding no article.
+MAX_INFLATION = 100
+INFLATION_FLOOR = 256 * 2**20
+MAX_LINES_WITHOUT_ARTICLE = 10_000
 # Every indexed id must be servable as /article/<id>: the web layer refuses the rest, so
 # the indexer refuses them too (one policy, :func:`id_problem`) rather than list dead links.
 MAX_ID_CHARS = 512
@@ -113,13 +122,15 @@ def line_key(path: Path, raw: bytes) -> bytes:
 class Problem:
     """Something wrong with the input.  ``skipped`` is False when the article was
     indexed without the bad field; ``id`` is set when the article is known (its
-    previously indexed version is then kept, not deleted)."""
+    previously indexed version is then kept, not deleted); ``fails_source`` when the
+    source (``origin``) could not be read whole, so nothing it held may be removed."""
 
     where: str
     reason: str
     skipped: bool = True
     id: str | None = None
     origin: str = ""
+    fails_source: bool = False
 
     def __post_init__(self) -> None:
         # A file name that is not UTF-8 must still print and serialise.
@@ -148,6 +159,8 @@ def decode_bytes(data: bytes) -> tuple[str, str | None]:
     note = None
     if data.startswith(b"\xef\xbb\xbf"):
         text = _strict(data[3:], "utf-8", "invalid UTF-8 after a UTF-8 BOM")
+    elif data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):  # before UTF-16's: it starts the same
+        text = _strict(data, "utf-32", "invalid UTF-32")
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = _strict(data, "utf-16", "invalid UTF-16")
     elif b"\x00" in data:
@@ -169,10 +182,6 @@ def decode_bytes(data: bytes) -> tuple[str, str | None]:
 
 _CONTROL_BYTES = [bytes([b]) for b in range(32) if b not in (9, 10, 12, 13)] + [b"\x7f"]
 
-# Letters and combining tone marks that Windows-1258 Vietnamese is full of and
-# Western text decoded the same way almost never has.
-_VIETNAMESE_MARKS = set("ăâđêôơưĂÂĐÊÔƠƯ\u0300\u0301\u0303\u0309\u0323")
-
 
 def decode_text(data: bytes) -> tuple[str, str | None]:
     """Text bytes without BOM: UTF-8, else damaged UTF-8, Windows-1258 or Windows-1252."""
@@ -189,18 +198,38 @@ def decode_text(data: bytes) -> tuple[str, str | None]:
     if good >= 4 * bad:  # mostly UTF-8: a few bytes were damaged
         return replaced, f"{bad} invalid UTF-8 byte sequence(s) replaced by \ufffd (first at byte {first_error.start})"
     try:
-        legacy = data.decode("cp1258")
+        legacy = unicodedata.normalize("NFC", data.decode("cp1258"))
     except UnicodeDecodeError:
         legacy = None
-    if legacy is not None:
-        letters = sum(1 for c in legacy if c.isalpha() or c in _VIETNAMESE_MARKS)
-        marks = sum(1 for c in legacy if c in _VIETNAMESE_MARKS)
-        if marks >= 3 and marks >= 0.02 * letters:
-            return unicodedata.normalize("NFC", legacy), "not UTF-8: read as Windows-1258 (Vietnamese)"
+    if legacy is not None and _reads_as_vietnamese(legacy):
+        return legacy, "not UTF-8: read as Windows-1258 (Vietnamese)"
     try:
-        return data.decode("cp1252"), "not UTF-8: read as Windows-1252"
+        western = data.decode("cp1252")
     except UnicodeDecodeError:
-        raise DecodeError(f"not valid UTF-8 (at byte {first_error.start}), Windows-1258 or Windows-1252") from None
+        western = None
+    # Western European text is mostly ASCII letters; Russian (KOI8-R), Chinese (GB18030)
+    # and the like decoded as Windows-1252 are mostly accented capitals: garbage to index.
+    if western is not None and _mostly_ascii_letters(western):
+        return western, "not UTF-8: read as Windows-1252"
+    raise DecodeError(f"not valid UTF-8 (at byte {first_error.start}), nor Vietnamese in Windows-1258 nor "
+                      "Western text in Windows-1252: an unsupported legacy encoding") from None
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def _reads_as_vietnamese(text: str) -> bool:
+    """Whether words with marks are Vietnamese syllables: 85-100% of them in real articles
+    read this way, under 50% for Russian or Chinese bytes decoded as Windows-1258."""
+    marked = [w for w in _WORD_RE.findall(text[:20_000].lower()) if not w.isascii()]
+    if len(marked) < 3:
+        return False
+    return sum(map(is_well_spelled, marked)) >= 0.7 * len(marked)
+
+
+def _mostly_ascii_letters(text: str) -> bool:
+    letters = [c for c in text[:20_000] if c.isalpha()]
+    return sum(1 for c in letters if not c.isascii()) <= 0.3 * len(letters)
 
 
 def _strict(data: bytes, encoding: str, reason: str) -> str:
@@ -381,6 +410,9 @@ def parse_json_record(record: object, where: str, surrogates: bool = True) -> tu
     rid = str(rid).strip()
     if surrogates and _has_surrogates(rid):
         return None, [Problem(where, "'id' holds an invalid character (a lone UTF-16 surrogate)")]
+    reason = id_problem(rid)
+    if reason is not None:
+        return None, [Problem(where, f"'id' cannot be an article id: {reason}")]
     problems: list[Problem] = []
     values: dict[str, str] = {}
     for key in ("title", "body", "category", "url", "source", "author"):
@@ -418,65 +450,157 @@ def parse_json_record(record: object, where: str, surrogates: bool = True) -> tu
 
 def _iter_jsonl(path: Path, origin: str, known: dict[bytes, tuple[str, str]] | None = None
                 ) -> Iterator[Article | Problem | Unchanged]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as fh:
-            # Binary iteration splits on b"\n" only; U+2028 inside records stays put.
-            for lineno, raw in enumerate(fh, 1):
-                where = f"{path}:{lineno}"
-                if not raw.strip():
-                    continue
-                key = line_key(path, raw)
-                if known is not None:
-                    hit = known.get(key)
-                    if hit is not None:
-                        yield Unchanged(hit[0], hit[1], origin, where, key)
-                        continue
-                if len(raw) > MAX_ARTICLE_BYTES:
-                    yield Problem(where, f"record too large for a news article ({len(raw):,} bytes; the limit is "
-                                         f"{MAX_ARTICLE_BYTES:,})", origin=origin)
-                    continue
-                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                    raw = raw[3:]
-                try:
-                    line, note = decode_text(raw)
-                    record = json.loads(line)
-                except DecodeError as exc:
-                    yield Problem(where, str(exc), origin=origin)
-                    continue
-                except ValueError as exc:
-                    yield Problem(where, f"invalid JSON: {exc}", origin=origin)
-                    continue
-                # A lone surrogate can only come from a \uD800-\uDFFF escape (UTF-8 has none).
-                article, problems = parse_json_record(record, where, _SURROGATE_ESCAPE_RE.search(raw) is not None)
-                if note and article is not None:
-                    problems.insert(0, Problem(where, note, skipped=False, id=article.id))
-                for p in problems:
-                    p.origin = origin
-                    yield p
-                if article is not None:
-                    article.origin = origin
-                    article.where = where
-                    if not problems:  # a line read with a warning is read again, to warn again
-                        article.line_key = key
-                    yield article
-    except (OSError, EOFError, zlib.error) as exc:
-        yield Problem(str(path), f"could not read further: {exc}", origin=origin)
+    """The articles of a JSON-lines file, reading at most a line's limit at a time.
 
-
-def _read_article_file(path: Path, id: str, origin: str) -> Iterator[Article | Problem]:
+    Whatever stops the reading part-way (a truncated or damaged gzip stream, an I/O
+    error, a guard below) is a Problem with ``fails_source``: the caller then removes
+    nothing this source held, since what it no longer holds is unknown.
+    """
     where = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
-            yield Problem(where, f"too large for a news article ({size:,} bytes; the limit is "
+        fh = _open_regular(path)
+    except NotRegular as exc:
+        yield Problem(where, str(exc), origin=origin, fails_source=True)
+        return
+    except OSError as exc:
+        yield Problem(where, f"could not open: {exc.strerror or exc}", origin=origin, fails_source=True)
+        return
+    stored = os.fstat(fh.fileno()).st_size
+    gz = path.name.endswith(".gz")
+    lines_without_article = 0
+    read = 0
+    try:
+        with fh, (gzip.GzipFile(fileobj=fh, mode="rb") if gz else fh) as stream:
+            for lineno, (raw, size) in enumerate(_bounded_lines(stream, MAX_ARTICLE_BYTES), 1):
+                read += size
+                if gz and read > max(MAX_INFLATION * stored, INFLATION_FLOOR):
+                    yield Problem(where, f"decompresses to over {MAX_INFLATION}x its size ({read:,} bytes from "
+                                         f"{stored:,}): not read further", origin=origin, fails_source=True)
+                    return
+                if raw is not None and not raw.strip():
+                    continue
+                lines_without_article += 1
+                if lines_without_article > MAX_LINES_WITHOUT_ARTICLE:
+                    yield Problem(where, f"no article in {MAX_LINES_WITHOUT_ARTICLE:,} lines in a row: not a JSON-lines "
+                                         "file of articles, not read further", origin=origin, fails_source=True)
+                    return
+                item_where = f"{path}:{lineno}"
+                if raw is None:
+                    yield Problem(item_where, f"record too large for a news article ({size:,} bytes; the limit is "
+                                              f"{MAX_ARTICLE_BYTES:,})", origin=origin)
+                    continue
+                for item in _parse_json_line(path, raw, lineno, item_where, origin, known):
+                    if not isinstance(item, Problem):
+                        lines_without_article = 0
+                    yield item
+    except (OSError, EOFError, zlib.error) as exc:
+        yield Problem(where, f"could not read further: {exc}", origin=origin, fails_source=True)
+
+
+def _parse_json_line(path: Path, raw: bytes, lineno: int, where: str, origin: str,
+                     known: dict[bytes, tuple[str, str]] | None) -> Iterator[Article | Problem | Unchanged]:
+    key = line_key(path, raw)
+    if known is not None:
+        hit = known.get(key)
+        if hit is not None:
+            yield Unchanged(hit[0], hit[1], origin, where, key)
+            return
+    if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        line, note = decode_text(raw)
+        record = json.loads(line)
+    except DecodeError as exc:
+        yield Problem(where, str(exc), origin=origin)
+        return
+    except ValueError as exc:
+        yield Problem(where, f"invalid JSON: {exc}", origin=origin)
+        return
+    except RecursionError:
+        yield Problem(where, "invalid JSON: nested too deeply", origin=origin)
+        return
+    # A lone surrogate can only come from a \uD800-\uDFFF escape (UTF-8 has none).
+    article, problems = parse_json_record(record, where, _SURROGATE_ESCAPE_RE.search(raw) is not None)
+    if note and article is not None:
+        problems.insert(0, Problem(where, note, skipped=False, id=article.id))
+    for p in problems:
+        p.origin = origin
+        yield p
+    if article is not None:
+        article.origin = origin
+        article.where = where
+        if not problems:  # a line read with a warning is read again, to warn again
+            article.line_key = key
+        yield article
+
+
+def _bounded_lines(stream, limit: int) -> Iterator[tuple[bytes | None, int]]:
+    """``(line, size)`` pairs; a line over ``limit`` bytes is skipped a megabyte at a time,
+    never held whole, and comes as ``(None, size)``."""
+    while True:
+        raw = stream.readline(limit + 1)
+        if not raw:
+            return
+        if len(raw) <= limit:
+            yield raw, len(raw)
+            continue
+        size = len(raw)
+        while raw and not raw.endswith(b"\n"):
+            raw = stream.readline(1 << 20)
+            size += len(raw)
+        yield None, size
+
+
+class NotRegular(OSError):
+    """A path that is a FIFO, a device or a socket: reading it could block or never end."""
+
+
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def _open_regular(path: Path):
+    """``path`` opened for binary reading, if it is a regular file (symbolic links followed).
+
+    Opened without blocking, then checked on the open descriptor: a FIFO checked first
+    and opened after could block the run for ever (or be swapped in between).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+            raise NotRegular(f"{kind}, not a regular file: not read")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_article_file(path: Path, id: str, origin: str, canonical: str | None = None
+                       ) -> Iterator[Article | Problem]:
+    where = str(path)
+    if _has_surrogates(id):
+        yield Problem(where, "file name is not valid UTF-8", origin=origin)
+        return
+    reason = id_problem(id)
+    if reason is not None:
+        yield Problem(where, f"file name cannot be an article id: {reason}", origin=origin)
+        return
+    try:
+        with _open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            data = fh.read(MAX_ARTICLE_BYTES + 1)  # the file may have grown since
+        if size > MAX_ARTICLE_BYTES or len(data) > MAX_ARTICLE_BYTES:
+            yield Problem(where, f"too large for a news article ({max(size, len(data)):,} bytes; the limit is "
                                  f"{MAX_ARTICLE_BYTES:,})", id=id, origin=origin)
             return
-        if _has_surrogates(id):
-            yield Problem(where, "file name is not valid UTF-8", origin=origin)
-            return
-        text, note = decode_bytes(path.read_bytes())
+        text, note = decode_bytes(data)
     except DecodeError as exc:
+        yield Problem(where, str(exc), id=id, origin=origin)
+        return
+    except NotRegular as exc:
         yield Problem(where, str(exc), id=id, origin=origin)
         return
     except OSError as exc:
@@ -489,19 +613,36 @@ def _read_article_file(path: Path, id: str, origin: str) -> Iterator[Article | P
         p.origin = origin
         yield p
     if article is not None:
-        article.path = str(path)
+        article.path = canonical or where
         article.origin = origin
         article.where = where
         yield article
 
 
 def origin_of(path: str | Path) -> str:
-    """The key under which articles read from ``path`` are tracked (absolute path)."""
-    return os.path.abspath(path)
+    """The key under which articles read from ``path`` are tracked: its canonical path,
+    so ``seeds``, ``./seeds/`` and ``$PWD/seeds`` are one source."""
+    return os.path.realpath(path)
 
 
 def _is_jsonl(path: Path) -> bool:
     return path.name.endswith(JSONL_SUFFIXES)
+
+
+def _source_files(folder: Path, origin: str, failures: list[Problem]) -> list[Path]:
+    """Article and JSON-lines files under ``folder``, sorted, hidden names skipped; a
+    subfolder that cannot be listed is a failure (os.walk would pass over it silently)."""
+    def failed(exc: OSError) -> None:
+        failures.append(Problem(str(exc.filename or folder), f"could not list folder: {exc.strerror or exc}",
+                                origin=origin, fails_source=True))
+
+    files = []
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=failed):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and (name.endswith(ARTICLE_SUFFIXES) or name.endswith(JSONL_SUFFIXES)):
+                files.append(Path(dirpath) / name)
+    return files
 
 
 def iter_articles(paths: list[str | Path], known: dict[bytes, tuple[str, str]] | None = None
@@ -509,27 +650,30 @@ def iter_articles(paths: list[str | Path], known: dict[bytes, tuple[str, str]] |
     """Every article under ``paths`` (folders are walked, sorted, hidden names skipped).
 
     ``known`` maps :func:`line_key` of JSON lines to the ``(id, hash)`` of their
-    article: such a line is not parsed but reported :class:`Unchanged`.
+    article: such a line is not parsed but reported :class:`Unchanged`.  A source
+    that cannot be read whole (missing, unreadable, truncated) yields a Problem with
+    ``fails_source`` set.  Paths are read as their canonical form (:func:`origin_of`).
     """
     for raw in paths:
-        path = Path(raw)
-        origin = origin_of(path)
-        if path.is_dir():
-            files = []
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if not name.startswith(".") and (name.endswith(ARTICLE_SUFFIXES) or name.endswith(JSONL_SUFFIXES)):
-                        files.append(Path(dirpath) / name)
+        origin = origin_of(raw)
+        try:
+            mode = os.stat(raw).st_mode
+        except OSError as exc:
+            reason = "no such file or folder" if isinstance(exc, FileNotFoundError) else \
+                f"could not read: {exc.strerror or exc}"
+            yield Problem(str(raw), reason, origin=origin, fails_source=True)
+            continue
+        if stat.S_ISDIR(mode):
+            folder = Path(origin)  # walked as its canonical path: the articles' paths do not depend on spelling
+            failures: list[Problem] = []
+            files = _source_files(folder, origin, failures)
+            yield from failures
             for file in files:
                 if _is_jsonl(file):
                     yield from _iter_jsonl(file, origin, known)
                 else:
-                    yield from _read_article_file(file, file.relative_to(path).as_posix(), origin)
-        elif path.is_file():
-            if _is_jsonl(path):
-                yield from _iter_jsonl(path, origin, known)
-            else:
-                yield from _read_article_file(path, path.name, origin)
+                    yield from _read_article_file(file, file.relative_to(folder).as_posix(), origin)
+        elif _is_jsonl(Path(raw)):  # a file is read and named as given (a link to a device stays a link)
+            yield from _iter_jsonl(Path(raw), origin, known)
         else:
-            yield Problem(str(path), "no such file or folder", origin=origin)
+            yield from _read_article_file(Path(raw), Path(raw).name, origin, canonical=origin)

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from .search import DEFAULT_INDEX_DIR, MAX_PER_PAGE, SORTS, open_index
+from .errors import IndexingFailed
 from .storage import IndexBusyError, NoIndexError
 
 index_dir_option = click.option(
@@ -31,6 +32,11 @@ def main() -> None:
     """Full-text search for Vietnamese news articles."""
 
 
+# Exit codes of `vnsearch index` (2 is click's, for usage errors).
+EXIT_FAILED = 1          # nothing was committed: index busy, disk full, a worker died
+EXIT_SOURCES_FAILED = 3  # committed what could be read; a source could not be read whole, and kept what it held
+
+
 @main.command("index")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @index_dir_option
@@ -38,32 +44,55 @@ def main() -> None:
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Segmentation processes (default: cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def index_command(paths, index_dir, rebuild, jobs, as_json, quiet):
+@click.option("--problems", "problems_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write every problem to this file as JSON lines (the report lists a few of each kind).")
+def index_command(paths, index_dir, rebuild, jobs, as_json, quiet, problems_path):
     """Add new, re-index changed and remove deleted articles under PATHS.
 
     PATHS are folders of article .txt files (the seeds' format) or JSON-lines
-    files (.jsonl, .jsonl.gz) with id, title, date, body.
+    files (.jsonl, .jsonl.gz) with id, title, date, body.  Exit status: 0 done;
+    1 failed, nothing changed; 2 usage error; 3 done, but a source could not be
+    read whole (what it held was kept).
     """
     from tqdm import tqdm
 
     ix = open_index(index_dir)
     bar = None if quiet else tqdm(unit=" articles", desc="indexing", file=sys.stderr, dynamic_ncols=True)
+    log = open(problems_path, "w", encoding="utf-8") if problems_path else None
 
     def progress(done: int) -> None:
         if bar is not None:
             bar.update(done - bar.n)
 
+    def on_problem(problem) -> None:
+        if log is not None:
+            log.write(json.dumps({"where": problem.where, "reason": problem.reason, "skipped": problem.skipped,
+                                  "id": problem.id, "source": problem.origin}, ensure_ascii=False) + "\n")
+
     try:
-        report = ix.update(list(paths), rebuild=rebuild, jobs=jobs, progress=progress)
-    except IndexBusyError as exc:
-        raise click.ClickException(str(exc))
+        report = ix.update(list(paths), rebuild=rebuild, jobs=jobs, progress=progress, on_problem=on_problem)
+    except (IndexBusyError, IndexingFailed) as exc:
+        _fail(str(exc), EXIT_FAILED)
+    except KeyboardInterrupt:
+        _fail("interrupted: nothing was changed", 130)
     finally:
         if bar is not None:
             bar.close()
+        if log is not None:
+            log.close()
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(report.summary())
+    if report.failed_sources:
+        n = len(report.failed_sources)
+        _fail(f"{n} source{'s' if n > 1 else ''} could not be read whole; nothing {'they' if n > 1 else 'it'} "
+              "held was removed", EXIT_SOURCES_FAILED)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
 
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)

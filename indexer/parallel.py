@@ -20,14 +20,15 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
-import traceback
 from typing import Callable, Iterable, Iterator
 
 from whoosh.reading import SegmentReader
 
 from .articles import Article
+from .errors import DiskFull, WorkerFailed, is_disk_full
 from .writer import FastSegmentWriter
 
 __all__ = ["Reclaim", "WorkerFailed", "commit_segments", "start_reclaim", "write_segments"]
@@ -36,8 +37,25 @@ BATCH = 16  # articles per message to a worker
 POLL_SECONDS = 0.2
 
 
-class WorkerFailed(RuntimeError):
-    """A segment-writing worker died or could not write; nothing was committed."""
+def _fatal(exc: BaseException) -> tuple[str, str, str]:
+    """A worker's failure as a message: one line for the user, the kind of failure."""
+    return ("fatal", f"{type(exc).__name__}: {exc}", "disk" if is_disk_full(exc) else "error")
+
+
+def _raise_fatal(who: str, line: str, kind: str) -> None:
+    if kind == "disk":
+        raise DiskFull(f"{who} ran out of disk space: {line}")
+    raise WorkerFailed(f"{who} failed: {line}")
+
+
+def _died(worker) -> str:
+    code = worker.exitcode
+    if code is not None and code < 0:
+        try:
+            return f"{worker.name} was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            pass
+    return f"{worker.name} died (exit code {code})"
 
 
 def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
@@ -89,8 +107,8 @@ def _worker(storage, indexname: str, jobs_q, results_q, parent: int, close_fds: 
             writer._close_segment()
         # Not writer._finish(): it would delete the temp folder the parent shares.
         results_q.put(("segment", segment, None))
-    except BaseException:
-        results_q.put(("fatal", traceback.format_exc(), None))
+    except BaseException as exc:
+        results_q.put(_fatal(exc))
 
 
 def write_segments(
@@ -137,12 +155,12 @@ def write_segments(
             if value is not None:
                 segments.append(value)
         else:
-            raise WorkerFailed(f"an index writer failed:\n{value}")
+            _raise_fatal("an index writer", value, extra)
 
     def check_workers() -> None:
         dead = [w for w in workers if w.exitcode not in (None, 0)]
         if dead:
-            raise WorkerFailed(f"index writer {dead[0].name} died (exit code {dead[0].exitcode})")
+            raise WorkerFailed(f"index writer {_died(dead[0])}")
 
     def drain() -> None:
         try:
@@ -176,12 +194,22 @@ def write_segments(
             w.join()
         return segments
     except BaseException:
-        for w in workers:
-            if w.is_alive():
-                w.kill()
-        for w in workers:
-            w.join()
+        _stop(workers, jobs_q, results_q)
         raise
+
+
+def _stop(workers: list, *queues) -> None:
+    """Kill ``workers`` and let go of ``queues`` without waiting: a queue's feeder thread
+    blocked writing to a dead worker's pipe would otherwise hold the process at exit
+    for ever (and with it the write lock)."""
+    for w in workers:
+        if w.is_alive():
+            w.kill()
+    for w in workers:
+        w.join()
+    for q in queues:
+        q.cancel_join_thread()
+        q.close()
 
 
 def _reclaim_worker(storage, indexname: str, segments: list, results_q, parent: int,
@@ -196,8 +224,8 @@ def _reclaim_worker(storage, indexname: str, segments: list, results_q, parent: 
             with SegmentReader(writer.storage, writer.schema, segment) as reader:
                 writer.add_reader(reader)
         results_q.put(("segment", writer._finalize_segment(), None))
-    except BaseException:
-        results_q.put(("fatal", traceback.format_exc(), None))
+    except BaseException as exc:
+        results_q.put(_fatal(exc))
 
 
 class Reclaim:
@@ -213,15 +241,16 @@ class Reclaim:
         try:
             while len(segments) < len(self.workers):
                 try:
-                    kind, value, _ = self.results_q.get(timeout=POLL_SECONDS)
+                    kind, value, extra = self.results_q.get(timeout=POLL_SECONDS)
                 except queue.Empty:
                     dead = [w for w in self.workers if w.exitcode not in (None, 0)]
-                    if dead or all(w.exitcode is not None for w in self.workers):
-                        raise WorkerFailed("a segment-rewriting worker died"
-                                           + (f" (exit code {dead[0].exitcode})" if dead else ""))
+                    if dead:
+                        raise WorkerFailed(f"segment rewriter {_died(dead[0])}") from None
+                    if all(w.exitcode is not None for w in self.workers):
+                        raise WorkerFailed("a segment rewriter exited without handing back its segment") from None
                     continue
                 if kind != "segment":
-                    raise WorkerFailed(f"a segment-rewriting worker failed:\n{value}")
+                    _raise_fatal("a segment rewriter", value, extra)
                 segments.append(value)
             for w in self.workers:
                 w.join()
@@ -231,11 +260,7 @@ class Reclaim:
             raise
 
     def abort(self) -> None:
-        for w in self.workers:
-            if w.is_alive():
-                w.kill()
-        for w in self.workers:
-            w.join()
+        _stop(self.workers, self.results_q)
 
 
 def start_reclaim(writer: FastSegmentWriter, segments: list, jobs: int) -> Reclaim:

@@ -29,6 +29,7 @@ from whoosh import collectors, scoring, sorting
 
 from .acronyms import AcronymTable, load_acronyms
 from .analysis import analyze
+from .articles import Problem
 from .build import INDEX_NAME, IndexReport, update_index
 from .folded import Lexicon
 from .highlight import Highlighter
@@ -272,9 +273,12 @@ class Index:
             self._searcher()
 
     def update(self, paths: list[str | Path], rebuild: bool = False, jobs: int | None = None,
-               progress: Callable[[int], None] | None = None) -> IndexReport:
-        """Add new, re-index changed and remove deleted articles under ``paths``."""
-        return update_index(paths, self.index_dir, rebuild=rebuild, jobs=jobs, progress=progress)
+               progress: Callable[[int], None] | None = None,
+               on_problem: Callable[[Problem], None] | None = None) -> IndexReport:
+        """Add new, re-index changed and remove deleted articles under ``paths`` (see
+        ``build.update_index``)."""
+        return update_index(paths, self.index_dir, rebuild=rebuild, jobs=jobs, progress=progress,
+                            on_problem=on_problem)
 
     def _searcher(self):
         gen = current_generation(self.index_dir)

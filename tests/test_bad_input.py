@@ -16,10 +16,13 @@ def test_generated_bad_inputs_are_reported_and_good_ones_searchable(tmp_path):
     expects = make_bad_input_set(folder)
     assert sum(e.outcome != "indexed" for e in expects) >= 100
     ix = open_index(tmp_path / "ix")
-    report = ix.update([folder], jobs=2)
+    every: list = []
+    report = ix.update([folder], jobs=2, on_problem=every.append)
+    assert len(every) > len(report.problems)  # the report lists a few of each kind; on_problem has all
+    assert sum(report.problem_counts.values()) == len(every)
 
     reported: dict[str, list] = {}
-    for p in report.problems:
+    for p in every:
         reported.setdefault(_key(p.where, folder), []).append(p)
     expected_keys = set()
     for e in expects:
@@ -45,4 +48,4 @@ def test_generated_bad_inputs_are_reported_and_good_ones_searchable(tmp_path):
 
     again = ix.update([folder], jobs=2)  # nothing changed: nothing re-done, the same reports
     assert again.added == again.updated == again.removed == 0 and again.unchanged == len(found)
-    assert len(again.problems) == len(report.problems)
+    assert again.problem_counts == report.problem_counts

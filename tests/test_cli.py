@@ -18,7 +18,7 @@ def test_index_then_search_json(corpus_dir, tmp_path):
     ix = str(tmp_path / "ix")
     out = vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q")
     assert out.returncode == 0, out.stderr
-    assert "12 added" in out.stdout and "1 warnings" in out.stdout and "31/02/2020" in out.stdout
+    assert "12 added" in out.stdout and "1 warning\n" in out.stdout and "31/02/2020" in out.stdout
     again = vnsearch("index", str(corpus_dir), "--index-dir", ix, "--json", "-q")
     report = json.loads(again.stdout)
     assert report["unchanged"] == 12 and report["added"] == 0
@@ -49,7 +49,7 @@ def test_rebuild_flag_and_errors(corpus_dir, tmp_path):
     ix = str(tmp_path / "ix")
     assert vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q").returncode == 0
     out = vnsearch("index", str(corpus_dir), "--index-dir", ix, "--rebuild", "-q")
-    assert out.returncode == 0 and out.stdout.startswith("rebuilt")
+    assert out.returncode == 0 and out.stdout.startswith("built")
     missing = vnsearch("search", "x", "--index-dir", str(tmp_path / "none"))
     assert missing.returncode == 1 and "no index" in missing.stderr
     bad = vnsearch("search", "x", "--index-dir", ix, "--from", "hôm qua")
