@@ -467,6 +467,10 @@ def _iter_jsonl(path: Path, origin: str, known: dict[bytes, tuple[str, str]] | N
         return
     stored = os.fstat(fh.fileno()).st_size
     gz = path.name.endswith(".gz")
+    if gz and stored == 0:  # even a gzip of nothing has a header: a copy cut short, not "no articles"
+        fh.close()
+        yield Problem(where, "empty file, not a gzip stream", origin=origin, fails_source=True)
+        return
     lines_without_article = 0
     read = 0
     try:
@@ -663,7 +667,9 @@ def iter_articles(paths: list[str | Path], known: dict[bytes, tuple[str, str]] |
                 f"could not read: {exc.strerror or exc}"
             yield Problem(str(raw), reason, origin=origin, fails_source=True)
             continue
-        if stat.S_ISDIR(mode):
+        if stat.S_ISDIR(mode) and _is_jsonl(Path(raw)):
+            yield Problem(str(raw), "a folder, not a JSON-lines file: not read", origin=origin, fails_source=True)
+        elif stat.S_ISDIR(mode):
             folder = Path(origin)  # walked as its canonical path: the articles' paths do not depend on spelling
             failures: list[Problem] = []
             files = _source_files(folder, origin, failures)

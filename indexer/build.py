@@ -255,7 +255,7 @@ def update_index(
                 shutil.rmtree(generation, ignore_errors=True)
             elif live is not None:
                 _remove_leftovers(live)
-            if is_disk_full(exc):
+            if is_disk_full(exc) or isinstance(exc, DiskFull):  # in this process or a worker
                 raise DiskFull(f"disk full while writing the index in {index_dir} ({_free_mb(index_dir)} MB "
                                f"free; these sources need about {_needed_bytes(paths) // 2**20:,} MB for a "
                                f"full build): nothing was changed") from exc
@@ -269,7 +269,7 @@ def update_index(
 # posting pools' spills on top.
 INDEX_PER_TEXT_BYTE = 3.5
 GZIP_RATIO = 4
-SPARE_BYTES = 16 * 2**20
+SPARE_BYTES = 2**20
 
 
 def _needed_bytes(paths: list[str | Path]) -> int:

@@ -1,0 +1,387 @@
+"""Issue 19: a source that cannot be read never costs the index an article, and bad
+input costs bounded time and memory.  Real files, real indexes, the real CLI."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from indexer import open_index
+from indexer.articles import Problem, decode_bytes, DecodeError, iter_articles
+from indexer.storage import current_generation
+
+from .conftest import ROOT, SEEDS
+
+ARTICLE = ("Tiêu đề {n}: Mặt trận xã Tân Lập số {n}\n01/0{m}/2021\nNội dung bài số {n} về công tác Mặt trận "
+           "ở khu dân cư thứ {n}, mã {token}.\nThu Hà\n")
+NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+
+
+def vnsearch(*args, cwd=None, prefix=(), timeout=120):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([*prefix, sys.executable, "-m", "indexer.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _records(n: int, start: int = 0) -> list[dict]:
+    return [{"id": f"r{i:05d}", "title": f"Tin số {i} về Mặt trận Tổ quốc",
+             "body": f"Ủy ban nhân dân xã tổ chức hội nghị lần thứ {i}, mã kiemtra{i:05d}. " * 3,
+             "date": "2021-05-0{}".format(i % 9 + 1)} for i in range(start, start + n)]
+
+
+def _jsonl(records: list[dict]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+
+
+def _no_traceback(out: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in out.stderr and "Traceback" not in out.stdout, out.stderr
+
+
+# --- a source that cannot be read whole keeps what it held --------------------------
+def test_truncated_gzip_keeps_every_article_and_exits_3(tmp_path):
+    feed = tmp_path / "feed.jsonl.gz"
+    feed.write_bytes(gzip.compress(_jsonl(_records(300))))
+    ix = str(tmp_path / "ix")
+    assert vnsearch("index", str(feed), "--index-dir", ix, "-q").returncode == 0
+    data = feed.read_bytes()
+    feed.write_bytes(data[: len(data) // 2])
+    out = vnsearch("index", str(feed), "--index-dir", ix, "-q", "--json")
+    _no_traceback(out)
+    assert out.returncode == 3 and out.stderr.strip().count("\n") == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["removed"] == 0 and report["unchanged"] > 0
+    [failed] = report["failed_sources"]
+    assert failed["source"] == str(feed) and "could not read further" in failed["reason"]
+    assert failed["kept"] == 300 - report["unchanged"]
+    assert open_index(ix).count() == 300
+
+
+@pytest.mark.parametrize("damage", ["not gzip", "emptied", "deleted", "folder"])
+def test_a_source_that_cannot_be_read_keeps_its_articles(tmp_path, damage):
+    feed = tmp_path / "feed.jsonl.gz"
+    feed.write_bytes(gzip.compress(_jsonl(_records(80))))
+    ix = open_index(tmp_path / "ix")
+    ix.update([feed], jobs=1)
+    if damage == "not gzip":
+        feed.write_bytes(_jsonl(_records(80)))
+    elif damage == "emptied":  # zero bytes is not a gzip stream: an interrupted copy, not "no articles"
+        feed.write_bytes(b"")
+    elif damage == "deleted":
+        feed.unlink()
+    else:
+        feed.unlink()
+        feed.mkdir()
+    report = ix.update([feed], jobs=1)
+    assert report.removed == 0 and list(report.failed_sources) == [str(feed)], report.summary()
+    assert report.kept[str(feed)] == 80 and ix.count() == 80
+    assert "nothing it held was removed" in report.summary()
+
+
+def test_a_plain_feed_emptied_on_purpose_removes_its_articles(tmp_path):
+    """The other side: a source read whole that no longer holds articles loses them."""
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(_jsonl(_records(20)))
+    ix = open_index(tmp_path / "ix")
+    ix.update([feed], jobs=1)
+    feed.write_bytes(b"")
+    report = ix.update([feed], jobs=1)
+    assert report.removed == 20 and not report.failed_sources and ix.count() == 0
+
+
+def test_a_folder_that_vanished_keeps_its_articles_and_the_cli_says_so(corpus_dir, tmp_path):
+    ix = str(tmp_path / "ix")
+    vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q")
+    shutil.rmtree(corpus_dir)
+    out = vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q")
+    _no_traceback(out)
+    assert out.returncode == 3 and "no such file or folder" in out.stdout and "12 articles" in out.stdout
+    assert out.stderr.startswith("Error: 1 source could not be read whole")
+    assert open_index(ix).count() == 12
+    missing = vnsearch("index", str(tmp_path / "never"), "--index-dir", str(tmp_path / "ix2"), "-q")
+    assert missing.returncode == 3
+
+
+def _world_dir() -> Path:
+    """A folder a non-root user can work in (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="vnsearch-perm-", dir="/tmp"))
+    path.chmod(0o777)
+    return path
+
+
+def _as_nobody_works() -> bool:
+    try:
+        return subprocess.run([*NOBODY, sys.executable, "-c", "import indexer"], env=dict(
+            os.environ, PYTHONPATH=str(ROOT)), capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.parametrize("where", ["file", "subfolder"])
+def test_permission_denied_keeps_articles(where):
+    if not _as_nobody_works():
+        pytest.skip("cannot run the indexer as an unprivileged user here (setpriv)")
+    base = _world_dir()
+    try:
+        folder = base / "src"
+        (folder / "sub").mkdir(parents=True)
+        (folder / "a.jsonl").write_bytes(_jsonl(_records(30)))
+        for n in range(5):
+            (folder / "sub" / f"s{n}.txt").write_text(ARTICLE.format(n=n, m=1, token=f"sub{n}"), encoding="utf-8")
+        for path in [base, *base.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        ix = str(base / "ix")
+        first = vnsearch("index", str(folder), "--index-dir", ix, "-q", prefix=NOBODY)
+        assert first.returncode == 0 and "35 added" in first.stdout, first.stderr
+        (folder / "a.jsonl" if where == "file" else folder / "sub").chmod(0)
+        out = vnsearch("index", str(folder), "--index-dir", ix, "-q", prefix=NOBODY)
+        _no_traceback(out)
+        assert out.returncode == 3 and "0 removed" in out.stdout and "Permission denied" in out.stdout, out.stdout
+        assert open_index(ix).count() == 35
+    finally:
+        for path in [base, *base.rglob("*")]:
+            path.chmod(0o777)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# --- identity ------------------------------------------------------------------------
+def test_the_same_folder_spelled_differently_reindexes_nothing(corpus_dir, tmp_path):
+    ix = open_index(tmp_path / "ix")
+    ix.update([corpus_dir], jobs=1)
+    link = tmp_path / "link"
+    link.symlink_to(corpus_dir)
+    for spelling, cwd in ((f"{corpus_dir}/", None), (str(corpus_dir) + "/./", None), (".", corpus_dir),
+                          ("./articles/", tmp_path), (str(link), None)):
+        old = os.getcwd()
+        os.chdir(cwd or old)
+        try:
+            report = ix.update([spelling], jobs=1)
+        finally:
+            os.chdir(old)
+        assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 12), spelling
+
+
+def test_a_duplicate_id_across_sources_is_reported_and_removed_only_when_no_source_holds_it(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    shared = {"id": "x1", "title": "Bản của nguồn A", "body": "Nội dung nguồn A về hội nghị"}
+    a.write_bytes(_jsonl([shared] + _records(2)))
+    b.write_bytes(_jsonl([dict(shared, title="Bản của nguồn B", body="Nội dung nguồn B")] + _records(2, 10)))
+    ix = open_index(tmp_path / "ix")
+    ix.update([a], jobs=1)
+    report = ix.update([b], jobs=1)
+    assert report.added == 2 and report.updated == 0
+    [dup] = [p for p in report.skipped if "duplicate id" in p.reason]
+    assert dup.id == "x1" and str(a) in dup.reason
+    assert ix.get("x1").title == "Bản của nguồn A"  # not silently overwritten
+
+    b.write_bytes(_jsonl(_records(2, 10)))  # B drops it: A still holds it
+    assert ix.update([b], jobs=1).removed == 0 and ix.get("x1").title == "Bản của nguồn A"
+
+    b.write_bytes(_jsonl([dict(shared, title="Bản của nguồn B")] + _records(2, 10)))
+    ix.update([b], jobs=1)
+    a.write_bytes(_jsonl(_records(2)))  # A drops it while B holds it: kept, then B's version
+    gone = ix.update([a], jobs=1)
+    assert gone.removed == 0 and ix.get("x1").title == "Bản của nguồn A"
+    assert any("x1" in p.reason and str(b) in p.reason for p in gone.warnings)
+    taken = ix.update([b], jobs=1)
+    assert taken.updated == 1 and ix.get("x1").title == "Bản của nguồn B"
+    b.write_bytes(_jsonl(_records(2, 10)))  # and the last holder drops it: gone
+    assert ix.update([b], jobs=1).removed == 1 and ix.get("x1") is None
+
+
+def test_ids_the_web_cannot_serve_are_refused_at_indexing(tmp_path):
+    feed = tmp_path / "ids.jsonl"
+    bad = ["../../etc/passwd", "a\nb", "x" * 600, "/abs", "a\\b"]
+    feed.write_bytes(_jsonl([{"id": i, "title": "Tiêu đề", "body": "Nội dung"} for i in bad]
+                            + [{"id": "ok/1", "title": "Tiêu đề", "body": "Nội dung"}]))
+    ix = open_index(tmp_path / "ix")
+    report = ix.update([feed], jobs=1)
+    assert report.added == 1 and len(report.skipped) == len(bad)
+    assert all("cannot be an article id" in p.reason for p in report.skipped)
+    assert [h.id for h in ix.search("nội dung").hits] == ["ok/1"]
+
+
+# --- bounded resources ---------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["fifo", "zero", "urandom"])
+def test_only_regular_files_are_read(tmp_path, kind):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "good.txt").write_text(ARTICLE.format(n=1, m=1, token="tot"), encoding="utf-8")
+    name = "pipe.txt" if kind == "fifo" else f"{kind}.jsonl"
+    if kind == "fifo":
+        os.mkfifo(folder / name)
+    else:
+        (folder / name).symlink_to(f"/dev/{kind}")
+    started = time.monotonic()
+    out = vnsearch("index", str(folder), "--index-dir", str(tmp_path / "ix"), "-q", timeout=60)
+    assert time.monotonic() - started < 30
+    _no_traceback(out)
+    assert "1 added" in out.stdout and "not a regular file" in out.stdout
+    # A .jsonl that cannot be read is a source not read whole; a .txt is one article kept as it was.
+    assert out.returncode == (0 if kind == "fifo" else 3)
+
+
+def test_an_oversized_line_is_skipped_without_being_held(tmp_path, monkeypatch):
+    import indexer.articles as articles
+
+    monkeypatch.setattr(articles, "MAX_ARTICLE_BYTES", 10_000)
+    feed = tmp_path / "f.jsonl"
+    big = {"id": "big", "title": "t", "body": "a" * 200_000}
+    feed.write_bytes(_jsonl(_records(1) + [big] + _records(1, 5)))
+    items = list(iter_articles([feed]))
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert [i.id for i in items if not isinstance(i, Problem)] == ["r00000", "r00005"]
+    assert len(problems) == 1 and "record too large" in problems[0].reason and "200,0" in problems[0].reason
+
+
+def test_a_compression_bomb_stops_its_source(tmp_path, monkeypatch):
+    import indexer.articles as articles
+
+    monkeypatch.setattr(articles, "INFLATION_FLOOR", 1 << 20)
+    feed = tmp_path / "bomb.jsonl.gz"
+    feed.write_bytes(gzip.compress(_jsonl(_records(3)) + b" " * (50 << 20), 9))
+    items = list(iter_articles([feed]))
+    assert sum(not isinstance(i, Problem) for i in items) == 3
+    assert items[-1].fails_source and "decompresses to over 100x" in items[-1].reason
+
+
+def test_junk_lines_are_counted_not_listed_and_give_up_the_source(tmp_path):
+    feed = tmp_path / "junk.jsonl.gz"
+    feed.write_bytes(gzip.compress(b"x\n" * 200_000))
+    every: list[Problem] = []
+    ix = open_index(tmp_path / "ix")
+    report = ix.update([feed], jobs=1, on_problem=every.append)
+    assert len(every) == 10_001 and len(report.problems) == 11  # 10 examples + the give-up
+    assert report.problem_counts[(str(feed), True, "invalid JSON")] == 10_000
+    assert "… 9,990 more skipped" in report.summary() and report.failed_sources
+    assert len(report.summary()) < 3000 and len(json.dumps(report.to_dict())) < 5000
+
+
+def test_deeply_nested_json_skips_its_line_only(tmp_path):
+    feed = tmp_path / "deep.jsonl"
+    deep = '{"id": "d", "title": "t", "body": "b", "e": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
+    feed.write_bytes(deep.encode() + _jsonl(_records(2)))
+    report = open_index(tmp_path / "ix").update([feed], jobs=1)
+    assert report.added == 2 and [p.reason for p in report.skipped] == ["invalid JSON: nested too deeply"]
+
+
+# --- encodings -----------------------------------------------------------------------
+@pytest.mark.parametrize("text,encoding", [
+    ("Москва — столица России, крупнейший по численности населения город страны.", "koi8_r"),
+    ("中华人民共和国是工人阶级领导的、以工农联盟为基础的人民民主专政的社会主义国家。", "gb18030"),
+])
+def test_other_legacy_encodings_are_refused_not_indexed_as_garbage(text, encoding):
+    with pytest.raises(DecodeError, match="unsupported legacy encoding"):
+        decode_bytes((text + "\n") .replace("—", "-").encode(encoding) * 3)
+
+
+def test_utf32_with_a_bom_is_read():
+    assert decode_bytes("Mặt trận Tổ quốc\nNội dung".encode("utf-32")) == ("Mặt trận Tổ quốc\nNội dung", None)
+
+
+def test_legacy_vietnamese_and_western_text_are_still_read():
+    from .badinput import to_cp1258
+
+    text, note = decode_bytes(to_cp1258("Mặt trận Tổ quốc Việt Nam tổ chức hội nghị tại Hà Nội"))
+    assert text == "Mặt trận Tổ quốc Việt Nam tổ chức hội nghị tại Hà Nội" and "Windows-1258" in note
+    text, note = decode_bytes("Le président a annoncé des mesures économiques".encode("cp1252"))
+    assert text.startswith("Le président") and "Windows-1252" in note
+
+
+# --- failing runs fail fast and clean ------------------------------------------------
+def _leftovers(index_dir: Path) -> list[str]:
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC
+
+    gen = current_generation(index_dir)
+    toc = TOC.read(FileStorage(str(gen)), "MAIN")
+    live = {s.segment_id() for s in toc.segments}
+    odd = [p.name for p in index_dir.iterdir() if p.name.startswith("gen-") and p != gen]
+    for p in gen.iterdir():
+        if ".tmp" in p.name or (p.name.startswith("MAIN_") and p.name != "MAIN_WRITELOCK"
+                                and p.name.split(".")[0] not in live) or \
+                (p.name.startswith("vec_") and p.name[4:] not in {s.segid for s in toc.segments}):
+            odd.append(p.name)
+    return odd
+
+
+def test_a_killed_worker_ends_the_run_at_once_and_cleanly(tmp_path):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "base.jsonl").write_bytes(_jsonl(_records(10)))
+    ix_dir = tmp_path / "ix"
+    assert vnsearch("index", str(folder), "--index-dir", str(ix_dir), "-q").returncode == 0
+    (folder / "more.jsonl").write_bytes(_jsonl(_records(3000, 100)))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "index", str(folder), "--index-dir", str(ix_dir),
+                             "-q", "--jobs", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = None
+    deadline = time.monotonic() + 60
+    while worker is None and time.monotonic() < deadline and proc.poll() is None:
+        kids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        # Forked writers run the parent's command line (not multiprocessing's resource tracker).
+        writers = [int(k) for k in kids if "indexer.cli" in Path(f"/proc/{k}/cmdline").read_text(errors="replace")]
+        worker = writers[0] if writers else None
+        time.sleep(0.05)
+    assert worker is not None, "no worker started"
+    time.sleep(1.0)  # let it write part of its segment
+    os.kill(worker, signal.SIGKILL)
+    killed = time.monotonic()
+    out, err = proc.communicate(timeout=60)
+    assert time.monotonic() - killed < 10
+    assert proc.returncode == 1 and err.startswith("Error: index writer vnsearch-writer-") \
+        and err.endswith(" was killed by SIGKILL\n") and err.count("\n") == 1, err
+    assert _leftovers(ix_dir) == []
+    assert open_index(ix_dir).count() == 10
+    assert vnsearch("index", str(folder), "--index-dir", str(ix_dir), "-q").returncode == 0  # lock released
+    assert open_index(ix_dir).count() == 3010
+
+
+@pytest.fixture
+def small_disk():
+    path = Path(tempfile.mkdtemp(prefix="vnsearch-small-"))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(path)],
+                             capture_output=True).returncode == 0
+    if not mounted:
+        path.rmdir()
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    yield path
+    if subprocess.run(["umount", str(path)], capture_output=True).returncode:
+        subprocess.run(["umount", "--lazy", str(path)], check=False)  # a reader still open
+    path.rmdir()
+
+
+def test_a_full_disk_fails_fast_and_the_next_run_works(tmp_path, small_disk):
+    few, many = tmp_path / "few.jsonl", tmp_path / "many.jsonl"
+    few.write_bytes(_jsonl(_records(5)))
+    many.write_bytes(_jsonl(_records(1500, 100)))
+    ix_dir = small_disk / "ix"
+    assert vnsearch("index", str(few), "--index-dir", str(ix_dir), "-q").returncode == 0
+    for jobs in ("1", "2"):  # an update that fills the disk, written by the parent or by workers
+        out = vnsearch("index", str(many), "--index-dir", str(ix_dir), "-q", "--jobs", jobs)
+        _no_traceback(out)
+        assert out.returncode == 1 and out.stderr.startswith("Error: disk full while writing the index"), out.stderr
+        assert "nothing was changed" in out.stderr and out.stderr.count("\n") == 1
+        assert _leftovers(ix_dir) == [] and _count(ix_dir) == 5
+    again = vnsearch("index", str(few), str(tmp_path / "one.jsonl"), "--index-dir", str(ix_dir), "-q")
+    assert again.returncode == 3 and "5 unchanged" in again.stdout  # works at once (one.jsonl is missing)
+    (tmp_path / "big.jsonl").write_bytes(_jsonl(_records(10_000, 5000)))  # about 10 MB of text
+    rebuild = vnsearch("index", str(tmp_path / "big.jsonl"), "--index-dir", str(ix_dir), "--rebuild", "-q")
+    assert rebuild.returncode == 1 and "not enough free space" in rebuild.stderr and "MB needed" in rebuild.stderr
+    with open_index(ix_dir) as ix:
+        assert ix.count() == 5 and ix.search("Mặt trận").total == 5
+
+
+def _count(index_dir: Path) -> int:
+    with open_index(index_dir) as ix:
+        return ix.count()
