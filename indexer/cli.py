@@ -179,25 +179,47 @@ def stats_command(index_dir, as_json):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--seeds", default="seeds", show_default=True, type=click.Path(),
-              help="Indexed first when the index is empty.")
+              help="Indexed first when there is no index yet.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve_command(index_dir, host, port, seeds, threads):
-    """Serve the search page with waitress (a production WSGI server)."""
-    from waitress import serve
-
+@click.option("--connection-limit", default=1000, show_default=True, type=click.IntRange(16, 100_000),
+              help="Open connections; when full, the one waiting longest for its request is closed.")
+@click.option("--max-per-client", default=50, show_default=True, type=click.IntRange(0, None),
+              help="Connections one client address may hold waiting for their request (0: no cap).")
+@click.option("--request-timeout", default=10.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="Seconds a connection has to send a complete request, from connecting or its previous response.")
+def serve_command(index_dir, host, port, seeds, threads, connection_limit, max_per_client, request_timeout):
+    """Serve the search page with waitress (a production WSGI server), guarded against slow clients."""
     from search_web import create_app
+    from search_web.server import Limits, Server
 
-    ix = open_index(index_dir)
+    app = create_app(index_dir=index_dir)
+    limits = Limits(connection_limit=connection_limit, max_per_client=max_per_client, request_timeout=request_timeout)
+    try:  # bound now, listening once the index is loaded: a taken port fails before any work
+        server = Server(app, host=host, port=port, threads=threads, limits=limits)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc} (choose another --port)")
+    if server.limits.connection_limit < connection_limit:
+        click.echo(f"warning: --connection-limit lowered to {server.limits.connection_limit} "
+                   "by the open-file limit (ulimit -n)", err=True)
+    ix = app.extensions["vnsearch"]
     if not ix.exists():
         if Path(seeds).exists():
-            click.echo(f"index is empty: indexing {seeds} into {index_dir} …", err=True)
-            click.echo(ix.update([seeds]).summary(), err=True)
+            click.echo(f"no index yet: indexing {seeds} into {index_dir} …", err=True)
+            try:
+                click.echo(ix.update([seeds]).summary(), err=True)
+            except IndexBusyError as exc:
+                click.echo(f"warning: {exc}; serving what is there", err=True)
         else:
             click.echo(f"warning: no index in {index_dir} and no {seeds}/ to build one from", err=True)
-    app = create_app(index_dir=index_dir)
-    app.extensions["vnsearch"].warm_up()
-    click.echo(f"serving on http://{host}:{port}/ (index: {index_dir})", err=True)
-    serve(app, host=host, port=port, threads=threads, ident="vnsearch")
+    ix.warm_up()
+    try:
+        server.listen()
+    except OSError as exc:  # another server bound the same port first (SO_REUSEADDR lets both bind)
+        server.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc} (choose another --port)")
+    where = ", ".join(f"http://{h if ':' not in h else f'[{h}]'}:{p}/" for h, p in server.addresses)
+    click.echo(f"serving on {where} (index: {index_dir})", err=True)
+    server.run()
 
 
 if __name__ == "__main__":  # pragma: no cover
