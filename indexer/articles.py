@@ -39,10 +39,12 @@ MAX_TITLE_CHARS = 300  # a longer first line is text, not a title
 # What one JSON-lines source may cost before it is given up as not what it claims to be
 # (its articles are then kept, see Problem.fails_source): a .gz inflating past
 # MAX_INFLATION times its size (news text compresses 3-5x) once past INFLATION_FLOOR
-# bytes, or MAX_LINES_WITHOUT_ARTICLE lines in a row yielding no article.
+# bytes, MAX_LINES_WITHOUT_ARTICLE lines in a row (blank ones too) yielding no article,
+# or one line over MAX_SKIPPED_LINE bytes.
 MAX_INFLATION = 100
 INFLATION_FLOOR = 256 * 2**20
 MAX_LINES_WITHOUT_ARTICLE = 10_000
+MAX_SKIPPED_LINE = 64 * 2**20  # a "line" longer than this is not a record to skip but a file to give up
 # Every indexed id must be servable as /article/<id>: the web layer refuses the rest, so
 # the indexer refuses them too (one policy, :func:`id_problem`) rather than list dead links.
 MAX_ID_CHARS = 512
@@ -471,34 +473,49 @@ def _iter_jsonl(path: Path, origin: str, known: dict[bytes, tuple[str, str]] | N
         fh.close()
         yield Problem(where, "empty file, not a gzip stream", origin=origin, fails_source=True)
         return
-    lines_without_article = 0
-    read = 0
+    articles = bad = without_article = read = 0
     try:
         with fh, (gzip.GzipFile(fileobj=fh, mode="rb") if gz else fh) as stream:
-            for lineno, (raw, size) in enumerate(_bounded_lines(stream, MAX_ARTICLE_BYTES), 1):
+            for lineno, (raw, size, ended) in enumerate(_bounded_lines(stream, MAX_ARTICLE_BYTES), 1):
                 read += size
                 if gz and read > max(MAX_INFLATION * stored, INFLATION_FLOOR):
                     yield Problem(where, f"decompresses to over {MAX_INFLATION}x its size ({read:,} bytes from "
                                          f"{stored:,}): not read further", origin=origin, fails_source=True)
                     return
-                if raw is not None and not raw.strip():
-                    continue
-                lines_without_article += 1
-                if lines_without_article > MAX_LINES_WITHOUT_ARTICLE:
+                without_article += 1
+                if without_article > MAX_LINES_WITHOUT_ARTICLE:
                     yield Problem(where, f"no article in {MAX_LINES_WITHOUT_ARTICLE:,} lines in a row: not a JSON-lines "
                                          "file of articles, not read further", origin=origin, fails_source=True)
                     return
+                if raw is None and size > MAX_SKIPPED_LINE:
+                    yield Problem(where, f"line {lineno} is over {MAX_SKIPPED_LINE:,} bytes: not a JSON-lines file of "
+                                         "articles, not read further", origin=origin, fails_source=True)
+                    return
+                if raw is not None and not raw.strip():
+                    continue
                 item_where = f"{path}:{lineno}"
                 if raw is None:
+                    bad += 1
                     yield Problem(item_where, f"record too large for a news article ({size:,} bytes; the limit is "
                                               f"{MAX_ARTICLE_BYTES:,})", origin=origin)
                     continue
                 for item in _parse_json_line(path, raw, lineno, item_where, origin, known):
-                    if not isinstance(item, Problem):
-                        lines_without_article = 0
+                    if isinstance(item, Problem):
+                        bad += item.skipped
+                        # A last line cut short is the mark of a file copied or written part-way.
+                        if not ended and item.skipped and item.reason.startswith("invalid JSON"):
+                            item.reason += " (the last line has no end: the file looks cut short)"
+                            item.fails_source = True
+                    else:
+                        articles += 1
+                        without_article = 0
                     yield item
     except (OSError, EOFError, zlib.error) as exc:
         yield Problem(where, f"could not read further: {exc}", origin=origin, fails_source=True)
+        return
+    if bad and not articles:
+        yield Problem(where, "no line of it is an article: not a JSON-lines file of articles", origin=origin,
+                      fails_source=True)
 
 
 def _parse_json_line(path: Path, raw: bytes, lineno: int, where: str, origin: str,
@@ -538,21 +555,22 @@ def _parse_json_line(path: Path, raw: bytes, lineno: int, where: str, origin: st
         yield article
 
 
-def _bounded_lines(stream, limit: int) -> Iterator[tuple[bytes | None, int]]:
-    """``(line, size)`` pairs; a line over ``limit`` bytes is skipped a megabyte at a time,
-    never held whole, and comes as ``(None, size)``."""
+def _bounded_lines(stream, limit: int) -> Iterator[tuple[bytes | None, int, bool]]:
+    """``(line, size, ended)`` triples, ``ended`` False for a last line with no newline; a
+    line over ``limit`` bytes is skipped a megabyte at a time, never held whole, and comes
+    as ``(None, size, ended)``; skipping stops past ``MAX_SKIPPED_LINE`` bytes."""
     while True:
         raw = stream.readline(limit + 1)
         if not raw:
             return
         if len(raw) <= limit:
-            yield raw, len(raw)
+            yield raw, len(raw), raw.endswith(b"\n")
             continue
         size = len(raw)
-        while raw and not raw.endswith(b"\n"):
+        while raw and not raw.endswith(b"\n") and size <= MAX_SKIPPED_LINE:
             raw = stream.readline(1 << 20)
             size += len(raw)
-        yield None, size
+        yield None, size, raw.endswith(b"\n")
 
 
 class NotRegular(OSError):
@@ -607,8 +625,8 @@ def _read_article_file(path: Path, id: str, origin: str, canonical: str | None =
     except NotRegular as exc:
         yield Problem(where, str(exc), id=id, origin=origin)
         return
-    except OSError as exc:
-        yield Problem(where, f"could not read: {exc.strerror or exc}", id=id, origin=origin)
+    except OSError as exc:  # permission denied, I/O error: what else the folder holds is unknown too
+        yield Problem(where, f"could not read: {exc.strerror or exc}", id=id, origin=origin, fails_source=True)
         return
     article, problems = parse_article_text(text, id, where)
     if note and article is not None:

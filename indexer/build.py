@@ -26,10 +26,10 @@ from whoosh.index import TOC, LockError, clean_files
 
 from .analysis import analyze
 from .articles import Article, Problem, Unchanged, iter_articles, origin_of
-from .claims import Claims
+from .claims import Claims, kind_of
 from .schema import SCHEMA_VERSION, make_schema
 from .parallel import commit_segments, write_segments
-from .errors import DiskFull, is_disk_full
+from .errors import DiskFull, IndexingFailed, is_disk_full
 from .postings import build_missing, remove_stale
 from .writer import FastSegmentWriter
 from .storage import IndexBusyError, cleanup_generations, current_generation, new_generation, publish, writer_lock
@@ -251,11 +251,15 @@ def update_index(
                 publish(index_dir, generation)
                 cleanup_generations(index_dir)
         except BaseException as exc:
+            # Some writers report a full disk without ENOSPC (NumPy's tofile: "N requested and M
+            # written"), so a failure with next to no space left is taken for one.
+            full = is_disk_full(exc) or isinstance(exc, DiskFull) or \
+                isinstance(exc, (OSError, IndexingFailed)) and shutil.disk_usage(index_dir).free < NEARLY_FULL
             if fresh and generation is not None:
                 shutil.rmtree(generation, ignore_errors=True)
             elif live is not None:
                 _remove_leftovers(live)
-            if is_disk_full(exc) or isinstance(exc, DiskFull):  # in this process or a worker
+            if full:
                 raise DiskFull(f"disk full while writing the index in {index_dir} ({_free_mb(index_dir)} MB "
                                f"free; these sources need about {_needed_bytes(paths) // 2**20:,} MB for a "
                                f"full build): nothing was changed") from exc
@@ -270,6 +274,7 @@ def update_index(
 INDEX_PER_TEXT_BYTE = 3.5
 GZIP_RATIO = 4
 SPARE_BYTES = 2**20
+NEARLY_FULL = 2**20  # free bytes below which a failed write is taken for a full disk
 
 
 def _needed_bytes(paths: list[str | Path]) -> int:
@@ -343,8 +348,10 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
     known = {key: (entry[0], entry[1]) for key, entry in cached.items()
              if existing.get(entry[0]) == (entry[1], entry[2])}  # only what the index holds
 
+    readable = _same_kind(paths, claims, report)
+
     def pending() -> Iterator[Article]:
-        for item in iter_articles(paths, known=known):
+        for item in iter_articles(readable, known=known):
             if isinstance(item, Problem):
                 report.add(item)
                 if item.id is not None and item.skipped:
@@ -402,6 +409,9 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
     finally:
         ix.close()
     claims.forget_unheld(origins - set(report.failed_sources))
+    for path in readable:
+        if origin_of(path) not in report.failed_sources:
+            claims.kinds[origin_of(path)] = kind_of(path) or "file"
     try:
         # Posting arrays for vectorised search: the writers built them with their segments;
         # this builds any that are missing (and drops those of merged-away segments).
@@ -414,6 +424,21 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
         report.add(Problem(str(generation), f"the update was committed, but writing what goes beside it failed "
                                             f"({type(exc).__name__}: {exc}); the next run completes it",
                            skipped=False))
+
+
+def _same_kind(paths: list[str | Path], claims: Claims, report: IndexReport) -> list[str | Path]:
+    """``paths`` but those that were a folder when last read and are a file now, or the
+    reverse: such a source was replaced, not emptied, so it fails and keeps its articles."""
+    readable = []
+    for path in paths:
+        origin, now = origin_of(path), kind_of(path)
+        before = claims.kinds.get(origin)
+        if before is not None and now is not None and now != before:
+            report.add(Problem(str(path), f"was a {before} when last indexed and is a {now} now: not read (use "
+                                          "--rebuild to index it afresh)", origin=origin, fails_source=True))
+        else:
+            readable.append(path)
+    return readable
 
 
 def _remove_gone(writer, existing: dict[str, tuple[str, str]], origins: set[str], owned: set[str],

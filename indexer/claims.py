@@ -1,4 +1,5 @@
-"""Which source an article belongs to when several sources hold the same id.
+"""Which source an article belongs to when several sources hold the same id, and what
+kind of path (folder or file) each source was when last read.
 
 An id belongs to the first source that indexed it (the index stores that source as
 the article's ``origin``).  Another source holding the same id is reported as a
@@ -8,9 +9,11 @@ version replaces it the next time that source is read.  Without this, indexing a
 second source silently overwrote the first one's article, and removing it from the
 second deleted it although the first still held it.
 
+A source that was a folder and is now a file (or the reverse) is not read: its
+articles were not removed from it, it was replaced (``--rebuild`` starts afresh).
+
 Saved as ``claims.json`` in the generation after each commit.  Losing the file
-loses only the memory of duplicates: the next reading of each source reports them
-again.
+loses only this memory: the next reading of each source reports duplicates again.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ CLAIMS = "claims.json"
 class Claims:
     others: dict[str, list[str]] = field(default_factory=dict)  # id -> other sources that hold it
     released: set[str] = field(default_factory=set)  # ids kept for another source after their owner dropped them
+    kinds: dict[str, str] = field(default_factory=dict)  # source -> "folder" or "file" when last read
     _held_now: dict[str, set[str]] = field(default_factory=dict, repr=False)  # id -> sources seen claiming it now
 
     @classmethod
@@ -36,15 +40,16 @@ class Claims:
         try:
             data = json.loads((generation / CLAIMS).read_text(encoding="utf-8"))
             return cls({str(k): [str(o) for o in v] for k, v in data["others"].items()},
-                       {str(i) for i in data["released"]})
+                       {str(i) for i in data["released"]},
+                       {str(k): str(v) for k, v in data.get("kinds", {}).items()})
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()
 
     def write(self, generation: Path) -> None:
         tmp = generation / f"{CLAIMS}.tmp{os.getpid()}"
         others = {doc_id: origins for doc_id, origins in self.others.items() if origins}
-        tmp.write_text(json.dumps({"others": others, "released": sorted(self.released & set(others))},
-                                  ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(json.dumps({"others": others, "released": sorted(self.released & set(others)),
+                                   "kinds": self.kinds}, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, generation / CLAIMS)
 
     def may_index(self, doc_id: str, owner: str | None, origin: str) -> bool:
@@ -82,3 +87,10 @@ class Claims:
             origins[:] = [o for o in origins if o not in read_whole or o in held]
             if not origins:
                 self.drop(doc_id)
+
+
+def kind_of(path: str | Path) -> str | None:
+    """"folder", "file" (anything else that exists) or None (missing)."""
+    if os.path.isdir(path):
+        return "folder"
+    return "file" if os.path.lexists(path) else None

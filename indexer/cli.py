@@ -38,7 +38,7 @@ EXIT_SOURCES_FAILED = 3  # committed what could be read; a source could not be r
 
 
 @main.command("index")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))  # unreadable: reported, kept
 @index_dir_option
 @click.option("--rebuild", is_flag=True, help="Build a fresh index beside the live one and swap it in.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Segmentation processes (default: cores).")

@@ -88,6 +88,45 @@ def test_a_source_that_cannot_be_read_keeps_its_articles(tmp_path, damage):
     assert "nothing it held was removed" in report.summary()
 
 
+@pytest.mark.parametrize("damage", ["cut mid-line", "garbage", "json array", "folder to file", "blank lines",
+                                    "one endless line"])
+def test_a_source_that_is_no_longer_what_it_was_keeps_its_articles(tmp_path, damage, monkeypatch):
+    import indexer.articles as articles
+
+    records = _records(40)
+    feed = tmp_path / ("src" if damage == "folder to file" else "feed.jsonl")
+    if damage == "folder to file":
+        feed.mkdir()
+        (feed / "a.jsonl").write_bytes(_jsonl(records))
+    else:
+        feed.write_bytes(_jsonl(records))
+    ix = open_index(tmp_path / "ix")
+    ix.update([feed], jobs=1)
+    if damage == "cut mid-line":  # a copy interrupted: the last line has no end
+        data = feed.read_bytes()
+        feed.write_bytes(data[: len(data) // 2 - 7])
+    elif damage == "garbage":
+        feed.write_bytes(os.urandom(50_000).replace(b"\0", b"x"))
+    elif damage == "json array":
+        feed.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    elif damage == "folder to file":
+        shutil.rmtree(feed)
+        feed.write_text(ARTICLE.format(n=1, m=1, token="x"), encoding="utf-8")
+    elif damage == "blank lines":
+        monkeypatch.setattr(articles, "MAX_LINES_WITHOUT_ARTICLE", 1000)
+        feed.write_bytes(b"\n" * 5000 + _jsonl(records[:1]))
+    else:  # a sparse file, or a file that never ends a line: not read to its end
+        monkeypatch.setattr(articles, "MAX_SKIPPED_LINE", 2 << 20)
+        monkeypatch.setattr(articles, "MAX_ARTICLE_BYTES", 1 << 20)
+        with open(feed, "wb") as f:
+            f.truncate(1 << 40)  # a terabyte of holes
+    started = time.monotonic()
+    report = ix.update([feed], jobs=1)
+    assert time.monotonic() - started < 20
+    assert report.removed == 0 and list(report.failed_sources) == [str(feed)], report.summary()
+    assert ix.count() == 40
+
+
 def test_a_plain_feed_emptied_on_purpose_removes_its_articles(tmp_path):
     """The other side: a source read whole that no longer holds articles loses them."""
     feed = tmp_path / "feed.jsonl"
@@ -127,7 +166,7 @@ def _as_nobody_works() -> bool:
         return False
 
 
-@pytest.mark.parametrize("where", ["file", "subfolder"])
+@pytest.mark.parametrize("where", ["file", "subfolder", "article", "source"])
 def test_permission_denied_keeps_articles(where):
     if not _as_nobody_works():
         pytest.skip("cannot run the indexer as an unprivileged user here (setpriv)")
@@ -143,7 +182,9 @@ def test_permission_denied_keeps_articles(where):
         ix = str(base / "ix")
         first = vnsearch("index", str(folder), "--index-dir", ix, "-q", prefix=NOBODY)
         assert first.returncode == 0 and "35 added" in first.stdout, first.stderr
-        (folder / "a.jsonl" if where == "file" else folder / "sub").chmod(0)
+        denied = {"file": folder / "a.jsonl", "subfolder": folder / "sub", "article": folder / "sub" / "s1.txt",
+                  "source": folder}[where]
+        denied.chmod(0)
         out = vnsearch("index", str(folder), "--index-dir", ix, "-q", prefix=NOBODY)
         _no_traceback(out)
         assert out.returncode == 3 and "0 removed" in out.stdout and "Permission denied" in out.stdout, out.stdout
