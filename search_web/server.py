@@ -14,7 +14,10 @@ subclass, no fork):
   client pays, never the newest;
 - the table holds 1000 connections, with the open-file limit raised to match and poll()
   instead of select() (which fails past descriptor 1024);
-- request bodies are capped (no route takes one).
+- a client that takes nothing of its response for ``send_timeout`` is dropped (waitress's
+  inactivity timeout never closed a connection whose send buffer was full);
+- request bodies are capped (no route takes one), and headers at 64 KB: a table full of
+  connections each sending waitress's 256 KB allowance would hold 256 MB.
 
 When every connection is busy with a request being served, new ones wait in the
 kernel's backlog, as in plain waitress.  ``reliability/slowclients.py`` measures it.
@@ -23,6 +26,7 @@ kernel's backlog, as in plain waitress.  ``reliability/slowclients.py`` measures
 from __future__ import annotations
 
 import resource
+import socket
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -45,6 +49,7 @@ class Limits:
     request_timeout: float = 10.0  # seconds to send a complete request
     send_timeout: float = 30.0     # a response the client reads nothing of for this long is dropped
     max_body_bytes: int = 64 * 1024
+    max_header_bytes: int = 64 * 1024  # a 1,000-character query is at most 9 KB encoded; waitress allows 256 KB
 
 
 class _Channel(HTTPChannel):
@@ -58,6 +63,16 @@ class _Channel(HTTPChannel):
     def waiting(self) -> bool:
         """Nothing of ours in flight: the next move is the client's (a request, or the rest of one)."""
         return not (self.requests or self.total_outbufs_len or self.will_close or self.close_when_flushed)
+
+    def quiet(self) -> bool:
+        """``waiting()``, and nothing the client sent is left unread: under load the loop
+        falls behind, and a request sitting in the kernel is not the client's delay."""
+        if not self.waiting():
+            return False
+        try:
+            return not self.socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)  # b"": closed by the client
+        except OSError:  # BlockingIOError: nothing sent; other errors: a broken connection
+            return True
 
     def service(self):
         super().service()
@@ -75,7 +90,7 @@ class _Guard:
         self.limits = limits
         self.channels: dict[_Channel, None] = {}  # insertion-ordered sets
         self.by_client: dict[str, dict[_Channel, None]] = {}
-        self.timed_out = self.shed = 0
+        self.timed_out = self.stalled = self.shed = 0  # closed: no request in time, not reading, to make room
 
     def admit(self, channel: _Channel) -> None:
         self.channels[channel] = None
@@ -98,20 +113,46 @@ class _Guard:
 
     def _shed_oldest(self, channels: dict, newcomer: _Channel) -> None:
         waiting = [c for c in channels if c is not newcomer and c.waiting()]
-        if waiting:  # else all are being served: waitress stops accepting until one is done
-            min(waiting, key=lambda c: c.waiting_since).handle_close()
-            self.shed += 1
+        while waiting:  # none: all are being served, and waitress stops accepting for now
+            oldest = min(waiting, key=lambda c: c.waiting_since)
+            if oldest.quiet():
+                self.shed += _close_soon(oldest)
+                return
+            waiting.remove(oldest)
 
     def sweep(self, now: float) -> None:
-        """Close connections past their request deadline (run every second)."""
+        """Close connections past their deadlines (run every second by the loop).
+
+        Waitress's own inactivity sweep only flags ``will_close``, which a channel acts on
+        once its socket is writable: a client that stopped reading kept its connection and
+        its buffered response for ever.  See ``_close_soon``.
+        """
         for channel in list(self.channels):
-            if channel.will_close or channel.close_when_flushed:
-                continue
-            if channel.requests or channel.total_outbufs_len:
-                channel.waiting_since = now  # our turn: the client's clock starts when we are done
-            elif now - channel.waiting_since > self.limits.request_timeout:
-                channel.will_close = True
-                self.timed_out += 1
+            if channel.requests:  # a thread is serving it: never cut
+                channel.waiting_since = now
+            elif channel.total_outbufs_len or channel.will_close or channel.close_when_flushed:
+                channel.waiting_since = now  # ours to send: the client must take some of it
+                if now - channel.last_activity > self.limits.send_timeout:
+                    self.stalled += _close_soon(channel)
+            elif now - channel.waiting_since > self.limits.request_timeout and channel.quiet():
+                self.timed_out += _close_soon(channel)
+
+
+def _close_soon(channel: _Channel) -> int:
+    """Have the loop close ``channel`` on its own next event (1 if not already closing).
+
+    Not at once: a socket closed while the loop registers sockets for poll() or handles
+    its events can hand its stale event to a connection accepted later in the same pass
+    with the same descriptor (a reader's connection was reset that way).  Shut down, the
+    socket reports POLLHUP even to a client that reads nothing.
+    """
+    new = not channel.will_close
+    channel.will_close = True
+    try:
+        channel.socket.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    return int(new)
 
 
 def _client(addr) -> str:
@@ -126,8 +167,7 @@ class _Listener(TcpWSGIServer):
         super().__init__(*args, **kw)
 
     def maintenance(self, now):
-        super().maintenance(now)  # waitress's own: send_timeout (channel_timeout) of inactivity
-        self.guard.sweep(now)
+        self.guard.sweep(now)  # instead of waitress's inactivity sweep (see _Guard.sweep)
 
 
 class Server:
@@ -143,12 +183,13 @@ class Server:
         if fd_limit < limits.connection_limit + FD_MARGIN:
             limits = replace(limits, connection_limit=max(16, fd_limit - FD_MARGIN))
         self.limits = limits
-        self.adj = Adjustments(host=host, port=port, threads=threads, ident="vnsearch",
-                               channel_timeout=limits.send_timeout, cleanup_interval=1,
-                               asyncore_use_poll=True, max_request_body_size=limits.max_body_bytes)
-        # Waitress's own limit counts the listening sockets and their wake-up pipes too; it
-        # only stops accepting when nothing waiting could be closed to make room.
-        self.adj.connection_limit = limits.connection_limit + 2 * len(self.adj.listen) + 1
+        self.adj = Adjustments(host=host, port=port, threads=threads, ident="vnsearch", cleanup_interval=1,
+                               asyncore_use_poll=True, max_request_body_size=limits.max_body_bytes,
+                               max_request_header_size=limits.max_header_bytes)
+        # Waitress's own limit also counts the listening sockets, their wake-up pipes and the
+        # connections closing in this pass: it stops accepting only when nothing waiting
+        # could be closed to make room.
+        self.adj.connection_limit = limits.connection_limit + 2 * len(self.adj.listen) + 16
         self.map: dict = {}
         self.guard = _Guard(limits)
         self.dispatcher = ThreadedTaskDispatcher()
@@ -188,11 +229,11 @@ class Server:
             self.listeners[0].pull_trigger()
 
     def close(self) -> None:
-        """Close every socket and stop the threads (the loop thread's job once ``run()`` started)."""
+        """Stop the threads, then close every socket (the loop thread's job once ``run()`` started)."""
+        self.dispatcher.shutdown(timeout=2)  # first: a finishing request still wakes the loop's pipe
         for fd, obj in list(self.map.items()):
             if fd in self.map:  # a listener closes its wake-up pipe with it
                 obj.handle_close() if isinstance(obj, HTTPChannel) else obj.close()
-        self.dispatcher.shutdown(timeout=2)
 
 
 def _raise_open_files(wanted: int) -> int:
