@@ -467,7 +467,8 @@ def _iter_jsonl(path: Path, origin: str, known: dict[bytes, tuple[str, str]] | N
     except OSError as exc:
         yield Problem(where, f"could not open: {exc.strerror or exc}", origin=origin, fails_source=True)
         return
-    stored = os.fstat(fh.fileno()).st_size
+    opened = os.fstat(fh.fileno())
+    stored = opened.st_size
     gz = path.name.endswith(".gz")
     if gz and stored == 0:  # even a gzip of nothing has a header: a copy cut short, not "no articles"
         fh.close()
@@ -510,12 +511,24 @@ def _iter_jsonl(path: Path, origin: str, known: dict[bytes, tuple[str, str]] | N
                         articles += 1
                         without_article = 0
                     yield item
+            if _changed(opened, fh):
+                yield Problem(where, "changed while it was read (written in place, not replaced by a rename): read "
+                                     "again next time", origin=origin, fails_source=True)
+                return
     except (OSError, EOFError, zlib.error) as exc:
         yield Problem(where, f"could not read further: {exc}", origin=origin, fails_source=True)
         return
     if bad and not articles:
         yield Problem(where, "no line of it is an article: not a JSON-lines file of articles", origin=origin,
                       fails_source=True)
+
+
+def _changed(opened: os.stat_result, fh) -> bool:
+    """Whether the open file was written to since ``opened``: a feed rewritten in place
+    while read may have lost what followed the point read (a rename leaves the open file
+    whole)."""
+    now = os.fstat(fh.fileno())
+    return (now.st_size, now.st_mtime_ns) != (opened.st_size, opened.st_mtime_ns)
 
 
 def _parse_json_line(path: Path, raw: bytes, lineno: int, where: str, origin: str,
@@ -642,9 +655,12 @@ def _read_article_file(path: Path, id: str, origin: str, canonical: str | None =
 
 
 def origin_of(path: str | Path) -> str:
-    """The key under which articles read from ``path`` are tracked: its canonical path,
-    so ``seeds``, ``./seeds/`` and ``$PWD/seeds`` are one source."""
-    return os.path.realpath(path)
+    """The key under which articles read from ``path`` are tracked: its absolute path with
+    the folders above it resolved, so ``seeds``, ``./seeds/``, ``$PWD/seeds`` and ``.`` in it
+    are one source.  The last step stays as named: ``articles -> releases/r2`` switched to
+    ``releases/r3`` (a deploy) is still the source ``articles``, updated, not a new one."""
+    absolute = os.path.abspath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
 
 
 def _is_jsonl(path: Path) -> bool:

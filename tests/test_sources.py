@@ -202,7 +202,7 @@ def test_the_same_folder_spelled_differently_reindexes_nothing(corpus_dir, tmp_p
     link = tmp_path / "link"
     link.symlink_to(corpus_dir)
     for spelling, cwd in ((f"{corpus_dir}/", None), (str(corpus_dir) + "/./", None), (".", corpus_dir),
-                          ("./articles/", tmp_path), (str(link), None)):
+                          ("./articles/", tmp_path), (str(tmp_path / "link" / ".." / "articles"), None)):
         old = os.getcwd()
         os.chdir(cwd or old)
         try:
@@ -210,6 +210,46 @@ def test_the_same_folder_spelled_differently_reindexes_nothing(corpus_dir, tmp_p
         finally:
             os.chdir(old)
         assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 12), spelling
+
+
+def test_a_source_switched_by_a_symlink_is_the_same_source(corpus_dir, tmp_path):
+    """A deploy switching ``articles -> releases/r2`` updates the source ``articles``."""
+    releases = tmp_path / "releases"
+    releases.mkdir()
+    shutil.move(corpus_dir, releases / "r1")
+    corpus_dir.symlink_to(releases / "r1")
+    ix = open_index(tmp_path / "ix")
+    assert ix.update([corpus_dir], jobs=1).added == 12
+    shutil.copytree(releases / "r1", releases / "r2")
+    edited = releases / "r2" / "002_bc0217ec24ab4b99.txt"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Sơn Tây", "Sơn Tây Xanh", 1), encoding="utf-8")
+    (releases / "r2" / "004_b988110fdcdce38a.txt").unlink()
+    corpus_dir.unlink()
+    corpus_dir.symlink_to(releases / "r2")
+    report = ix.update([corpus_dir], jobs=1)
+    assert (report.updated, report.removed, report.unchanged, report.count(True)) == (1, 1, 10, 0), report.summary()
+    assert ix.search("Sơn Tây Xanh").hits[0].id == "002_bc0217ec24ab4b99.txt"
+
+
+def test_a_feed_rewritten_in_place_while_read_keeps_its_articles(tmp_path, monkeypatch):
+    import indexer.articles as articles
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(_jsonl(_records(40)))
+    ix = open_index(tmp_path / "ix")
+    ix.update([feed], jobs=1)
+    feed.write_bytes(_jsonl(_records(1000, 500) + _records(40)))
+    real = articles._parse_json_line
+
+    def cut_after_the_first(path, raw, lineno, *args):  # a crawler truncating the feed as it is read
+        if lineno == 1:
+            os.truncate(feed, len(_jsonl(_records(1000, 500))))
+        return real(path, raw, lineno, *args)
+
+    monkeypatch.setattr(articles, "_parse_json_line", cut_after_the_first)
+    report = ix.update([feed], jobs=1)
+    assert report.removed == 0 and "changed while it was read" in report.failed_sources[str(feed)]
+    assert all(ix.get(f"r{i:05d}") is not None for i in range(40))
 
 
 def test_a_duplicate_id_across_sources_is_reported_and_removed_only_when_no_source_holds_it(tmp_path):
