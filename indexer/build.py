@@ -204,9 +204,13 @@ def write_line_cache(generation: Path, lines: dict[bytes, tuple[str, str, str]])
     for stale in generation.glob(f"{LINE_CACHE}.tmp*"):  # left by a run killed while writing it
         stale.unlink(missing_ok=True)
     tmp = generation / f"{LINE_CACHE}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        marshal.dump(lines, f)
-    os.replace(tmp, generation / LINE_CACHE)
+    try:
+        with open(tmp, "wb") as f:
+            marshal.dump(lines, f)
+        os.replace(tmp, generation / LINE_CACHE)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk: nothing half-written stays behind
+        raise
 
 
 def _version_file(generation: Path) -> Path:

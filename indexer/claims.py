@@ -48,9 +48,13 @@ class Claims:
     def write(self, generation: Path) -> None:
         tmp = generation / f"{CLAIMS}.tmp{os.getpid()}"
         others = {doc_id: origins for doc_id, origins in self.others.items() if origins}
-        tmp.write_text(json.dumps({"others": others, "released": sorted(self.released & set(others)),
-                                   "kinds": self.kinds}, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, generation / CLAIMS)
+        try:
+            tmp.write_text(json.dumps({"others": others, "released": sorted(self.released & set(others)),
+                                       "kinds": self.kinds}, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, generation / CLAIMS)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def may_index(self, doc_id: str, owner: str | None, origin: str) -> bool:
         """Whether ``origin``'s version of ``doc_id`` may be indexed, the index holding it

@@ -3,7 +3,8 @@
     vnsearch index PATH... [--index-dir DIR] [--rebuild]     -> Index.update
     vnsearch search QUERY [--limit N] [--page N] [--json]    -> Index.search
     vnsearch show ID                                          -> Index.get
-    vnsearch serve [--host H] [--port P]                      -> search_web.create_app
+    vnsearch stats                                            -> Index.stats
+    vnsearch serve [--host H] [--port P]                      -> search_web (server.Server over create_app)
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ def serve_command(index_dir, host, port, seeds, threads, connection_limit, max_p
             click.echo(f"no index yet: indexing {seeds} into {index_dir} …", err=True)
             try:
                 click.echo(ix.update([seeds]).summary(), err=True)
-            except IndexBusyError as exc:
+            except (IndexBusyError, IndexingFailed) as exc:
                 click.echo(f"warning: {exc}; serving what is there", err=True)
         else:
             click.echo(f"warning: no index in {index_dir} and no {seeds}/ to build one from", err=True)

@@ -466,3 +466,47 @@ def test_a_full_disk_fails_fast_and_the_next_run_works(tmp_path, small_disk):
 def _count(index_dir: Path) -> int:
     with open_index(index_dir) as ix:
         return ix.count()
+
+
+def test_a_short_write_in_a_worker_is_a_full_disk(tmp_path, monkeypatch):
+    """NumPy's tofile reports a full disk as 'N requested and M written', with no errno."""
+    from indexer import writer as writer_module
+    from indexer.errors import DiskFull, is_disk_full
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(_jsonl(_records(200)))
+    ix = open_index(tmp_path / "ix")
+    parent = os.getpid()
+    real = writer_module.FastSegmentWriter.add_document
+
+    def add_document(self, **fields):
+        if os.getpid() != parent and fields["id"] == "r00150":
+            raise OSError("212041 requested and 11232 written")
+        return real(self, **fields)
+
+    monkeypatch.setattr(writer_module.FastSegmentWriter, "add_document", add_document)
+    with pytest.raises(DiskFull, match="disk full while writing the index"):
+        ix.update([feed], jobs=2)
+    assert is_disk_full(OSError("212041 requested and 11232 written")) and not is_disk_full(OSError("other"))
+    assert ix.count() == 0
+
+
+def test_a_disk_that_fills_after_the_commit_leaves_no_half_written_cache(tmp_path, monkeypatch):
+    import errno
+
+    import indexer.build as build
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(_jsonl(_records(20)))
+    ix = open_index(tmp_path / "ix")
+    ix.update([feed], jobs=1)
+    feed.write_bytes(_jsonl(_records(25)))
+
+    def dump(value, f):
+        f.write(b"x" * 1000)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(build.marshal, "dump", dump)
+    report = ix.update([feed], jobs=1)
+    assert report.added == 5 and any("the update was committed" in p.reason for p in report.warnings)
+    assert not list(current_generation(tmp_path / "ix").glob("*.tmp*")) and ix.count() == 25
