@@ -178,7 +178,7 @@ def run_measured(cmd: list[str], cwd: str | Path, timeout: float, during: Callab
     timed_out = False
     while True:
         try:
-            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
+            pid, _, _ = os.wait4(proc.pid, os.WNOHANG)
         except ChildProcessError:  # reaped by a proc.poll() in ``during``
             break
         if pid:

@@ -5,7 +5,9 @@
 
 Worker kills: ``vnsearch index --jobs 2`` builds (``--rebuild``, beside a live index) or updates
 (adding to a live index) a few thousand real corpus articles (generated ones where ``../shared``
-is missing); at a random moment one of its worker processes gets SIGKILL.
+is missing), or edits 5/12 of the live articles (its commit then rewrites the segments left over
+a third deleted, in worker processes too); at a random moment one of its worker processes,
+whichever are alive, gets SIGKILL.
 
 Full disks: the index lives on a small tmpfs (``mount -t tmpfs -o size=...``; skipped with the
 reason when mounting is not allowed).  A first build into an empty index folder, or an update
@@ -46,10 +48,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (RESULTS, Run, as_json_line, code_version, corpus_articles, deleted_but_open, descendants,  # noqa: E402
-                    generations, index_command, leftovers, live_manifest, locks_free, main_pid, run_measured, running,
+                    generations, index_command, leftovers, locks_free, main_pid, run_measured, running,
                     write_results)
 
 PROBE = "ủy ban nhân dân"
+EDIT = "sửađổimới"  # a word only the edited articles hold (the "rewrite" mode)
+REWRITE_SHARE = 5 / 12  # of the live articles edited: each segment left over a third deleted, so rewritten
 # Found by this harness and reported (RELIABILITY.md, "Worker failures and full disks").
 KNOWN_SHORT_WRITE = "known defect J: a short write on a full disk (NumPy's 'N requested and M written', no errno) " \
     "is reported as 'an index writer failed'"
@@ -65,11 +69,11 @@ def _state(ix_dir: Path) -> dict:
 
     live = current_generation(ix_dir)
     if live is None:
-        return {"generation": None, "count": 0, "probe": 0, "generations": generations(ix_dir)}
+        return {"generation": None, "count": 0, "probe": 0, "edited": 0, "generations": generations(ix_dir)}
     ix = open_index(ix_dir)
     try:
         return {"generation": live.name, "count": ix.count(), "probe": ix.search(PROBE, per_page=1).total,
-                "generations": generations(ix_dir)}
+                "edited": ix.search(EDIT, per_page=1).total, "generations": generations(ix_dir)}
     finally:
         ix.close()
         del ix
@@ -107,17 +111,18 @@ def _after_fault(run: Run, fault_at: float | None, before: dict, ix_dir: Path, b
         failures.append(f"leftovers: {left[:4]}")
     if after["generations"] != before["generations"]:
         failures.append(f"generations {before['generations']} -> {after['generations']}")
-    for key in ("generation", "count", "probe"):
+    for key in ("generation", "count", "probe", "edited"):
         if after[key] != before[key]:
             failures.append(f"live {key} {before[key]} -> {after[key]}")
     row = {"exit": run.rc, "exited_after_fault_s": since_fault, "error": (run.error_lines() or [""])[-1][:300],
            "stderr_lines": len(run.error_lines()), "locks_held": held, "leftovers": left[:10],
-           "state_before": {k: before[k] for k in ("generation", "count", "probe")},
-           "state_after": {k: after[k] for k in ("generation", "count", "probe")}}
+           "state_before": {k: before[k] for k in ("generation", "count", "probe", "edited")},
+           "state_after": {k: after[k] for k in ("generation", "count", "probe", "edited")}}
     return row, failures
 
 
-def _next_run(cmd: list[str], cwd: Path, ix_dir: Path, expected: int, timeout: float) -> tuple[dict, list]:
+def _next_run(cmd: list[str], cwd: Path, ix_dir: Path, expected: int, timeout: float, edited: int | None = None
+              ) -> tuple[dict, list]:
     free_mb = round(shutil.disk_usage(ix_dir).free / 2**20, 1)
     held = deleted_but_open(ix_dir.parent)
     run = run_measured(cmd, cwd, timeout)
@@ -127,6 +132,8 @@ def _next_run(cmd: list[str], cwd: Path, ix_dir: Path, expected: int, timeout: f
         failures.append(f"next run: exit {run.rc}: {(run.error_lines() or [''])[-1][:200]}")
     if state["count"] != expected:
         failures.append(f"next run: {state['count']} articles, {expected} expected")
+    if edited is not None and state["edited"] != edited:
+        failures.append(f"next run: {state['edited']} edited articles found, {edited} expected")
     left = leftovers(ix_dir)
     if left:
         failures.append(f"next run leftovers: {left[:3]}")
@@ -134,18 +141,43 @@ def _next_run(cmd: list[str], cwd: Path, ix_dir: Path, expected: int, timeout: f
             "free_mb_before_next": free_mb, "deleted_files_held_open": held}, failures
 
 
+def _started_after(pid: int, parent: int) -> float | None:
+    """Seconds between ``parent``'s start and ``pid``'s (from /proc, in clock ticks)."""
+    def start(p: int) -> int | None:
+        try:
+            with open(f"/proc/{p}/stat", "rb") as fh:
+                data = fh.read().decode("utf-8", "replace")
+            return int(data[data.rindex(")") + 2:].split()[19])
+        except (OSError, ValueError, IndexError):
+            return None
+    a, b = start(pid), start(parent)
+    return None if a is None or b is None else round((a - b) / os.sysconf("SC_CLK_TCK"), 2)
+
+
 # --- worker kills ------------------------------------------------------------------------
 
 def kill_trials(work: Path, base: list[dict], extra: list[dict], trials: int, bound: float, rnd: random.Random,
-                say, modes: tuple[str, ...] = ("update", "rebuild"), aim: float | None = None) -> list[dict]:
+                say, modes: tuple[str, ...] = ("update", "rebuild", "rewrite"), aim: float | None = None
+                ) -> list[dict]:
     src = work / "src"
     src.mkdir()
     _feed(src / "base.jsonl", base)
     _feed(src / "more.jsonl", extra)
-    paths = ["src/base.jsonl", "src/more.jsonl"]
+    every = round(1 / REWRITE_SHARE * 1000)
+    edited = [dict(a, body=a["body"] + f" {EDIT}.") if (k * 1000) % every < 1000 else a for k, a in enumerate(base)]
+    n_edited = sum(1 for a, b in zip(base, edited) if a is not b)
     template = work / "ix-base"
     first = run_measured(index_command(["src/base.jsonl"], template), work, 900)
     assert first.rc == 0, first.stderr
+
+    def setup(mode: str) -> tuple[list[str], tuple[str, ...], int, int | None]:
+        """Paths, extra arguments, articles and edited articles expected once the run completes."""
+        _feed(src / "base.jsonl", edited if mode == "rewrite" else base)
+        if mode == "rewrite":  # the live articles edited: segments over a third deleted are rewritten
+            return ["src/base.jsonl"], (), len(base), n_edited
+        args = ("--rebuild",) if mode == "rebuild" else ()
+        return ["src/base.jsonl", "src/more.jsonl"], args, len(base) + len(extra), 0
+
     # How long each mode takes without a fault, to aim the kills.
     timings = {}
     ix = work / "ix"
@@ -154,21 +186,22 @@ def kill_trials(work: Path, base: list[dict], extra: list[dict], trials: int, bo
             timings[mode] = aim
             continue
         _copy_index(template, ix)
-        extra_args = ("--rebuild",) if mode == "rebuild" else ()
+        paths, extra_args, _, _ = setup(mode)
         clean = run_measured(index_command(paths, ix, *extra_args), work, 900)
         assert clean.rc == 0, clean.stderr
         timings[mode] = clean.seconds
-        say(f"clean {mode} of {len(base) + len(extra) if mode == 'rebuild' else len(extra)} articles "
-            f"(live index {len(base)}): {clean.seconds:.1f} s")
+        what = {"rebuild": f"rebuild of {len(base) + len(extra)}", "update": f"update adding {len(extra)}",
+                "rewrite": f"update editing {n_edited}"}[mode]
+        say(f"clean {what} articles (live index {len(base)}): {clean.seconds:.1f} s")
     rows = []
     attempts = 0
     while sum(r["landed"] for r in rows) < trials and attempts < 3 * trials:
         mode = modes[attempts % len(modes)]
         attempts += 1
         _copy_index(template, ix)
+        paths, extra_args, expected, expected_edited = setup(mode)
         before = _state(ix)
         delay = rnd.uniform(0.3, timings[mode] * 0.95)
-        extra_args = ("--rebuild",) if mode == "rebuild" else ()
 
         def during(proc, delay=delay) -> dict:
             indexer = main_pid(proc.pid)
@@ -177,11 +210,13 @@ def kill_trials(work: Path, base: list[dict], extra: list[dict], trials: int, bo
                 workers = descendants(indexer)
                 if workers:
                     victim = rnd.choice(workers)
+                    started = _started_after(victim, indexer)
                     try:
                         os.kill(victim, signal.SIGKILL)
                     except ProcessLookupError:
                         continue
-                    return {"fault_at": time.perf_counter(), "victim_of": len(workers)}
+                    return {"fault_at": time.perf_counter(), "victim_of": len(workers),
+                            "victim_started_after_s": started}
                 time.sleep(0.01)
             return {}
 
@@ -189,17 +224,20 @@ def kill_trials(work: Path, base: list[dict], extra: list[dict], trials: int, bo
         fault_at = run.events.get("fault_at")
         row = {"mode": mode, "trial": attempts, "aimed_at_s": round(delay, 2),
                "killed_at_s": None if fault_at is None else round(fault_at - run.started, 2),
-               "workers_alive": run.events.get("victim_of"), "landed": fault_at is not None}
+               "workers_alive": run.events.get("victim_of"), "landed": fault_at is not None,
+               # segment writers start with the run; rewriting workers at its commit
+               "victim_started_after_s": run.events.get("victim_started_after_s")}
         failures: list[str] = []
-        expected = len(base) + len(extra)
         if fault_at is None:
             row["outcome"] = "finished before a worker could be killed"
         elif run.rc == 0:
             # The worker had handed back its work: the run may complete, wholly.
             state = _state(ix)
-            row.update(outcome="completed", exit=0, state_after={k: state[k] for k in ("generation", "count", "probe")})
-            if state["count"] != expected:
-                failures.append(f"completed with {state['count']} articles, {expected} expected")
+            row.update(outcome="completed", exit=0,
+                       state_after={k: state[k] for k in ("generation", "count", "probe", "edited")})
+            if state["count"] != expected or state["edited"] != expected_edited:
+                failures.append(f"completed with {state['count']} articles ({state['edited']} edited), {expected} "
+                                f"({expected_edited}) expected")
             left = leftovers(ix)
             if left:
                 failures.append(f"leftovers: {left[:3]}")
@@ -209,7 +247,7 @@ def kill_trials(work: Path, base: list[dict], extra: list[dict], trials: int, bo
             info, failures = _after_fault(run, fault_at, before, ix, bound)
             row.update(outcome="failed cleanly" if not failures else "failed", **info)
         if fault_at is not None:
-            info, more = _next_run(index_command(paths, ix), work, ix, expected, 900)
+            info, more = _next_run(index_command(paths, ix), work, ix, expected, 900, expected_edited)
             row.update(info)
             failures += more
         row["failures"] = failures
@@ -420,7 +458,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--disk-mb", type=int, default=0, help="tmpfs size (default: about 3x the update's need)")
     ap.add_argument("--bound", type=float, default=5.0, help="seconds from the fault to the exit")
     ap.add_argument("--seed", type=int, default=19)
-    ap.add_argument("--kill-modes", default="update,rebuild", help="what the killed run does")
+    ap.add_argument("--kill-modes", default="update,rebuild,rewrite",
+                    help="what the killed run does: update (adds articles), rebuild, rewrite (edits 5/12 of the "
+                         "live articles, so its commit rewrites segments in worker processes too)")
     ap.add_argument("--disk-modes", default="build,update", help="what the run on the filling disk does")
     ap.add_argument("--aim", type=float, default=None,
                     help="seconds a faultless run takes (default: timed first); faults land within 0.9x of it")

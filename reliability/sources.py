@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (ROOT, RESULTS, Run, as_json_line, as_text_file, code_version, corpus_articles,  # noqa: E402
+from common import (RESULTS, Run, as_json_line, as_text_file, code_version, corpus_articles,  # noqa: E402
                     drop_dac, index_command, leftovers, live_manifest, main_pid, run_measured, running,
                     write_results)
 
@@ -57,7 +57,7 @@ class Expect:
     rc: tuple[int, ...] = (0,)
     removed: set[str] = field(default_factory=set)   # ids the source legitimately no longer holds
     added: int | None = 0                            # articles the change legitimately adds (None: any)
-    failed: str | None = None                        # a source that must be reported not read whole
+    failed: str | tuple[str, ...] | None = None      # a source that must be reported not read whole (name ends)
     unchanged: bool = False                          # nothing may be added, updated or removed
     paths: list[str] | None = None                   # instead of PATHS
     during: Callable | None = None                   # a fault injected while the run goes on
@@ -294,8 +294,8 @@ def jsonl_numbers(c: Case) -> Expect:
         '{"id": -Infinity, "title": "âm vô cực", "body": "x"}',
         '{"id": ' + "9" * 5000 + ', "title": "số rất dài", "body": "x"}',
         '{"id": ' + "9" * 600 + ', "title": "id 600 chữ số", "body": "x"}',
-        '{"id": "num-date", "title": "Ngày là số", "body": "Mặt trận Tổ quốc xã tổ chức hội nghị.", '
-        '"date": 1e400}',
+        ('{"id": "num-date", "title": "Ngày là số", "body": "Mặt trận Tổ quốc xã tổ chức hội nghị.", '
+         '"date": 1e400}'),
         '{"id": "nan-title", "title": NaN, "body": "x"}',
         '{"id": 1.5, "title": "id thập phân", "body": "x"}',
     ])
@@ -405,6 +405,25 @@ def folder_symlink_release(c: Case) -> Expect:
         return out
 
     return Expect(rc=(0,), check=check)
+
+
+def folder_renamed(c: Case) -> Expect:
+    # The folder renamed (src/articles -> src/news), one article edited, one deleted, and the
+    # cron job told the new name.
+    os.rename(c.src / "articles", c.src / "news")
+    first, second = (a["file"] for a in c.articles["folder"][:2])
+    edited = c.src / "news" / first
+    edited.write_text(edited.read_text("utf-8").replace("\n", " Đã sửa.\n", 3), "utf-8")
+    (c.src / "news" / second).unlink()
+    before = live_manifest(c.dir / "ix")
+
+    def check(case: Path, manifest: dict, report: dict) -> list[str]:
+        out = []
+        if manifest.get(first, ("",))[0] == before[first][0]:
+            out.append(f"the edited article {first!r} was not updated")
+        return out + _no_duplicates(case, manifest, report)
+
+    return Expect(rc=(0,), removed={second}, paths=["src/feed.jsonl.gz", "src/feed.jsonl", "src/news"], check=check)
 
 
 def _opened(proc, name: str, timeout: float = 30.0) -> float | None:
@@ -522,10 +541,23 @@ def txt_binary(c: Case) -> Expect:
     return Expect(rc=(0,))
 
 
+def _no_duplicates(case: Path, manifest: dict, report: dict) -> list[str]:
+    dups = sum("duplicate id" in p["reason"] for p in _problems(case))
+    return [f"{dups} articles reported as duplicates of themselves"] if dups else []
+
+
 def spelled_differently(c: Case) -> Expect:
+    os.symlink("src", c.dir / "link-to-src")  # a link among the folders above is resolved
+    paths = ["./src/feed.jsonl.gz", str(c.dir / "src" / "feed.jsonl"), "link-to-src/articles/"]
+    return Expect(rc=(0,), unchanged=True, paths=paths, check=_no_duplicates)
+
+
+def named_through_link(c: Case) -> Expect:
+    # The folder named by a symlink to it: since f87d402 the last step of a path is a source's
+    # name as given (so a deploy's switched link stays one source), so this is another source
+    # holding the same ids: reported as duplicates, nothing lost or changed (before: one source).
     os.symlink("src/articles", c.dir / "link-to-articles")
-    paths = ["./src/feed.jsonl.gz", str(c.dir / "src" / "feed.jsonl"), "link-to-articles/"]
-    return Expect(rc=(0,), unchanged=True, paths=paths)
+    return Expect(rc=(0,), unchanged=True, paths=["src/feed.jsonl.gz", "src/feed.jsonl", "link-to-articles"])
 
 
 def folder_crlf_bom(c: Case) -> Expect:
@@ -534,16 +566,13 @@ def folder_crlf_bom(c: Case) -> Expect:
     return Expect(rc=(0,), unchanged=True)
 
 
-# Defects this harness found and reported.  Fixed in 1778340 (kinds now expected to pass): a plain
-# .jsonl cut mid-line, or in the wrong format (binary, a JSON array), or a folder source replaced
-# by a file, removed what it held (exit 0); an over-long line was read to its end (12 GiB: 48 s);
-# blank lines counted toward no guard (64 Mi of them: 51 s); an unreadable path on the command
-# line was a usage error (exit 2) that updated no source.  Still open:
-KNOWN_RELEASE = ("defect K: a folder source that becomes a symlink to a copy (a deploy switching releases) is a new "
-                 "source by its canonical path: every article is 'a duplicate of' itself, edits are never indexed, "
-                 "articles deleted from it never removed; exit 0")
-KNOWN_CHANGING = ("defect F: a feed cut in place (at a line end) while it is read loses what followed the cut, "
-                  "exit 0")
+# Defects this harness found, reported and now fixed, their kinds expected to pass.  In 1778340:
+# a plain .jsonl cut mid-line, or in the wrong format (binary, a JSON array), or a folder source
+# replaced by a file, removed what it held (exit 0); an over-long line was read to its end (12 GiB:
+# 48 s); blank lines counted toward no guard (64 Mi of them: 51 s); an unreadable path on the
+# command line was a usage error (exit 2) that updated no source.  In f87d402: a feed cut in place
+# while read lost what followed the cut (F); a folder switched to a symlinked release was a new
+# source, its edits never indexed (K).  A kind found failing again is marked with ``known=``.
 
 
 KINDS: list[Kind] = [
@@ -566,14 +595,16 @@ KINDS: list[Kind] = [
     Kind("jsonl-mode-000", ".jsonl with mode 000", chmod_000("feed.jsonl", failed="feed.jsonl")),
     Kind("jsonl-missing", ".jsonl deleted", missing("feed.jsonl", "feed.jsonl")),
     Kind("jsonl-fifo", ".jsonl replaced by a FIFO (no writer)", fifo("feed.jsonl")),
-    # A link is named in the report by its canonical path (where it points).
-    Kind("jsonl-dev-zero", ".jsonl a symlink to /dev/zero", symlink_to("feed.jsonl", "/dev/zero", failed="/dev/zero")),
+    # A link is named in the report as given since f87d402 (by where it points before).
+    Kind("jsonl-dev-zero", ".jsonl a symlink to /dev/zero",
+         symlink_to("feed.jsonl", "/dev/zero", failed=("feed.jsonl", "/dev/zero"))),
     Kind("jsonl-dev-urandom", ".jsonl a symlink to /dev/urandom",
-         symlink_to("feed.jsonl", "/dev/urandom", failed="/dev/urandom")),
-    Kind("jsonl-dangling-link", ".jsonl a dangling symlink", symlink_to("feed.jsonl", "gone.jsonl", failed="gone.jsonl")),
+         symlink_to("feed.jsonl", "/dev/urandom", failed=("feed.jsonl", "/dev/urandom"))),
+    Kind("jsonl-dangling-link", ".jsonl a dangling symlink",
+         symlink_to("feed.jsonl", "gone.jsonl", failed=("feed.jsonl", "gone.jsonl"))),
     Kind("jsonl-link-loop", ".jsonl a symlink to itself", symlink_to("feed.jsonl", "<self>")),
     Kind("jsonl-eio", ".jsonl whose reads fail with EIO (a link to /proc/self/mem)",
-         symlink_to("feed.jsonl", "/proc/self/mem", failed="/mem")),  # named by its canonical path
+         symlink_to("feed.jsonl", "/proc/self/mem", failed=("feed.jsonl", "/mem"))),
     Kind("jsonl-is-folder", ".jsonl replaced by a folder holding a .txt", jsonl_is_folder),
     Kind("jsonl-sparse-tail", "the feed, then 12 GiB of zeros without a line end (sparse)", jsonl_sparse_tail),
     Kind("jsonl-deep", "lines nested 100,000-1,000,000 deep", jsonl_deep),
@@ -588,11 +619,11 @@ KINDS: list[Kind] = [
     Kind("jsonl-json-array", ".jsonl replaced by the same articles as a JSON array", jsonl_json_array),
     Kind("jsonl-crlf-bom", ".jsonl rewritten with a BOM and CRLF line ends", jsonl_crlf_bom),
     Kind("jsonl-cut-while-read", "every article changed, then the file cut in half while being read",
-         jsonl_truncated_while_read, KNOWN_CHANGING),
+         jsonl_truncated_while_read),
     Kind("dup-ids-two-sources", "a second feed holding 20 of the first feed's ids", two_sources_dup_ids),
     Kind("same-source-twice", "a feed and the folder each named twice in one run", same_source_twice),
     Kind("folder-symlink-release", "the folder moved to releases/r2 (one article edited), a symlink left in its "
-         "place, as a deploy switching releases does", folder_symlink_release, KNOWN_RELEASE),
+         "place, as a deploy switching releases does", folder_symlink_release),
     Kind("folder-emptied", "every .txt deleted (legitimately: all 120 removed)", folder_emptied),
     Kind("folder-missing", "the article folder deleted", missing("articles", "articles")),
     Kind("folder-mode-000", "the article folder with mode 000", chmod_000("articles", failed="articles")),
@@ -607,8 +638,12 @@ KINDS: list[Kind] = [
          txt_replaced("links", rc=(3,), failed="articles")),  # the dangling link: a file that cannot be read
     Kind("txt-encodings", "KOI8-R, GB18030 and UTF-32 (BOM) files", txt_encodings),
     Kind("txt-binary", "random bytes, a PNG, an ELF binary, a 2 GiB sparse file named .txt", txt_binary),
-    Kind("spelled-differently", "every source named another way: ./x, absolute, through a symlink",
+    Kind("spelled-differently", "every source named another way: ./x, absolute, through a linked parent folder",
          spelled_differently),
+    Kind("folder-renamed", "the folder renamed (one article edited, one deleted) and indexed by its new name",
+         folder_renamed, "defect L: a renamed source is a new one: every article a duplicate of the old name's, "
+                         "the edit and the deletion never applied (the old name, missing, keeps all); --rebuild only"),
+    Kind("named-through-link", "the article folder named through a symlink to it", named_through_link),
     Kind("folder-crlf-bom", "every .txt rewritten with a BOM and CRLF line ends", folder_crlf_bom),
 ]
 
@@ -693,7 +728,7 @@ def check_kind(kind: Kind, expect: Expect, case: Path, before: dict, run: Run, b
         failures.append(message)
     if expect.failed and run.rc == 3:
         named = [f["source"] for f in report.get("failed_sources", [])]
-        if not any(n.endswith(expect.failed) for n in named):
+        if not any(n.endswith(expect.failed) for n in named):  # str.endswith takes a tuple too
             failures.append(f"failed source not named (report names {named})")
     if run.maxrss_mb > baseline.maxrss_mb + RSS_MARGIN_MB:
         failures.append(f"peak RSS {run.maxrss_mb:.0f} MB > clean run's {baseline.maxrss_mb:.0f} + {RSS_MARGIN_MB}")
@@ -721,6 +756,8 @@ def check_kind(kind: Kind, expect: Expect, case: Path, before: dict, run: Run, b
         "legitimately_removed": len(expect.removed), "lost": len(lost),
         "failed_sources": [f"{f['source']}: {f['reason']}" for f in report.get("failed_sources", [])],
         "added": report.get("added"), "updated": report.get("updated"), "removed": report.get("removed"),
+        "skipped": report.get("skipped_total"), "warnings": report.get("warnings_total"),
+        "skipped_examples": [f"{p['where']}: {p['reason']}"[:200] for p in report.get("skipped", [])[:3]],
         "stderr": run.stderr.strip()[-600:], "events": run.events,
     }
 

@@ -3,9 +3,7 @@ hostile sources) and reliability/faults.py (a killed worker, a disk filling mid-
 
 The full runs are ``python reliability/sources.py`` and ``python reliability/faults.py``;
 ``--run-slow`` runs them here too.  Figures: RELIABILITY.md, "Broken sources" and "Worker
-failures and full disks".  Kinds of source the harness found mishandled are listed as known
-defects there and checked here with ``xfail(strict=True)``: the day one is fixed, its test
-passes and the mark must go.
+failures and full disks", with the defects they found.
 """
 
 import importlib.util
@@ -41,29 +39,22 @@ def _failures(data: dict) -> list:
 
 def test_broken_sources_lose_nothing_small(tmp_path):
     # Each kind on an index of 60 real (or generated) articles from three sources; file modes
-    # bite (as root, the harness drops the capabilities that bypass them).  The first six were
-    # defects this harness found (fixed in 1778340); a legitimate emptying still removes.
-    kinds = ["jsonl-cut-mid-line", "folder-is-file", "jsonl-mode-000", "jsonl-sparse-tail", "gz-cut-50",
-             "jsonl-fifo", "subfolder-mode-000", "jsonl-bad-ids", "spelled-differently", "jsonl-emptied"]
+    # bite (as root, the harness drops the capabilities that bypass them).  The first five were
+    # defects this harness found (A, C, G, D, K: fixed in 1778340 and f87d402), the next five the
+    # issue's own; an emptied feed still removes what it held.
+    kinds = ["jsonl-cut-mid-line", "folder-is-file", "jsonl-mode-000", "jsonl-sparse-tail", "folder-symlink-release",
+             "gz-cut-50", "jsonl-fifo", "subfolder-mode-000", "jsonl-bad-ids", "spelled-differently", "jsonl-emptied"]
     data = _sources(tmp_path, kinds)
     assert data["exit"] == 0 and data["summary"]["passed"] == len(kinds), _failures(data)
     rows = {k["kind"]: k for k in data["kinds"]}
-    assert all(rows[k]["exit"] == 3 for k in kinds[:7])
+    assert all(rows[k]["exit"] == 3 for k in kinds[:4] + kinds[5:8])
     assert sum(k["lost"] for k in data["kinds"]) == 0
     assert rows["jsonl-emptied"]["articles_after"] == rows["jsonl-emptied"]["articles_before"] - 20
 
 
-@pytest.mark.xfail(strict=True, reason="defect K (RELIABILITY.md, Broken sources): a folder source switched to a "
-                                       "symlinked release is a new source; its edits are never indexed")
-def test_known_defect_a_symlinked_release_is_a_new_source(tmp_path):
-    data = _sources(tmp_path, ["folder-symlink-release"])
-    assert data["summary"]["passed"] == 1, _failures(data)
-
-
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="defect F (RELIABILITY.md, Broken sources): a feed cut at a line end while "
-                                        "it is read loses what followed the cut (timing: the cut may miss the read)")
-def test_known_defect_a_feed_cut_while_read(tmp_path):
+def test_a_feed_cut_while_read_loses_nothing(tmp_path):
+    # Timing: the cut lands while the indexer reads (exit 3, the feed kept) or after (exit 0).
     data = _sources(tmp_path, ["jsonl-cut-while-read"])
     assert data["summary"]["passed"] == 1, _failures(data)
 
