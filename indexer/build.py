@@ -32,9 +32,9 @@ from .parallel import commit_segments, write_segments
 from .errors import DiskFull, IndexingFailed, is_disk_full
 from .postings import build_missing, remove_stale
 from .writer import FastSegmentWriter
-from .storage import IndexBusyError, cleanup_generations, current_generation, new_generation, publish, writer_lock
+from .storage import IndexBusyError, NoIndexError, cleanup_generations, current_generation, new_generation, publish, writer_lock
 
-__all__ = ["IndexReport", "update_index", "analyze_article", "read_manifest"]
+__all__ = ["IndexReport", "forget_sources", "update_index", "analyze_article", "read_manifest"]
 
 INDEX_NAME = "MAIN"
 # Below this many articles to analyse, worker start-up costs more than it saves.
@@ -353,6 +353,14 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
              if existing.get(entry[0]) == (entry[1], entry[2])}  # only what the index holds
 
     readable = _same_kind(paths, claims, report)
+    missing: dict[str, bool] = {}
+
+    def gone(origin: str | None) -> bool:
+        if origin is None:
+            return False
+        if origin not in missing:
+            missing[origin] = not os.path.lexists(origin)
+        return missing[origin]
 
     def pending() -> Iterator[Article]:
         for item in iter_articles(readable, known=known):
@@ -364,7 +372,8 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
                 continue
             owner = existing[item.id][1] if item.id in existing else None
             first = seen.get(item.id)
-            if first is not None or not claims.may_index(item.id, owner, item.origin):
+            # A source that no longer exists at all (moved, renamed) hands its ids to one read now.
+            if first is not None or not (claims.may_index(item.id, owner, item.origin) or gone(owner)):
                 first_where, first_origin = first or (owner, owner)
                 report.add(Problem(item.where or item.origin, f"duplicate id {item.id!r}: first indexed from "
                                    f"{first_where}, which keeps it; skipped", id=item.id, origin=item.origin))
@@ -428,6 +437,45 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
         report.add(Problem(str(generation), f"the update was committed, but writing what goes beside it failed "
                                             f"({type(exc).__name__}: {exc}); the next run completes it",
                            skipped=False))
+
+
+def forget_sources(paths: list[str | Path], index_dir: str | Path) -> IndexReport:
+    """Remove every article indexed from ``paths`` (as named when indexed), whether or not
+    they still exist: how an operator drops a source, or one that was moved away."""
+    started = time.perf_counter()
+    report = IndexReport()
+    index_dir = Path(index_dir)
+    with writer_lock(index_dir):
+        live = current_generation(index_dir)
+        if live is None:
+            raise NoIndexError(f"no index in {index_dir}")
+        report.generation = live.name
+        origins = {origin_of(p) for p in paths}
+        ix = whoosh_index.open_dir(live, indexname=INDEX_NAME)
+        try:
+            doomed = [doc_id for doc_id, (_, origin) in read_manifest(ix).items() if origin in origins]
+            if doomed:
+                writer = FastSegmentWriter(ix, arrays=True, limitmb=WRITER_LIMIT_MB, timeout=10.0, delay=0.1,
+                                           compound=False)
+                try:
+                    for doc_id in doomed:
+                        writer.delete_by_term("id", doc_id)
+                    writer.commit()
+                except BaseException:
+                    if not writer.is_closed:
+                        writer.cancel()
+                    raise
+        finally:
+            ix.close()
+        build_missing(live, INDEX_NAME)
+        claims = Claims.read(live)
+        for doc_id in doomed:
+            claims.drop(doc_id)
+        claims.forget_sources(origins)
+        claims.write(live)
+        report.removed = len(doomed)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def _same_kind(paths: list[str | Path], claims: Claims, report: IndexReport) -> list[str | Path]:

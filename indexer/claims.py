@@ -84,6 +84,15 @@ class Claims:
         self.others.pop(doc_id, None)
         self.released.discard(doc_id)
 
+    def forget_sources(self, origins: set[str]) -> None:
+        """Everything remembered of ``origins`` (dropped from the index)."""
+        for doc_id, others in list(self.others.items()):
+            others[:] = [o for o in others if o not in origins]
+            if not others:
+                self.drop(doc_id)
+        for origin in origins:
+            self.kinds.pop(origin, None)
+
     def forget_unheld(self, read_whole: set[str]) -> None:
         """Claims of sources read whole this run that no longer hold the id."""
         for doc_id, origins in list(self.others.items()):

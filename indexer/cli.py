@@ -3,6 +3,7 @@
     vnsearch index PATH... [--index-dir DIR] [--rebuild]     -> Index.update
     vnsearch search QUERY [--limit N] [--page N] [--json]    -> Index.search
     vnsearch show ID                                          -> Index.get
+    vnsearch forget PATH...                                   -> Index.forget
     vnsearch stats                                            -> Index.stats
     vnsearch serve [--host H] [--port P]                      -> search_web (server.Server over create_app)
 """
@@ -89,6 +90,23 @@ def index_command(paths, index_dir, rebuild, jobs, as_json, quiet, problems_path
         n = len(report.failed_sources)
         _fail(f"{n} source{'s' if n > 1 else ''} could not be read whole; nothing {'they' if n > 1 else 'it'} "
               "held was removed", EXIT_SOURCES_FAILED)
+
+
+@main.command("forget")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))
+@index_dir_option
+def forget_command(paths, index_dir):
+    """Remove every article indexed from PATHS (which need not exist any more).
+
+    How to drop a source, or one that was moved: a source that cannot be read keeps
+    its articles, so `vnsearch index` never removes them.
+    """
+    try:
+        report = open_index(index_dir).forget(list(paths))
+    except (IndexBusyError, NoIndexError, IndexingFailed) as exc:
+        _fail(str(exc), EXIT_FAILED)
+    click.echo(f"removed {report.removed:,} article{'' if report.removed == 1 else 's'} indexed from "
+               + ", ".join(paths))
 
 
 def _fail(message: str, code: int) -> None:

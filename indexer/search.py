@@ -30,7 +30,7 @@ from whoosh import collectors, scoring, sorting
 from .acronyms import AcronymTable, load_acronyms
 from .analysis import analyze
 from .articles import Problem
-from .build import INDEX_NAME, IndexReport, update_index
+from .build import INDEX_NAME, IndexReport, forget_sources, update_index
 from .folded import Lexicon
 from .highlight import Highlighter
 from .ime import MORE_FREQUENT, decode_query
@@ -279,6 +279,10 @@ class Index:
         ``build.update_index``)."""
         return update_index(paths, self.index_dir, rebuild=rebuild, jobs=jobs, progress=progress,
                             on_problem=on_problem)
+
+    def forget(self, paths: list[str | Path]) -> IndexReport:
+        """Remove every article indexed from ``paths``, which need not exist any more."""
+        return forget_sources(paths, self.index_dir)
 
     def _searcher(self):
         gen = current_generation(self.index_dir)

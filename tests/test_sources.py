@@ -510,3 +510,27 @@ def test_a_disk_that_fills_after_the_commit_leaves_no_half_written_cache(tmp_pat
     report = ix.update([feed], jobs=1)
     assert report.added == 5 and any("the update was committed" in p.reason for p in report.warnings)
     assert not list(current_generation(tmp_path / "ix").glob("*.tmp*")) and ix.count() == 25
+
+
+def test_a_moved_source_hands_its_articles_over_and_forget_drops_what_is_left(corpus_dir, tmp_path):
+    ix_dir = str(tmp_path / "ix")
+    assert vnsearch("index", str(corpus_dir), "--index-dir", ix_dir, "-q").returncode == 0
+    moved = tmp_path / "news"
+    corpus_dir.rename(moved)
+    edited = moved / "002_bc0217ec24ab4b99.txt"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Sơn Tây", "Sơn Tây Xanh", 1), encoding="utf-8")
+    (moved / "004_b988110fdcdce38a.txt").unlink()
+    out = vnsearch("index", str(moved), str(corpus_dir), "--index-dir", ix_dir, "-q", "--json")
+    report = json.loads(out.stdout)
+    # The new path takes over the 11 it holds (one edited); the missing old path keeps the 12th.
+    assert out.returncode == 3 and report["updated"] == 11 and report["removed"] == 0, out.stdout
+    assert report["skipped_total"] == 1  # the old path: no such file or folder
+    with open_index(ix_dir) as ix:
+        assert ix.search("Sơn Tây Xanh").hits[0].id == "002_bc0217ec24ab4b99.txt" and ix.count() == 12
+    forget = vnsearch("forget", str(corpus_dir), "--index-dir", ix_dir)
+    assert forget.returncode == 0 and forget.stdout.startswith("removed 1 article indexed from"), forget.stderr
+    with open_index(ix_dir) as ix:
+        assert ix.count() == 11 and ix.get("004_b988110fdcdce38a.txt") is None
+    again = vnsearch("index", str(moved), "--index-dir", ix_dir, "-q")
+    assert again.returncode == 0 and "11 unchanged" in again.stdout
+    assert vnsearch("forget", "x", "--index-dir", str(tmp_path / "none")).returncode == 1

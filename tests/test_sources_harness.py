@@ -43,13 +43,15 @@ def test_broken_sources_lose_nothing_small(tmp_path):
     # defects this harness found (A, C, G, D, K: fixed in 1778340 and f87d402), the next five the
     # issue's own; an emptied feed still removes what it held.
     kinds = ["jsonl-cut-mid-line", "folder-is-file", "jsonl-mode-000", "jsonl-sparse-tail", "folder-symlink-release",
-             "gz-cut-50", "jsonl-fifo", "subfolder-mode-000", "jsonl-bad-ids", "spelled-differently", "jsonl-emptied"]
+             "gz-cut-50", "jsonl-fifo", "subfolder-mode-000", "jsonl-bad-ids", "spelled-differently", "jsonl-emptied",
+             "folder-renamed"]
     data = _sources(tmp_path, kinds)
     assert data["exit"] == 0 and data["summary"]["passed"] == len(kinds), _failures(data)
     rows = {k["kind"]: k for k in data["kinds"]}
     assert all(rows[k]["exit"] == 3 for k in kinds[:4] + kinds[5:8])
     assert sum(k["lost"] for k in data["kinds"]) == 0
     assert rows["jsonl-emptied"]["articles_after"] == rows["jsonl-emptied"]["articles_before"] - 20
+    assert rows["folder-renamed"]["exit"] == 0  # defect L: the new name takes over what it holds
 
 
 @pytest.mark.slow
