@@ -24,8 +24,8 @@ from indexing import subset
 
 from indexer import open_index
 from indexer import querybuild
-from indexer.acronyms import load_acronyms
-from indexer.normalize import fold
+from indexer.text.acronyms import load_acronyms
+from indexer.text.normalize import fold
 
 GROUPS = ["UBND", "HĐND", "MTTQ", "TPHCM", "THPT", "BHXH", "CAND"]
 

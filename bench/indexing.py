@@ -58,8 +58,8 @@ def engine_build(path, n: int, jobs: int | None) -> dict:
 def segmentation(texts: list[str]) -> dict:
     from pyvi import ViTokenizer
 
-    from indexer.normalize import normalize
-    from indexer.segment import segment
+    from indexer.text.normalize import normalize
+    from indexer.text.segment import segment
 
     norm = [normalize(t) for t in texts]
     ViTokenizer.tokenize("khởi động")

@@ -22,8 +22,8 @@ from common import read_jsonl, save
 
 import indexer.search as search
 from indexer import open_index
-from indexer.ime import keystrokes
-from indexer.normalize import fold, has_diacritics
+from indexer.text.ime import keystrokes
+from indexer.text.normalize import fold, has_diacritics
 
 
 def make_runs(rows: list[tuple[str, str]], n: int, seed: int = 20261202) -> list[dict]:

@@ -41,7 +41,7 @@ from common import ROOT, percentile, read_jsonl, save
 
 from indexer import open_index
 from indexer.storage import current_generation
-from indexer.normalize import fold
+from indexer.text.normalize import fold
 
 
 def make_queries(titles: list[str], n: int, seed: int = 20261121) -> list[dict]:

@@ -24,7 +24,7 @@ import unicodedata
 from common import IR, RESULTS, WORK, read_jsonl, save
 
 from indexer import open_index
-from indexer.normalize import fold
+from indexer.text.normalize import fold
 
 K = 100
 

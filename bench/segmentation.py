@@ -4,7 +4,7 @@
 
 Every ``step``-th article of ``../shared/corpus/news-vi.jsonl.gz`` (title and
 body, normalised as the indexer does) is segmented by
-``pyvi.ViTokenizer.tokenize`` and by ``indexer.segment.pyvi_tokenize``
+``pyvi.ViTokenizer.tokenize`` and by ``indexer.text.segment.pyvi_tokenize``
 (which decodes pyvi's CRF model itself, see ``indexer/crf.py``); every
 difference is listed.  The indexer's own path, which skips offsets
 (``segment(text, spans=False)``), must give the same tokens and words.  Two worker processes share the work; the speed figure
@@ -27,7 +27,7 @@ from common import CORPUS, save, started
 def _check(texts: list[tuple[str, str]]) -> dict:
     from pyvi import ViTokenizer
 
-    from indexer.segment import pyvi_tokenize, segment
+    from indexer.text.segment import pyvi_tokenize, segment
 
     differ = []
     differ_terms = []  # the indexer's path (no offsets) against the offset-keeping one
@@ -57,8 +57,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
     started()
-    from indexer.normalize import normalize
-    from indexer.segment import _model
+    from indexer.text.normalize import normalize
+    from indexer.text.segment import _model
 
     _model()  # load before forking
     total = 111828

@@ -34,7 +34,7 @@ from common import percentile, read_jsonl, save
 
 import indexer.search as search
 from indexer import open_index
-from indexer.normalize import normalize
+from indexer.text.normalize import normalize
 
 TONES = "\u0300\u0301\u0303\u0309\u0323"
 KEYS = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]

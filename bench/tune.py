@@ -21,7 +21,7 @@ from common import IR, WORK, read_jsonl
 from relevance import load_qrels, metrics
 
 from indexer import open_index
-from indexer.normalize import fold
+from indexer.text.normalize import fold
 
 
 def apply(setting: str) -> None:

@@ -25,8 +25,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
-from .normalize import fold
-from .syllables import is_well_spelled
+from .text.normalize import fold
+from .text.syllables import is_well_spelled
 
 __all__ = ["Article", "Problem", "Unchanged", "iter_articles", "parse_article_text", "decode_bytes", "origin_of",
            "id_problem", "MAX_ID_CHARS"]

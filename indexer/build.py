@@ -24,7 +24,7 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError, clean_files
 
-from .analysis import analyze
+from .text.analysis import analyze
 from .articles import Article, Problem, Unchanged, iter_articles, origin_of
 from .claims import Claims, kind_of
 from .schema import SCHEMA_VERSION, make_schema
@@ -542,7 +542,7 @@ def _write_serial(writer, articles: Iterable[Article], existing: dict, fresh: bo
 def _write_parallel(writer, ix, articles: Iterator[Article], existing: dict, jobs: int,
                     report: IndexReport, progress: Callable[[int], None] | None) -> list:
     """Workers write the new versions; old versions are deleted only once the new one is written."""
-    from .segment import _model
+    from .text.segment import _model
 
     _model()  # load pyvi before forking so the workers share it
     sent: list[str] = []

@@ -33,9 +33,9 @@ from whoosh.scoring import BM25F, bm25
 from rapidfuzz import process as fuzz_process
 from rapidfuzz.distance import OSA
 
-from .normalize import fold
+from .text.normalize import fold
 from .postings import POSITION_FIELDS, POSTING_FIELDS, SEP
-from .syllables import tone_last
+from .text.syllables import tone_last
 
 __all__ = ["FoldPhrase", "FoldTerm", "Lexicon", "base_of"]
 

@@ -40,7 +40,7 @@ from typing import Iterator
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 
-from .normalize import fold
+from .text.normalize import fold
 
 __all__ = ["POSITION_FIELDS", "POSTING_FIELDS", "SegmentArrays", "build_missing", "arrays_dir",
            "remove_stale", "term_lists"]

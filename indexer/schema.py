@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, Schema
 
-from .analysis import fold_analyzer, syllable_analyzer, word_analyzer
+from .text.analysis import fold_analyzer, syllable_analyzer, word_analyzer
 from .writer import TermListText
 
 __all__ = ["SCHEMA_VERSION", "TEXT_FIELDS", "make_schema"]

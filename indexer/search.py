@@ -27,20 +27,20 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, scoring, sorting
 
-from .acronyms import AcronymTable, load_acronyms
-from .analysis import analyze
+from .text.acronyms import AcronymTable, load_acronyms
+from .text.analysis import analyze
 from .articles import Problem
 from .build import INDEX_NAME, IndexReport, forget_sources, update_index
 from .folded import Lexicon
 from .highlight import Highlighter
-from .ime import MORE_FREQUENT, decode_query
-from .normalize import fold, has_diacritics
+from .text.ime import MORE_FREQUENT, decode_query
+from .text.normalize import fold, has_diacritics
 from .postings import NO_YEAR, SegmentArrays
 from .proximity import AdjacentPairs, LeadTerms, on_candidates
 from .query import parse
 from .querybuild import QueryBuilder
 from .storage import NoIndexError, current_generation
-from .syllables import is_well_spelled
+from .text.syllables import is_well_spelled
 from .vectorized import Segment, Unsupported, by_date, evaluate, top
 
 __all__ = ["Index", "Hit", "SearchResults", "Article", "open_index", "DEFAULT_INDEX_DIR",

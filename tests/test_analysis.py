@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.analysis import analyze, fold_analyzer, syllable_analyzer, word_analyzer
+from indexer.text.analysis import analyze, fold_analyzer, syllable_analyzer, word_analyzer
 from indexer.articles import iter_articles
-from indexer.normalize import normalize
+from indexer.text.normalize import normalize
 
 from .conftest import FIXTURES, SEEDS
 
@@ -94,8 +94,8 @@ def _reference(text: str):
 
     from pyvi import ViTokenizer
 
-    from indexer.normalize import normalize_with_offsets
-    from indexer.segment import _PYVI_SYLLABLE_RE
+    from indexer.text.normalize import normalize_with_offsets
+    from indexer.text.segment import _PYVI_SYLLABLE_RE
 
     norm, offsets = normalize_with_offsets(text)
     spans = [m.span() for m in _PYVI_SYLLABLE_RE.finditer(norm)]

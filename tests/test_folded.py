@@ -22,10 +22,10 @@ from whoosh.support.levenshtein import distance as whoosh_distance
 from indexer.articles import Article, iter_articles
 from indexer.build import INDEX_NAME, analyze_article
 from indexer.folded import FoldPhrase, FoldTerm, Lexicon
-from indexer.normalize import fold
+from indexer.text.normalize import fold
 from indexer.postings import SegmentArrays
 from indexer.schema import DerivedFoldText, make_schema
-from indexer.syllables import tone_last
+from indexer.text.syllables import tone_last
 from indexer.search import WEIGHTING
 from indexer.vectorized import Segment, evaluate
 from indexer.writer import FastSegmentWriter, TermListText

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.articles import Article, iter_articles
-from indexer.ime import decode_query, decode_word, keystrokes
-from indexer.normalize import canonical_tone, normalize
-from indexer.syllables import is_well_spelled
+from indexer.text.ime import decode_query, decode_word, keystrokes
+from indexer.text.normalize import canonical_tone, normalize
+from indexer.text.syllables import is_well_spelled
 
 from .conftest import SEEDS
 from .test_search import ids

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.normalize import canonical_tone, fold, has_diacritics, normalize, normalize_with_offsets
+from indexer.text.normalize import canonical_tone, fold, has_diacritics, normalize, normalize_with_offsets
 
 OLD_NEW = [("hoà", "hòa"), ("uỷ", "ủy"), ("khoẻ", "khỏe"), ("thuỷ", "thủy"), ("hoá", "hóa"),
            ("tuỳ", "tùy"), ("Uỷ ban", "Ủy ban"), ("HOÀ BÌNH", "HÒA BÌNH"), ("loà", "lòa"), ("thoả", "thỏa")]
@@ -79,7 +79,7 @@ def test_normalised_text_is_always_nfc(text):
 
 
 def test_the_characters_nfc_replaces_alone_are_all_known():
-    from indexer.normalize import _NFC_SINGLES
+    from indexer.text.normalize import _NFC_SINGLES
 
     everywhere = {chr(i) for i in range(0x110000)
                   if not 0xD800 <= i < 0xE000 and unicodedata.normalize("NFC", chr(i)) != chr(i)}
@@ -91,7 +91,7 @@ def _reference_offsets(text):
     import re
     from array import array
 
-    from indexer.normalize import _COMBINING, _SPACE_TABLE, INVISIBLE, _retone
+    from indexer.text.normalize import _COMBINING, _SPACE_TABLE, INVISIBLE, _retone
 
     spaced = text.translate(_SPACE_TABLE)
     pieces, starts, ends = [], array("i"), array("i")

@@ -10,7 +10,7 @@ import pytest
 
 import indexer.querybuild as querybuild
 import indexer.search as search
-from indexer.normalize import fold
+from indexer.text.normalize import fold
 
 from .conftest import build_index as build
 

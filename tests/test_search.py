@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer import Index, NoIndexError, open_index
-from indexer.normalize import fold
+from indexer.text.normalize import fold
 
 from .conftest import SEEDS, build_index, emptied_index
 
@@ -442,7 +442,7 @@ def test_a_snippet_passage_never_spans_text_it_did_not_look_at(shared_index):
 
 
 def test_warm_up_loads_the_segmenter_and_the_index_before_the_first_search(tmp_path):
-    from indexer.segment import _model
+    from indexer.text.segment import _model
 
     _model.cache_clear()
     open_index(tmp_path / "none").warm_up()  # no index yet: nothing to open, no error

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyvi import ViTokenizer
 
-from indexer.normalize import normalize
-from indexer.crf import CrfModel
-from indexer.segment import _labels, _model, pyvi_tokenize, segment, syllabify
+from indexer.text.normalize import normalize
+from indexer.text.crf import CrfModel
+from indexer.text.segment import _labels, _model, pyvi_tokenize, segment, syllabify
 
 from .conftest import FIXTURES, SEEDS
 
@@ -93,7 +93,7 @@ def test_crf_model_reads_pyvis_weights():
 def test_the_model_is_pyvis_own_read_without_importing_scikit_learn():
     """The model file and word lists come from pyvi's files directly (importing pyvi's
     tokenizer imports scikit-learn, most of a second): the same bytes and n-grams."""
-    code = ("import sys; from indexer.segment import _model; _model(); "
+    code = ("import sys; from indexer.text.segment import _model; _model(); "
             "print(sorted(m for m in ('sklearn', 'sklearn_crfsuite', 'pycrfsuite', 'pyvi.ViTokenizer') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.syllables import is_syllable, is_well_spelled, split_glued, tone_last
+from indexer.text.syllables import is_syllable, is_well_spelled, split_glued, tone_last
 
 from .conftest import build_index
 from .test_search import ids

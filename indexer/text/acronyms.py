@@ -61,7 +61,7 @@ def load_acronyms(*paths: str | Path | None, include_default: bool = True) -> Ac
     """Read the packaged list plus any existing ``paths`` (later files add entries)."""
     pairs: list[tuple[Phrase, Phrase]] = []
     if include_default:
-        text = resources.files("indexer.data").joinpath(DEFAULT_ACRONYMS).read_text(encoding="utf-8")
+        text = resources.files("indexer.text.data").joinpath(DEFAULT_ACRONYMS).read_text(encoding="utf-8")
         pairs += _parse(text, DEFAULT_ACRONYMS)
     for path in paths:
         if path and Path(path).is_file():
