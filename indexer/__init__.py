@@ -10,7 +10,7 @@ The public API::
         print(hit.title, hit.snippet)
 """
 
-from .articles import id_problem
+from .ingest import id_problem
 from .build import IndexReport, update_index
 from .search import DEFAULT_INDEX_DIR, Article, Hit, Index, SearchResults, open_index
 from .storage import IndexBusyError, NoIndexError

@@ -25,7 +25,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError, clean_files
 
 from .text.analysis import analyze
-from .articles import Article, Problem, Unchanged, iter_articles, origin_of
+from .ingest import Article, Problem, Unchanged, iter_articles, origin_of
 from .claims import Claims, kind_of
 from .schema import SCHEMA_VERSION, make_schema
 from .parallel import commit_segments, write_segments
@@ -141,7 +141,7 @@ def analyze_article(article: Article) -> dict:
     """Whoosh field values for one article: analysed once, reused by the field kinds."""
     doc: dict = {
         "id": article.id,
-        "hash": article.hash,
+        "hash": article.content_hash(SCHEMA_VERSION),
         "origin": article.origin,
         "path": article.path,
         "url": article.url,
@@ -383,9 +383,14 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
             seen[item.id] = (item.where or item.origin, item.origin)
             owned.add(item.id)
             claims.took_over(item.id, item.origin)
-            if item.line_key is not None:
+            if isinstance(item, Unchanged):
                 lines[item.line_key] = (item.id, item.hash, item.origin)
-            if isinstance(item, Unchanged) or existing.get(item.id) == (item.hash, item.origin):
+                report.unchanged += 1
+                continue
+            digest = item.content_hash(SCHEMA_VERSION)
+            if item.line_key is not None:
+                lines[item.line_key] = (item.id, digest, item.origin)
+            if existing.get(item.id) == (digest, item.origin):
                 report.unchanged += 1
                 continue
             yield item

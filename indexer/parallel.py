@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh.reading import SegmentReader
 
-from .articles import Article
+from .ingest import Article
 from .errors import DiskFull, WorkerFailed, is_disk_full
 from .writer import FastSegmentWriter
 

@@ -29,7 +29,7 @@ from whoosh import collectors, scoring, sorting
 
 from .text.acronyms import AcronymTable, load_acronyms
 from .text.analysis import analyze
-from .articles import Problem
+from .ingest import Problem
 from .build import INDEX_NAME, IndexReport, forget_sources, update_index
 from .folded import Lexicon
 from .highlight import Highlighter

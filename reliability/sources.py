@@ -137,7 +137,7 @@ def _absent(*ids: str) -> Callable[[Path, dict, dict], list[str]]:
 
 
 def _all_ids_servable(case: Path, manifest: dict, report: dict) -> list[str]:
-    from indexer.articles import id_problem
+    from indexer import id_problem
 
     return [f"indexed id {i!r}: {id_problem(i)}" for i in manifest if id_problem(i)]
 

@@ -289,7 +289,7 @@ def _jsonl(path, bodies: dict[str, str], extra: str = "") -> None:
 def test_an_update_does_not_parse_json_lines_it_read_before(tmp_path, monkeypatch):
     """Re-reading a large unchanged JSON-lines file is most of an update's work: a line
     read before, byte for byte, whose article the index holds, is not parsed again."""
-    from indexer import articles
+    from indexer.ingest import jsonl as articles
 
     parsed = []
     real = articles.parse_json_record

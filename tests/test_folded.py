@@ -19,7 +19,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.support.levenshtein import distance as whoosh_distance
 
-from indexer.articles import Article, iter_articles
+from indexer.ingest import Article, iter_articles
 from indexer.build import INDEX_NAME, analyze_article
 from indexer.folded import FoldPhrase, FoldTerm, Lexicon
 from indexer.text.normalize import fold

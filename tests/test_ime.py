@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.articles import Article, iter_articles
+from indexer.ingest import Article, iter_articles
 from indexer.text.ime import decode_query, decode_word, keystrokes
 from indexer.text.normalize import canonical_tone, normalize
 from indexer.text.syllables import is_well_spelled

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from indexer import open_index
-from indexer.articles import Problem, decode_bytes, DecodeError, iter_articles
+from indexer.ingest import Problem, iter_articles
+from indexer.ingest.decode import DecodeError, decode_bytes
 from indexer.storage import current_generation
 
 from .conftest import ROOT, SEEDS
@@ -91,7 +92,7 @@ def test_a_source_that_cannot_be_read_keeps_its_articles(tmp_path, damage):
 @pytest.mark.parametrize("damage", ["cut mid-line", "garbage", "json array", "folder to file", "blank lines",
                                     "one endless line"])
 def test_a_source_that_is_no_longer_what_it_was_keeps_its_articles(tmp_path, damage, monkeypatch):
-    import indexer.articles as articles
+    import indexer.ingest.jsonl as articles
 
     records = _records(40)
     feed = tmp_path / ("src" if damage == "folder to file" else "feed.jsonl")
@@ -232,7 +233,7 @@ def test_a_source_switched_by_a_symlink_is_the_same_source(corpus_dir, tmp_path)
 
 
 def test_a_feed_rewritten_in_place_while_read_keeps_its_articles(tmp_path, monkeypatch):
-    import indexer.articles as articles
+    import indexer.ingest.jsonl as articles
 
     feed = tmp_path / "feed.jsonl"
     feed.write_bytes(_jsonl(_records(40)))
@@ -313,7 +314,7 @@ def test_only_regular_files_are_read(tmp_path, kind):
 
 
 def test_an_oversized_line_is_skipped_without_being_held(tmp_path, monkeypatch):
-    import indexer.articles as articles
+    import indexer.ingest.jsonl as articles
 
     monkeypatch.setattr(articles, "MAX_ARTICLE_BYTES", 10_000)
     feed = tmp_path / "f.jsonl"
@@ -326,7 +327,7 @@ def test_an_oversized_line_is_skipped_without_being_held(tmp_path, monkeypatch):
 
 
 def test_a_compression_bomb_stops_its_source(tmp_path, monkeypatch):
-    import indexer.articles as articles
+    import indexer.ingest.jsonl as articles
 
     monkeypatch.setattr(articles, "INFLATION_FLOOR", 1 << 20)
     feed = tmp_path / "bomb.jsonl.gz"

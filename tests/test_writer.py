@@ -10,7 +10,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
 from indexer import writer as fast
-from indexer.articles import Article, iter_articles
+from indexer.ingest import Article, iter_articles
 from indexer.build import INDEX_NAME, analyze_article
 from indexer.schema import make_schema
 

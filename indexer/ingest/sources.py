@@ -1,0 +1,92 @@
+"""Reading articles: seed-style text files and JSON lines, tolerant of bad input.
+
+A bad article never stops a run.  :func:`iter_articles` yields
+:class:`Article` objects and :class:`Problem` reports side by side: a file
+that cannot be decoded or holds no article text is skipped with its reason;
+a field that cannot be parsed (a date such as 31/02/2020) is dropped and the
+article is indexed without it; text in a legacy encoding (Windows-1258/1252)
+or with damaged UTF-8 is read as well as it can be, with a warning (see
+:func:`decode.decode_bytes`).  A source that cannot be read whole says so
+(``Problem.fails_source``).  Files are only read, never modified.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Iterator
+
+from .articlefile import read_article_file
+from .jsonl import iter_jsonl
+from .records import Article, Problem, Unchanged
+
+__all__ = ["iter_articles", "origin_of"]
+
+ARTICLE_SUFFIXES = (".txt",)
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+
+
+def origin_of(path: str | Path) -> str:
+    """The key under which articles read from ``path`` are tracked: its absolute path with
+    the folders above it resolved, so ``seeds``, ``./seeds/``, ``$PWD/seeds`` and ``.`` in it
+    are one source.  The last step stays as named: ``articles -> releases/r2`` switched to
+    ``releases/r3`` (a deploy) is still the source ``articles``, updated, not a new one."""
+    absolute = os.path.abspath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.name.endswith(JSONL_SUFFIXES)
+
+
+def _source_files(folder: Path, origin: str, failures: list[Problem]) -> list[Path]:
+    """Article and JSON-lines files under ``folder``, sorted, hidden names skipped; a
+    subfolder that cannot be listed is a failure (os.walk would pass over it silently)."""
+    def failed(exc: OSError) -> None:
+        failures.append(Problem(str(exc.filename or folder), f"could not list folder: {exc.strerror or exc}",
+                                origin=origin, fails_source=True))
+
+    files = []
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=failed):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and (name.endswith(ARTICLE_SUFFIXES) or name.endswith(JSONL_SUFFIXES)):
+                files.append(Path(dirpath) / name)
+    return files
+
+
+def iter_articles(paths: list[str | Path], known: dict[bytes, tuple[str, str]] | None = None
+                  ) -> Iterator[Article | Problem | Unchanged]:
+    """Every article under ``paths`` (folders are walked, sorted, hidden names skipped).
+
+    ``known`` maps :func:`line_key` of JSON lines to the ``(id, hash)`` of their
+    article: such a line is not parsed but reported :class:`Unchanged`.  A source
+    that cannot be read whole (missing, unreadable, truncated) yields a Problem with
+    ``fails_source`` set.  Paths are read as their canonical form (:func:`origin_of`).
+    """
+    for raw in paths:
+        origin = origin_of(raw)
+        try:
+            mode = os.stat(raw).st_mode
+        except OSError as exc:
+            reason = "no such file or folder" if isinstance(exc, FileNotFoundError) else \
+                f"could not read: {exc.strerror or exc}"
+            yield Problem(str(raw), reason, origin=origin, fails_source=True)
+            continue
+        if stat.S_ISDIR(mode) and _is_jsonl(Path(raw)):
+            yield Problem(str(raw), "a folder, not a JSON-lines file: not read", origin=origin, fails_source=True)
+        elif stat.S_ISDIR(mode):
+            folder = Path(origin)  # walked as its canonical path: the articles' paths do not depend on spelling
+            failures: list[Problem] = []
+            files = _source_files(folder, origin, failures)
+            yield from failures
+            for file in files:
+                if _is_jsonl(file):
+                    yield from iter_jsonl(file, origin, known)
+                else:
+                    yield from read_article_file(file, file.relative_to(folder).as_posix(), origin)
+        elif _is_jsonl(Path(raw)):  # a file is read and named as given (a link to a device stays a link)
+            yield from iter_jsonl(Path(raw), origin, known)
+        else:
+            yield from read_article_file(Path(raw), Path(raw).name, origin, canonical=origin)
