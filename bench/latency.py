@@ -40,7 +40,7 @@ from pathlib import Path
 from common import ROOT, percentile, read_jsonl, save
 
 from indexer import open_index
-from indexer.storage import current_generation
+from indexer.store.generations import current_generation
 from indexer.text.normalize import fold
 
 

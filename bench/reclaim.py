@@ -23,9 +23,9 @@ from indexing import subset
 from whoosh import index as whoosh_index
 
 from indexer import open_index
-from indexer import writer as writer_module
-from indexer.build import INDEX_NAME
-from indexer.storage import current_generation
+from indexer.store import segment_writer as writer_module
+from indexer.store.schema import INDEX_NAME
+from indexer.store.generations import current_generation
 
 
 def segments(ix_dir) -> list[tuple[int, int]]:

@@ -13,7 +13,7 @@ The public API::
 from .ingest import id_problem
 from .build import IndexReport, update_index
 from .search import DEFAULT_INDEX_DIR, Article, Hit, Index, SearchResults, open_index
-from .storage import IndexBusyError, NoIndexError
+from .store.generations import IndexBusyError, NoIndexError
 
 __all__ = [
     "DEFAULT_INDEX_DIR", "Article", "Hit", "Index", "IndexBusyError", "IndexReport", "NoIndexError",

@@ -20,7 +20,7 @@ import click
 
 from .search import DEFAULT_INDEX_DIR, MAX_PER_PAGE, SORTS, open_index
 from .errors import IndexingFailed
-from .storage import IndexBusyError, NoIndexError
+from .store.generations import IndexBusyError, NoIndexError
 
 index_dir_option = click.option(
     "--index-dir", "index_dir", default=DEFAULT_INDEX_DIR, show_default=True,

@@ -34,7 +34,8 @@ from rapidfuzz import process as fuzz_process
 from rapidfuzz.distance import OSA
 
 from .text.normalize import fold
-from .postings import POSITION_FIELDS, POSTING_FIELDS, SEP
+from .store.arrays_read import SEP
+from .store.schema import POSITION_FIELDS, POSTING_FIELDS
 from .text.syllables import tone_last
 
 __all__ = ["FoldPhrase", "FoldTerm", "Lexicon", "base_of"]

@@ -30,16 +30,17 @@ from whoosh import collectors, scoring, sorting
 from .text.acronyms import AcronymTable, load_acronyms
 from .text.analysis import analyze
 from .ingest import Problem
-from .build import INDEX_NAME, IndexReport, forget_sources, update_index
+from .build import IndexReport, forget_sources, update_index
+from .store.schema import INDEX_NAME
 from .folded import Lexicon
 from .highlight import Highlighter
 from .text.ime import MORE_FREQUENT, decode_query
 from .text.normalize import fold, has_diacritics
-from .postings import NO_YEAR, SegmentArrays
+from .store.arrays_read import NO_YEAR, SegmentArrays
 from .proximity import AdjacentPairs, LeadTerms, on_candidates
 from .query import parse
 from .querybuild import QueryBuilder
-from .storage import NoIndexError, current_generation
+from .store.generations import NoIndexError, current_generation
 from .text.syllables import is_well_spelled
 from .vectorized import Segment, Unsupported, by_date, evaluate, top
 

@@ -330,8 +330,10 @@ def live_manifest(ix_dir: str | Path) -> dict[str, tuple[str, str]]:
     """id -> (hash, origin) of every live article, read from the index files."""
     from whoosh import index as whoosh_index
 
-    from indexer.build import INDEX_NAME, read_manifest
-    from indexer.storage import current_generation
+    from indexer.store.documents import read_manifest
+
+    from indexer.store.schema import INDEX_NAME
+    from indexer.store.generations import current_generation
 
     generation = current_generation(ix_dir)
     if generation is None:
@@ -354,8 +356,8 @@ def leftovers(ix_dir: str | Path) -> list[str]:
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import TOC
 
-    from indexer.build import INDEX_NAME
-    from indexer.storage import current_generation
+    from indexer.store.schema import INDEX_NAME
+    from indexer.store.generations import current_generation
 
     ix_dir = Path(ix_dir)
     found = [str(p.relative_to(ix_dir)) for p in ix_dir.rglob("*") if re.search(r"\.tmp(\d*|$)", p.name)]

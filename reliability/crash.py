@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer import open_index  # noqa: E402
-from indexer.build import INDEX_NAME  # noqa: E402
-from indexer.storage import current_generation  # noqa: E402
-from indexer.writer import RECLAIM_SHARE  # noqa: E402
+from indexer.store.schema import INDEX_NAME  # noqa: E402
+from indexer.store.generations import current_generation  # noqa: E402
+from indexer.store.segment_writer import RECLAIM_SHARE  # noqa: E402
 from whoosh import index as whoosh_index  # noqa: E402
 
 RESULTS = ROOT / "reliability" / "results"

@@ -65,7 +65,7 @@ def _feed(path: Path, articles: list[dict]) -> None:
 
 def _state(ix_dir: Path) -> dict:
     from indexer import open_index
-    from indexer.storage import current_generation
+    from indexer.store.generations import current_generation
 
     live = current_generation(ix_dir)
     if live is None:
@@ -365,7 +365,7 @@ def disk_trials(work: Path, base: list[dict], extra: list[dict], trials: int, bo
             _say_disk(say, row)
         # The pre-checks: a first build that cannot fit (its estimate checked before writing);
         # an update with the disk already full.
-        from indexer.build import _needed_bytes
+        from indexer.build.disk import needed_bytes as _needed_bytes
 
         for mode in ("build-too-big", "update-on-full-disk") if prechecks else ():
             _clear(disk)

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from indexer import IndexBusyError, open_index
-from indexer.storage import current_generation, writer_lock
+from indexer.store.generations import current_generation, writer_lock
 
 from .conftest import ROOT
 
@@ -193,7 +193,7 @@ def test_parallel_incremental_update_replaces_and_removes(corpus_dir, tmp_path):
 
 
 def test_article_failing_in_a_worker_is_reported_and_keeps_old_version(corpus_dir, tmp_path, monkeypatch):
-    import indexer.build as build
+    import indexer.build.update as build
 
     _write_generated(corpus_dir, 80)
     ix = open_index(tmp_path / "ix")
@@ -215,8 +215,8 @@ def test_article_failing_in_a_worker_is_reported_and_keeps_old_version(corpus_di
 
 
 def test_dying_worker_aborts_without_touching_the_index(corpus_dir, tmp_path, monkeypatch):
-    import indexer.build as build
-    from indexer.parallel import WorkerFailed
+    import indexer.build.update as build
+    from indexer.build.workers import WorkerFailed
 
     ix = open_index(tmp_path / "ix")
     ix.update([corpus_dir], jobs=1)
@@ -259,7 +259,7 @@ def test_killing_the_indexer_alone_leaves_no_lock_behind(corpus_dir, tmp_path):
     proc.wait()
     from whoosh import index as whoosh_index
 
-    from indexer.build import INDEX_NAME
+    from indexer.store.schema import INDEX_NAME
 
     # At once, while the orphans may still be finishing their batch: neither lock is theirs.
     with writer_lock(ix_dir):
@@ -318,7 +318,7 @@ def test_a_stale_or_damaged_line_cache_only_costs_a_reread(tmp_path):
     """The cache is trusted only where the index holds the very article it names: an
     update killed between its commit and the cache write, or a damaged cache, must not
     keep an old version."""
-    from indexer.build import LINE_CACHE
+    from indexer.build.linecache import LINE_CACHE
 
     src = tmp_path / "news.jsonl"
     bodies = {f"a{i}": f"Nội dung bài {i} về công tác dân vận." for i in range(10)}
@@ -346,7 +346,9 @@ def test_the_manifest_holds_every_live_article_and_no_deleted_one(corpus_dir, tm
     deleted documents still in them (the write below asks Whoosh not to merge)."""
     from whoosh import index as whoosh_index
 
-    from indexer.build import INDEX_NAME, read_manifest
+    from indexer.store.documents import read_manifest
+
+    from indexer.store.schema import INDEX_NAME
 
     _write_generated(corpus_dir, 80)
     ix = open_index(tmp_path / "ix")
@@ -370,7 +372,7 @@ def test_an_update_that_replaces_every_article_leaves_no_dead_segment(tmp_path, 
     replacing everything are those of a fresh build, and the index does not double."""
     from whoosh import index as whoosh_index
 
-    from indexer.build import INDEX_NAME
+    from indexer.store.schema import INDEX_NAME
 
     folder = tmp_path / "articles"
     folder.mkdir()
@@ -398,7 +400,7 @@ def test_a_segment_mostly_replaced_is_rewritten_with_its_live_documents(tmp_path
     update only writes what changed."""
     from whoosh import index as whoosh_index
 
-    from indexer.build import INDEX_NAME
+    from indexer.store.schema import INDEX_NAME
 
     folder = tmp_path / "articles"
     folder.mkdir()
@@ -447,7 +449,7 @@ def _half_changed(tmp_path):
 def test_segments_to_rewrite_are_shared_out_among_processes(tmp_path, monkeypatch, jobs):
     """With two jobs each segment is rewritten by a forked worker of its own while the
     committing process writes its segment; the index is the same as with one job."""
-    from indexer import parallel
+    from indexer.build import merge as parallel
 
     started = []
     real = parallel.start_reclaim
@@ -466,8 +468,8 @@ def test_segments_to_rewrite_are_shared_out_among_processes(tmp_path, monkeypatc
 
 
 def test_a_failing_rewrite_worker_aborts_the_commit(tmp_path, monkeypatch):
-    from indexer import writer as writer_module
-    from indexer.parallel import WorkerFailed
+    from indexer.store import segment_writer as writer_module
+    from indexer.build.workers import WorkerFailed
 
     folder, ix = _half_changed(tmp_path)
     parent = os.getpid()

@@ -20,15 +20,17 @@ from whoosh import query as wq
 from whoosh.support.levenshtein import distance as whoosh_distance
 
 from indexer.ingest import Article, iter_articles
-from indexer.build import INDEX_NAME, analyze_article
+from indexer.store.documents import analyze_article
+from indexer.store.schema import INDEX_NAME
 from indexer.folded import FoldPhrase, FoldTerm, Lexicon
 from indexer.text.normalize import fold
-from indexer.postings import SegmentArrays
-from indexer.schema import DerivedFoldText, make_schema
+from indexer.store.arrays_read import SegmentArrays
+from indexer.store.schema import DerivedFoldText, make_schema
 from indexer.text.syllables import tone_last
 from indexer.search import WEIGHTING
 from indexer.vectorized import Segment, evaluate
-from indexer.writer import FastSegmentWriter, TermListText
+from indexer.store.fields import TermListText
+from indexer.store.segment_writer import FastSegmentWriter
 
 from .conftest import FIXTURES, SEEDS
 

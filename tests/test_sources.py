@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -20,9 +19,9 @@ import pytest
 from indexer import open_index
 from indexer.ingest import Problem, iter_articles
 from indexer.ingest.decode import DecodeError, decode_bytes
-from indexer.storage import current_generation
+from indexer.store.generations import current_generation
 
-from .conftest import ROOT, SEEDS
+from .conftest import ROOT
 
 ARTICLE = ("Tiêu đề {n}: Mặt trận xã Tân Lập số {n}\n01/0{m}/2021\nNội dung bài số {n} về công tác Mặt trận "
            "ở khu dân cư thứ {n}, mã {token}.\nThu Hà\n")
@@ -471,7 +470,7 @@ def _count(index_dir: Path) -> int:
 
 def test_a_short_write_in_a_worker_is_a_full_disk(tmp_path, monkeypatch):
     """NumPy's tofile reports a full disk as 'N requested and M written', with no errno."""
-    from indexer import writer as writer_module
+    from indexer.store import segment_writer as writer_module
     from indexer.errors import DiskFull, is_disk_full
 
     feed = tmp_path / "feed.jsonl"
@@ -495,7 +494,7 @@ def test_a_short_write_in_a_worker_is_a_full_disk(tmp_path, monkeypatch):
 def test_a_disk_that_fills_after_the_commit_leaves_no_half_written_cache(tmp_path, monkeypatch):
     import errno
 
-    import indexer.build as build
+    import indexer.build.linecache as build
 
     feed = tmp_path / "feed.jsonl"
     feed.write_bytes(_jsonl(_records(20)))

@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from indexer import open_index
-from indexer.postings import SegmentArrays, build_missing
+from indexer.store.arrays_read import SegmentArrays
+from indexer.store.arrays_write import build_missing
 from indexer.search import Index
-from indexer.storage import current_generation
+from indexer.store.generations import current_generation
 
 from .conftest import FIXTURES, SEEDS
 
@@ -215,7 +216,7 @@ def test_arrays_hold_what_whoosh_holds(two_paths):
 def test_positions_read_in_runs_give_the_same_results(two_paths, monkeypatch):
     """Rescoring reads the positions of a few candidates spread over a common word's
     positions run by run (READ_GAP); with tiny runs every query must still agree."""
-    import indexer.postings as postings
+    import indexer.store.arrays_read as postings
 
     fast, slow, _ = two_paths
     monkeypatch.setattr(postings, "READ_GAP", 1)

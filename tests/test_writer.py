@@ -9,10 +9,13 @@ from whoosh import fields
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from indexer import writer as fast
+from indexer.store import pool
+from indexer.store import segment_writer as fast
+from indexer.store.fields import TermListText
 from indexer.ingest import Article, iter_articles
-from indexer.build import INDEX_NAME, analyze_article
-from indexer.schema import make_schema
+from indexer.store.documents import analyze_article
+from indexer.store.schema import INDEX_NAME
+from indexer.store.schema import make_schema
 
 from .conftest import FIXTURES, SEEDS
 
@@ -22,7 +25,7 @@ def _stock_schema():
     schema = make_schema()
     for name in schema.names():
         field = schema[name]
-        if isinstance(field, fast.TermListText):
+        if isinstance(field, TermListText):
             schema._fields[name] = fields.TEXT(analyzer=field.analyzer, stored=field.stored,
                                                phrase=field.format.__class__.__name__ == "Positions")
     return schema
@@ -57,7 +60,7 @@ def _build(path, writer_class, schema, docs, limitmb):
 
 @pytest.mark.parametrize("limitmb", [128, 0.02])  # in memory; spilled to many runs on disk
 def test_the_fast_writer_writes_what_whooshs_writer_writes(tmp_path, monkeypatch, limitmb):
-    monkeypatch.setattr(fast, "RUN_CHUNK", 7)  # chunks end inside runs, not only at their ends
+    monkeypatch.setattr(pool, "RUN_CHUNK", 7)  # chunks end inside runs, not only at their ends
     docs = _documents()
     stock = _build(tmp_path / "stock", SegmentWriter, _stock_schema(), docs, limitmb)
     ours = _build(tmp_path / "fast", fast.FastSegmentWriter, make_schema(), docs, limitmb)
@@ -70,7 +73,7 @@ def test_the_fast_writer_writes_what_whooshs_writer_writes(tmp_path, monkeypatch
 
 
 def test_spilled_runs_are_read_back_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(fast, "RUN_CHUNK", 5)
+    monkeypatch.setattr(pool, "RUN_CHUNK", 5)
     pools = {}
     for limitmb in (0.005, 128):
         (tmp_path / str(limitmb)).mkdir()
@@ -223,7 +226,7 @@ def test_a_merge_without_sound_arrays_takes_whooshs_path(tmp_path, damage):
 
     import numpy as np
 
-    from indexer.postings import SegmentArrays, term_lists
+    from indexer.store.arrays_read import SegmentArrays, term_lists
 
     base = _base_index(tmp_path / "base")
     (vec,) = base.glob("vec_*")

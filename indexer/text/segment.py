@@ -23,7 +23,7 @@ from itertools import compress, filterfalse
 
 from .crf import CrfModel
 
-__all__ = ["Segmentation", "segment", "syllabify", "pyvi_tokenize"]
+__all__ = ["Segmentation", "load_model", "segment", "syllabify", "pyvi_tokenize"]
 
 # pyvi 0.1.1 ViTokenizer.sylabelize, pattern for pattern.
 _ABBREVIATIONS = [r"[A-ZĐ]+\.", r"Tp\.", r"Mr\.", r"Mrs\.", r"Ms\.", r"Dr\.", r"ThS\."]
@@ -147,6 +147,12 @@ def _joins(prev: str, cur: str) -> bool:
         and not prev[0].isdigit()
         and not (cur[0].istitle() and not prev[0].istitle())
     )
+
+
+def load_model() -> None:
+    """Load pyvi's CRF model now (a second): before forking workers, so they share it, or
+    before a server's first reader."""
+    _model()
 
 
 def segment(text: str, spans: bool = True) -> Segmentation:

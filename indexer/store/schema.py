@@ -2,10 +2,10 @@
 
 Every text field exists three times (syllables, folded syllables, pyvi
 words; see ``analysis.py``); the folded one is declared but never written:
-its postings are the exact field's, folded at search time (``folded.py``).
+its postings are the exact field's, folded at search time (``search/lexicon.py``).
 Only the syllable field stores the text, and it stores the original as
 written, which is what snippets and the article page show.  Text fields are
-Whoosh's TEXT, indexing the indexer's term lists faster (``writer.py``).
+Whoosh's TEXT, indexing the indexer's term lists faster (``fields.py``).
 ``SCHEMA_VERSION`` is part of every document's change hash: bumping it when
 analysis changes makes the next run re-index everything.
 """
@@ -14,22 +14,29 @@ from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, Schema
 
-from .text.analysis import fold_analyzer, syllable_analyzer, word_analyzer
-from .writer import TermListText
+from ..text.analysis import fold_analyzer, syllable_analyzer, word_analyzer
+from .fields import DerivedFoldText, TermListText
 
-__all__ = ["SCHEMA_VERSION", "TEXT_FIELDS", "make_schema"]
+__all__ = ["FOLD_SUFFIX", "INDEX_NAME", "KEYWORD_FIELDS", "LENGTH_FIELDS", "POSITION_FIELDS", "POSTING_FIELDS",
+           "SCHEMA_VERSION", "TEXT_FIELDS", "base_of", "make_schema"]
 
 SCHEMA_VERSION = "4"  # 2: plain-file segments; 3: NFC fix in normalize; 4: *_fold fields derived
+INDEX_NAME = "MAIN"   # Whoosh's name for the index in a generation folder
 
-# Searchable text fields, each with _fold and _word companions.
-TEXT_FIELDS = ("title", "body", "author")
+# The one place for field names.
+TEXT_FIELDS = ("title", "body", "author")       # searchable text, each with _fold and _word companions
+KEYWORD_FIELDS = ("source", "category")         # matched whole
+POSITION_FIELDS = TEXT_FIELDS                   # postings with positions; their *_fold companions derived
+POSTING_FIELDS = ("title_word", "body_word") + KEYWORD_FIELDS  # postings only (bonuses, filters)
+LENGTH_FIELDS = POSITION_FIELDS + ("title_word", "body_word")  # per-document lengths BM25 needs
+FOLD_SUFFIX = "_fold"
 
 
-class DerivedFoldText(TermListText):
-    """A ``*_fold`` field: queries name it, :mod:`indexer.folded` derives it from the exact field."""
-
-    def index(self, value, **kwargs):
-        raise ValueError("a *_fold field is derived from its exact field (indexer/folded.py); it takes no value")
+def base_of(fieldname: str) -> str | None:
+    """The exact field a folded field is derived from, or None for any other field."""
+    if fieldname.endswith(FOLD_SUFFIX) and fieldname[: -len(FOLD_SUFFIX)] in POSITION_FIELDS:
+        return fieldname[: -len(FOLD_SUFFIX)]
+    return None
 
 
 def make_schema() -> Schema:
