@@ -23,7 +23,7 @@ from common import WORK, save
 from indexing import subset
 
 from indexer import open_index
-from indexer import querybuild
+from indexer.search import plan
 from indexer.text.acronyms import load_acronyms
 from indexer.text.normalize import fold
 

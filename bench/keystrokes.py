@@ -20,7 +20,7 @@ from itertools import islice
 
 from common import read_jsonl, save
 
-import indexer.search as search
+import indexer.search.engine as search
 from indexer import open_index
 from indexer.text.ime import keystrokes
 from indexer.text.normalize import fold, has_diacritics

@@ -32,7 +32,7 @@ from itertools import islice
 
 from common import percentile, read_jsonl, save
 
-import indexer.search as search
+import indexer.search.engine as search
 from indexer import open_index
 from indexer.text.normalize import normalize
 

@@ -12,7 +12,7 @@ The public API::
 
 from .ingest import id_problem
 from .build import IndexReport, update_index
-from .search import DEFAULT_INDEX_DIR, Article, Hit, Index, SearchResults, open_index
+from .search.engine import DEFAULT_INDEX_DIR, Article, Hit, Index, SearchResults, open_index
 from .store.generations import IndexBusyError, NoIndexError
 
 __all__ = [

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from .search import DEFAULT_INDEX_DIR, MAX_PER_PAGE, SORTS, open_index
+from .search.engine import DEFAULT_INDEX_DIR, MAX_PER_PAGE, SORTS, open_index
 from .errors import IndexingFailed
 from .store.generations import IndexBusyError, NoIndexError
 

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from markupsafe import Markup
 
 from indexer import NoIndexError, id_problem
-from indexer.search import MAX_QUERY_CHARS, SORTS
+from indexer.search.engine import MAX_QUERY_CHARS, SORTS
 
 bp = Blueprint("search", __name__)
 

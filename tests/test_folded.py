@@ -22,13 +22,13 @@ from whoosh.support.levenshtein import distance as whoosh_distance
 from indexer.ingest import Article, iter_articles
 from indexer.store.documents import analyze_article
 from indexer.store.schema import INDEX_NAME
-from indexer.folded import FoldPhrase, FoldTerm, Lexicon
+from indexer.search.lexicon import FoldPhrase, FoldTerm, Lexicon
 from indexer.text.normalize import fold
 from indexer.store.arrays_read import SegmentArrays
 from indexer.store.schema import DerivedFoldText, make_schema
 from indexer.text.syllables import tone_last
-from indexer.search import WEIGHTING
-from indexer.vectorized import Segment, evaluate
+from indexer.search.engine import WEIGHTING
+from indexer.search.evaluate import Segment, evaluate
 from indexer.store.fields import TermListText
 from indexer.store.segment_writer import FastSegmentWriter
 

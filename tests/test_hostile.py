@@ -68,7 +68,7 @@ def test_lone_surrogates_and_any_code_point(shared_index, query):
 
 
 def test_a_query_over_its_time_budget_returns_what_it_found(tmp_path, monkeypatch):
-    import indexer.search as search_module
+    import indexer.search.engine as search_module
 
     # The budget bounds Whoosh's matchers: the path a segment without posting arrays takes.
     built = build_index(tmp_path, {f"{n:03d}": f"Mặt trận xã {n} họp bàn." for n in range(300)})

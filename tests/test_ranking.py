@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-import indexer.querybuild as querybuild
-import indexer.search as search
+import indexer.search.plan as querybuild
+import indexer.search.engine as search
 from indexer.text.normalize import fold
 
 from .conftest import build_index as build

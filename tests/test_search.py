@@ -197,7 +197,7 @@ def test_did_you_mean_a_typo_the_corpus_itself_repeats(tmp_path, monkeypatch):
     """A big corpus holds common typos a few times each ("trog": 3 of 111,828 articles):
     rare against a far more frequent close word is still a typo.  The thresholds are
     scaled down to this 16-article index."""
-    import indexer.search as search
+    import indexer.search.engine as search
 
     bodies = {f"t{n}": f"Bà con trong xóm họp bàn số {n}." for n in range(13)}
     bodies.update({f"x{n}": f"Chuyện trog làng số {n}." if n == 0 else f"Tin trog ngày {n}." for n in range(3)})
@@ -215,7 +215,7 @@ def test_did_you_mean_prefers_a_well_spelled_word_and_keeps_the_case(tmp_path, m
     """The corpus repeats the typo "trog"; a reader's "Trọg" still means "Trọng", the
     only candidate Vietnamese spelling allows (no rhyme ends in -og), and is shown
     capitalised as typed."""
-    import indexer.search as search
+    import indexer.search.engine as search
 
     bodies = {f"t{n}": f"Ông Trọng phát biểu tại hội nghị số {n}." for n in range(13)}
     bodies.update({f"x{n}": f"Tin trog ngày {n}." for n in range(4)})
@@ -231,7 +231,7 @@ def test_did_you_mean_leaves_rare_real_words_alone(tmp_path, monkeypatch):
     """"phên giậu" is in one article; "phần" and "giấu" are one edit away and in
     thirteen.  A rare word the index holds, spelled as a Vietnamese syllable can be,
     was meant: no "did you mean: phần giấu".  A misspelt one is still corrected."""
-    import indexer.search as search
+    import indexer.search.engine as search
 
     bodies = {f"t{n}": f"Một phần bí mật được giấu kín số {n}." for n in range(13)}
     bodies["p"] = "Quốc hội là phên giậu vững chắc."
@@ -248,7 +248,7 @@ def test_did_you_mean_uses_the_neighbouring_word_and_spares_names(tmp_path, monk
     """"rịg" is one edit from "rịa" (13 articles) and "rịn" (4): beside "bịn", the
     compound the index holds ("bịn rịn") decides.  A capitalised word the index
     holds ("Lady", once) is a name, not a typo of the frequent "lay"."""
-    import indexer.search as search
+    import indexer.search.engine as search
 
     bodies = {f"r{n}": f"Bà Rịa lay động lòng người số {n}." for n in range(13)}
     bodies.update({f"b{n}": f"Họ chia tay bịn rịn số {n}." for n in range(4)})
@@ -364,7 +364,7 @@ def test_segments_are_plain_files_so_readers_do_not_copy_the_index(corpus_dir, t
 def test_total_is_exact_up_to_the_count_limit_then_more_than(tmp_path, monkeypatch):
     """Vectorised totals are exact; Whoosh's matchers (the fallback) count up to COUNT_LIMIT
     and then say "more than", as Elasticsearch's track_total_hits."""
-    import indexer.search as search
+    import indexer.search.engine as search
 
     # Lengths differ, so scores do: with equal scores at the cut Whoosh's path collects
     # on past it (to order ties by id), and would then know the total without counting.
@@ -386,7 +386,7 @@ def test_total_is_exact_up_to_the_count_limit_then_more_than(tmp_path, monkeypat
 def test_long_article_snippets_analyse_only_likely_passages(monkeypatch):
     """Rare matches: the windowed analysis gives exactly the whole-text snippet.
     Common words everywhere: the densest passage (most matches x distinct words) is shown."""
-    import indexer.highlight as hl
+    import indexer.search.highlight as hl
 
     filler = "Người dân trong khu phố cùng nhau dọn dẹp đường làng vào sáng chủ nhật. "
     text = filler * 40 + "Ủy ban Mặt trận Tổ quốc xã đã họp bàn kế hoạch. " + filler * 40
@@ -409,7 +409,7 @@ def test_an_unaccented_query_shows_the_passage_with_its_words_together_not_a_com
         tmp_path, monkeypatch, repeat):
     """"da nang" folds onto "đã" as well as "Đà Nẵng": the snippet is the passage with
     "Đà Nẵng", not those where "đã" (in nearly every article) and "nắng" crowd together."""
-    import indexer.highlight as hl
+    import indexer.search.highlight as hl
 
     crowded = "Mọi người đã ra đồng từ sớm, lúa đã chín, trời nắng to và thóc đã được phơi khô. " * 2
     filler = "Bà con trong thôn đã cùng nhau sửa lại con đường bê tông dẫn vào khu dân cư mới. " * 4
@@ -504,7 +504,7 @@ FIRSTS = [["tran", "mat", "uy"], ["nguoi", "dan"], ["d", "a"], ["hoa", "ho"], ["
 
 
 def test_likely_match_starts_are_found_without_folding_the_text():
-    from indexer.highlight import _likely_starts
+    from indexer.search.highlight import _likely_starts
 
     texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.iterdir())]
     texts += ["ĐẠI HỘI Đại hội đại hội; İstanbul İi HOÀ Hoà hòa (Trần-Mặt) mặt_trận 2019COVID covid-19"]
@@ -523,7 +523,7 @@ def test_likely_match_starts_are_found_without_folding_the_text():
        st.sampled_from(FIRSTS))
 @settings(max_examples=300, deadline=None)
 def test_likely_match_starts_equal_the_folded_search_on_any_text(text, firsts):
-    from indexer.highlight import _likely_starts
+    from indexer.search.highlight import _likely_starts
 
     firsts = sorted(firsts, key=len, reverse=True)
     assert _likely_starts(text, firsts) == _starts_by_folding(text, firsts)
@@ -562,7 +562,7 @@ def test_equal_scores_and_equal_dates_are_ordered_by_article_id(tmp_path):
     import json
     import random
 
-    from indexer.search import Index
+    from indexer.search.engine import Index
 
     ids = [f"bai-{n:02d}" for n in range(15)]
     random.Random(5).shuffle(ids)  # the file's order, so docnum order, is not id order

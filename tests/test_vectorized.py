@@ -21,7 +21,7 @@ import pytest
 from indexer import open_index
 from indexer.store.arrays_read import SegmentArrays
 from indexer.store.arrays_write import build_missing
-from indexer.search import Index
+from indexer.search.engine import Index
 from indexer.store.generations import current_generation
 
 from .conftest import FIXTURES, SEEDS
@@ -127,7 +127,7 @@ def test_date_sort_and_category_filter_equal_whoosh(two_paths, query):
 
 
 def test_long_questions_rescore_the_same(two_paths, monkeypatch):
-    import indexer.querybuild as querybuild
+    import indexer.search.plan as querybuild
 
     # Whoosh's path lets only the rarest MAX_ANY_CLAUSES words pick candidates (the
     # vectorised one scores them all); with no limit both evaluate the same plan.

@@ -37,7 +37,7 @@ def test_results_page(client):
 
 
 def test_a_capped_total_reads_more_than(client, monkeypatch):
-    import indexer.search as search
+    import indexer.search.engine as search
 
     def whoosh_only(*args, **kwargs):  # as when a just-merged segment has no posting arrays yet
         raise search.Unsupported("no arrays")
@@ -227,7 +227,7 @@ def test_an_index_with_no_articles_answers_every_route(tmp_path, how):
 
 def test_a_long_query_is_echoed_cut_with_a_notice(client):
     """A 240 KB query made a 3.85 MB page: every echo is now at most MAX_QUERY_CHARS."""
-    from indexer.search import MAX_QUERY_CHARS
+    from indexer.search.engine import MAX_QUERY_CHARS
 
     q = "mặt trận " * 27_000  # 243,000 characters
     r = client.get("/", query_string={"q": q, "category": "c" * 5000, "from": "1" * 5000})

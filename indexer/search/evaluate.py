@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 
-from .store.arrays_read import NO_DATE, NO_YEAR, SegmentArrays
+from ..store.arrays_read import NO_DATE, NO_YEAR, SegmentArrays
 
 __all__ = ["Matches", "Unsupported", "evaluate", "Segment"]
 

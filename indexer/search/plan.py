@@ -25,14 +25,14 @@ from datetime import datetime
 
 from whoosh import query as wq
 
-from .text.acronyms import AcronymTable
-from .text.analysis import analyze
-from .folded import Lexicon
+from ..text.acronyms import AcronymTable
+from ..text.analysis import analyze
+from .lexicon import Lexicon
 from .highlight import Highlighter
-from .text.normalize import fold, has_diacritics
-from .proximity import AdjacentPairs, LeadTerms
-from .query import KEYWORD_FIELDS, TEXT_FIELDS, And, DateRange, Node, Not, Or, Phrase, Word
-from .text.syllables import split_glued
+from ..text.normalize import fold, has_diacritics
+from .rescore import AdjacentPairs, LeadTerms
+from .parser import KEYWORD_FIELDS, TEXT_FIELDS, And, DateRange, Node, Not, Or, Phrase, Word
+from ..text.syllables import split_glued
 
 __all__ = ["Plan", "QueryBuilder", "FIELD_WEIGHTS"]
 

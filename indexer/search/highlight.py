@@ -21,8 +21,8 @@ from typing import Callable
 
 from whoosh.highlight import ContextFragmenter, Fragment, FragmentScorer, HtmlFormatter
 
-from .text.analysis import Analysis, analyze
-from .text.normalize import INVISIBLE, fold
+from ..text.analysis import Analysis, analyze
+from ..text.normalize import INVISIBLE, fold
 
 __all__ = ["Highlighter", "Matcher"]
 

@@ -27,22 +27,22 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, scoring, sorting
 
-from .text.acronyms import AcronymTable, load_acronyms
-from .text.analysis import analyze
-from .ingest import Problem
-from .build import IndexReport, forget_sources, update_index
-from .store.schema import INDEX_NAME
-from .folded import Lexicon
+from ..text.acronyms import AcronymTable, load_acronyms
+from ..text.analysis import analyze
+from ..ingest import Problem
+from ..build import IndexReport, forget_sources, update_index
+from ..store.schema import INDEX_NAME
+from .lexicon import Lexicon
 from .highlight import Highlighter
-from .text.ime import MORE_FREQUENT, decode_query
-from .text.normalize import fold, has_diacritics
-from .store.arrays_read import NO_YEAR, SegmentArrays
-from .proximity import AdjacentPairs, LeadTerms, on_candidates
-from .query import parse
-from .querybuild import QueryBuilder
-from .store.generations import NoIndexError, current_generation
-from .text.syllables import is_well_spelled
-from .vectorized import Segment, Unsupported, by_date, evaluate, top
+from ..text.ime import MORE_FREQUENT, decode_query
+from ..text.normalize import fold, has_diacritics
+from ..store.arrays_read import NO_YEAR, SegmentArrays
+from .rescore import AdjacentPairs, LeadTerms, on_candidates
+from .parser import parse
+from .plan import QueryBuilder
+from ..store.generations import NoIndexError, current_generation
+from ..text.syllables import is_well_spelled
+from .evaluate import Segment, Unsupported, by_date, evaluate, top
 
 __all__ = ["Index", "Hit", "SearchResults", "Article", "open_index", "DEFAULT_INDEX_DIR",
            "MAX_PER_PAGE", "MAX_QUERY_CHARS", "SORTS", "EMPTY_INDEX_NOTICE"]
@@ -823,7 +823,7 @@ def _join(notices: list[str]) -> str | None:
 
 
 def _bound(value: datetime | str | None, end: bool) -> datetime | None:
-    from .query import parse_date_bound
+    from .parser import parse_date_bound
 
     if value is None or value == "":
         return None

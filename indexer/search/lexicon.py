@@ -33,10 +33,10 @@ from whoosh.scoring import BM25F, bm25
 from rapidfuzz import process as fuzz_process
 from rapidfuzz.distance import OSA
 
-from .text.normalize import fold
-from .store.arrays_read import SEP
-from .store.schema import POSITION_FIELDS, POSTING_FIELDS
-from .text.syllables import tone_last
+from ..text.normalize import fold
+from ..store.arrays_read import SEP
+from ..store.schema import POSITION_FIELDS, POSTING_FIELDS
+from ..text.syllables import tone_last
 
 __all__ = ["FoldPhrase", "FoldTerm", "Lexicon", "base_of"]
 
