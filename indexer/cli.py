@@ -18,9 +18,7 @@ from pathlib import Path
 
 import click
 
-from .search.engine import DEFAULT_INDEX_DIR, MAX_PER_PAGE, SORTS, open_index
-from .errors import IndexingFailed
-from .store.generations import IndexBusyError, NoIndexError
+from . import DEFAULT_INDEX_DIR, MAX_PER_PAGE, SORTS, IndexBusyError, IndexingFailed, NoIndexError, open_index
 
 index_dir_option = click.option(
     "--index-dir", "index_dir", default=DEFAULT_INDEX_DIR, show_default=True,

@@ -8,8 +8,7 @@ from datetime import datetime
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from markupsafe import Markup
 
-from indexer import NoIndexError, id_problem
-from indexer.search.engine import MAX_QUERY_CHARS, SORTS
+from indexer import MAX_QUERY_CHARS, SORTS, NoIndexError, id_problem
 
 bp = Blueprint("search", __name__)
 

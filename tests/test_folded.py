@@ -2,10 +2,11 @@
 
 The index here is written the way the indexer wrote it before schema 4, with
 real postings in the folded fields, so Whoosh's own statistics and matchers
-over them are the reference.  ``folded.Lexicon`` derives the same from the
-exact fields alone, from the posting arrays and from Whoosh's lexicon alike:
-frequencies, lengths, term lists, and the documents and scores of folded
-terms and phrases, in a two-segment index with a deleted document.
+over them are the reference.  ``search.lexicon.Lexicon`` derives the same from
+the exact fields' posting arrays: frequencies, lengths, term lists; the engine's
+evaluation and the oracle's Whoosh matchers (``tests/oracle.py``) give the
+documents and scores of folded terms and phrases, in a two-segment index with a
+deleted document.
 """
 
 from __future__ import annotations
@@ -22,17 +23,18 @@ from whoosh.support.levenshtein import distance as whoosh_distance
 from indexer.ingest import Article, iter_articles
 from indexer.store.documents import analyze_article
 from indexer.store.schema import INDEX_NAME
-from indexer.search.lexicon import FoldPhrase, FoldTerm, Lexicon
+from indexer.search.lexicon import Lexicon
 from indexer.text.normalize import fold
 from indexer.store.arrays_read import SegmentArrays
 from indexer.store.schema import DerivedFoldText, make_schema
 from indexer.text.syllables import tone_last
-from indexer.search.engine import WEIGHTING
+from indexer.config import DEFAULT
 from indexer.search.evaluate import Segment, evaluate
 from indexer.store.fields import TermListText
 from indexer.store.segment_writer import FastSegmentWriter
 
 from .conftest import FIXTURES, SEEDS
+from .oracle import FoldPhrase, FoldTerm, weighting
 
 FOLDED = ("title_fold", "body_fold")
 # Spellings that fold together, in one article each (and a few together).
@@ -75,7 +77,7 @@ def real_folds(tmp_path_factory):
     writer = ix.writer()
     assert writer.delete_by_term("id", "extra4") == 1
     writer.commit(merge=False)
-    searcher = ix.searcher(weighting=WEIGHTING)
+    searcher = ix.searcher(weighting=weighting())
     reader = searcher.reader()
     segments = []
     for leaf, offset in reader.leaf_readers():
@@ -91,10 +93,10 @@ def real_folds(tmp_path_factory):
     searcher.close()
 
 
-@pytest.fixture(params=["arrays", "whoosh"])
-def lexicon(real_folds, request):
+@pytest.fixture
+def lexicon(real_folds):
     searcher, segments = real_folds
-    return Lexicon(searcher.reader(), segments if request.param == "arrays" else None)
+    return Lexicon(searcher.reader(), segments)
 
 
 def _real_terms(reader, field: str, prefix: str = "") -> list[str]:
@@ -116,8 +118,6 @@ def test_frequencies_lengths_and_terms_equal_real_folded_postings(real_folds, le
             assert all(fold(v) == t for v in lexicon.variants(field, t))
         assert lexicon.field_length(field) == reader.field_length(field)
         assert lexicon.avg_field_length(field) == pytest.approx(searcher.avg_field_length(field))
-        for d in range(reader.doc_count_all()):
-            assert lexicon.doc_field_length(d, field, 1) == reader.doc_field_length(d, field, 1)
         for word in ("thanh", "hoa", "mat", "nhan"):
             assert sorted(lexicon.terms_within(field, word, 1, prefix=1)) == \
                 sorted(reader.terms_within(field, word, 1, prefix=1))
@@ -195,7 +195,7 @@ def test_folded_terms_and_phrases_match_and_score_as_real_postings(real_folds, l
             real = _ranked(searcher, wq.Term("body_fold", word, boost=boost))
             assert real, word
             _same(_ranked(searcher, FoldTerm("body_fold", word, lexicon, boost=boost)), real)
-            docs, scores = evaluate(lexicon.term("body_fold", word, boost), lexicon, WEIGHTING, segments)
+            docs, scores, _ = evaluate(wq.Term("body_fold", word, boost=boost), lexicon, DEFAULT.ranking, segments)
             got = sorted(zip(docs.tolist(), scores.tolist()))
             assert [d for d, _ in got] == sorted(d for d, _ in real)
             assert [s for _, s in got] == pytest.approx([s for _, s in sorted(real)], rel=1e-6)
@@ -209,7 +209,7 @@ def test_folded_terms_and_phrases_match_and_score_as_real_postings(real_folds, l
     for words in phrases:
         real = _ranked(searcher, wq.Phrase("body_fold", words))
         _same(_ranked(searcher, FoldPhrase("body_fold", words, lexicon)), real)
-        docs, scores = evaluate(lexicon.phrase("body_fold", words), lexicon, WEIGHTING, segments)
+        docs, scores, _ = evaluate(wq.Phrase("body_fold", words), lexicon, DEFAULT.ranking, segments)
         assert sorted(docs.tolist()) == sorted(d for d, _ in real)
         checked += bool(real)
     assert checked >= 5
@@ -230,7 +230,7 @@ def test_the_indexer_writes_no_folded_postings(tmp_path):
 
     ix = open_index(tmp_path / "ix")
     ix.update([SEEDS], jobs=1)
-    reader = ix._searcher().reader()
+    reader = ix._snapshots.current().searcher.reader()
     assert list(reader.lexicon("body")) and not list(reader.lexicon("body_fold"))
     assert ix.search("mat tran to quoc").total == ix.search("Mặt trận Tổ quốc").total > 0
     with pytest.raises(ValueError):

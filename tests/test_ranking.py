@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-import indexer.search.plan as querybuild
-import indexer.search.engine as search
 from indexer.text.normalize import fold
 
 from .conftest import build_index as build
@@ -68,14 +66,18 @@ def test_words_next_to_each_other_rank_above_the_same_words_scattered(tmp_path):
 def test_one_rare_word_does_not_pick_the_candidates_alone(tmp_path, monkeypatch):
     """'Hàn Quốc có nữ ngoại trưởng đầu tiên': only 'hàn' was rare, so its best
     documents filled the rescore window and the article was not among them."""
-    monkeypatch.setattr(querybuild, "COMMON_MIN_DOCS", 10)  # the common-word rule on a small index
-    monkeypatch.setattr(search, "RESCORE_WINDOW", 3)  # the window is then the page: 10
     articles = {f"hàn{n}": "Hàn hàn hàn, thợ hàn." for n in range(12)}  # 'hàn' alone, often
     articles["target"] = "Hàn Quốc có nữ ngoại trưởng đầu tiên trong lịch sử ngoại giao."
     for n in range(140):  # the other words are in more than 10% of the documents
         articles[f"c{n}"] = ["Quốc hội có phiên họp.", "Nữ sinh đầu tiên đoạt giải.",
                              "Ngoại trưởng tiên phong.", "Bộ trưởng có mặt."][n % 4]
     ix = build(tmp_path, articles)
+    from dataclasses import replace
+
+    from indexer import DEFAULT, Index
+
+    # The rescore window is then the page (10): the candidates come from every word's score.
+    ix = Index(ix.index_dir, config=replace(DEFAULT, ranking=replace(DEFAULT.ranking, rescore_window=3)))
     assert ids(ix.search("Hàn Quốc có nữ ngoại trưởng đầu tiên", mode="any"))[0] == "target"
 
 

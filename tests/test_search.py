@@ -193,20 +193,28 @@ def test_did_you_mean(shared_index):
     assert shared_index.search("tập huấn").suggestion is None
 
 
+def _suggesting(ix, popular: int):
+    """``ix`` with did-you-mean's thresholds scaled down to a 16-article index: 111,828 x
+    0.001, under 111 articles, is rare in the full corpus."""
+    from dataclasses import replace
+
+    from indexer import DEFAULT, Index
+
+    ix.close()
+    return Index(ix.index_dir, config=replace(DEFAULT, suggest=replace(DEFAULT.suggest, rare_share=0.5,
+                                                                       popular=popular)))
+
+
 def test_did_you_mean_a_typo_the_corpus_itself_repeats(tmp_path, monkeypatch):
     """A big corpus holds common typos a few times each ("trog": 3 of 111,828 articles):
     rare against a far more frequent close word is still a typo.  The thresholds are
     scaled down to this 16-article index."""
-    import indexer.search.engine as search
-
     bodies = {f"t{n}": f"Bà con trong xóm họp bàn số {n}." for n in range(13)}
     bodies.update({f"x{n}": f"Chuyện trog làng số {n}." if n == 0 else f"Tin trog ngày {n}." for n in range(3)})
-    ix = build_index(tmp_path, bodies)
-    monkeypatch.setattr(search, "SUGGEST_RARE_SHARE", 0.5)  # 111,828 x 0.001: under 111 articles is rare
-    monkeypatch.setattr(search, "SUGGEST_POPULAR", 4)     # 13 > 3 x 4, as 103,336 > 3 x 50
+    ix = _suggesting(build_index(tmp_path, bodies), popular=4)  # 13 > 3 x 4, as 103,336 > 3 x 50
     res = ix.search("chuyện trog làng")
     assert res.total == 1 and res.suggestion == "chuyện trong làng"
-    monkeypatch.setattr(search, "SUGGEST_POPULAR", 5)     # not frequent enough by far: no suggestion
+    ix = _suggesting(ix, popular=5)     # not frequent enough by far: no suggestion
     assert ix.search("chuyện trog làng").suggestion is None
     ix.close()
 
@@ -215,13 +223,9 @@ def test_did_you_mean_prefers_a_well_spelled_word_and_keeps_the_case(tmp_path, m
     """The corpus repeats the typo "trog"; a reader's "Trọg" still means "Trọng", the
     only candidate Vietnamese spelling allows (no rhyme ends in -og), and is shown
     capitalised as typed."""
-    import indexer.search.engine as search
-
     bodies = {f"t{n}": f"Ông Trọng phát biểu tại hội nghị số {n}." for n in range(13)}
     bodies.update({f"x{n}": f"Tin trog ngày {n}." for n in range(4)})
-    ix = build_index(tmp_path, bodies)
-    monkeypatch.setattr(search, "SUGGEST_RARE_SHARE", 0.5)
-    monkeypatch.setattr(search, "SUGGEST_POPULAR", 2)
+    ix = _suggesting(build_index(tmp_path, bodies), popular=2)
     assert ix.search("Ông Trọg phát biểu").suggestion == "Ông Trọng phát biểu"
     assert ix.search("ÔNG TRỌG").suggestion == "ÔNG TRỌNG"
     ix.close()
@@ -231,13 +235,9 @@ def test_did_you_mean_leaves_rare_real_words_alone(tmp_path, monkeypatch):
     """"phên giậu" is in one article; "phần" and "giấu" are one edit away and in
     thirteen.  A rare word the index holds, spelled as a Vietnamese syllable can be,
     was meant: no "did you mean: phần giấu".  A misspelt one is still corrected."""
-    import indexer.search.engine as search
-
     bodies = {f"t{n}": f"Một phần bí mật được giấu kín số {n}." for n in range(13)}
     bodies["p"] = "Quốc hội là phên giậu vững chắc."
-    ix = build_index(tmp_path, bodies)
-    monkeypatch.setattr(search, "SUGGEST_RARE_SHARE", 0.5)
-    monkeypatch.setattr(search, "SUGGEST_POPULAR", 2)
+    ix = _suggesting(build_index(tmp_path, bodies), popular=2)
     res = ix.search("phên giậu")
     assert res.total == 1 and res.suggestion is None
     assert ix.search("bí mât").suggestion == "bí mật"  # "mât": no tone on a -t rhyme
@@ -248,14 +248,10 @@ def test_did_you_mean_uses_the_neighbouring_word_and_spares_names(tmp_path, monk
     """"rịg" is one edit from "rịa" (13 articles) and "rịn" (4): beside "bịn", the
     compound the index holds ("bịn rịn") decides.  A capitalised word the index
     holds ("Lady", once) is a name, not a typo of the frequent "lay"."""
-    import indexer.search.engine as search
-
     bodies = {f"r{n}": f"Bà Rịa lay động lòng người số {n}." for n in range(13)}
     bodies.update({f"b{n}": f"Họ chia tay bịn rịn số {n}." for n in range(4)})
     bodies["g"] = "Ca sĩ Lady Gaga hát."
-    ix = build_index(tmp_path, bodies)
-    monkeypatch.setattr(search, "SUGGEST_RARE_SHARE", 0.5)
-    monkeypatch.setattr(search, "SUGGEST_POPULAR", 2)
+    ix = _suggesting(build_index(tmp_path, bodies), popular=2)
     assert ix.search("chia tay bịn rịg").suggestion == "chia tay bịn rịn"
     res = ix.search("Lady Gaga")
     assert res.total == 1 and res.suggestion is None
@@ -285,8 +281,7 @@ def test_prefix_and_fuzzy(shared_index):
 def test_related_equals_whoosh_more_like_this(shared_index):
     """related() ranks Whoosh's more-like-this query on the posting arrays: the same
     articles with the same scores as Whoosh's own ``more_like``, for every article."""
-    searcher = shared_index._searcher()
-    assert shared_index._local.segments is not None  # the arrays path is the one tested
+    searcher = shared_index._snapshots.current().searcher
     checked = 0
     for docnum in searcher.reader().all_doc_ids():
         stored = searcher.stored_fields(docnum)
@@ -323,32 +318,6 @@ def test_missing_index(tmp_path):
         ix.search("x")
 
 
-def test_whoosh_block_quality_failure_falls_back_to_a_plain_pass(tmp_path, monkeypatch):
-    """Whoosh 2.7's skip_to_quality raised IndexError on one vietnews-title query (full benchmark run)."""
-    from whoosh import collectors
-
-    folder = tmp_path / "a"
-    folder.mkdir()
-    for n in range(250):  # more documents than the rescore window, so Whoosh uses its TopCollector
-        (folder / f"{n:03d}.txt").write_text(f"Tin {n}\n01/01/2021\nMặt trận Tổ quốc xã {n} họp.\nAn\n",
-                                             encoding="utf-8")
-    open_index(tmp_path / "ix").update([folder], jobs=1)
-    ix = Index(tmp_path / "ix", vectorized=False)  # Whoosh's matchers: the fallback path
-    expected = [h.id for h in ix.search("mặt trận tổ quốc").hits]
-    real = collectors.TopCollector.matches
-    calls = []
-
-    def broken(self):
-        calls.append(self.usequality)
-        if self.usequality:
-            raise IndexError("tuple index out of range")
-        return real(self)
-
-    monkeypatch.setattr(collectors.TopCollector, "matches", broken)
-    assert [h.id for h in ix.search("mặt trận tổ quốc").hits] == expected
-    assert calls[:2] == [True, False]  # failed with the optimisation, then ran without it
-
-
 def test_segments_are_plain_files_so_readers_do_not_copy_the_index(corpus_dir, tmp_path):
     """A compound Whoosh segment is copied into memory by every reader (20 GB on the full corpus)."""
     for n in range(80):
@@ -361,26 +330,13 @@ def test_segments_are_plain_files_so_readers_do_not_copy_the_index(corpus_dir, t
         assert open_index(ix_dir).search("mặt trận").total >= 80
 
 
-def test_total_is_exact_up_to_the_count_limit_then_more_than(tmp_path, monkeypatch):
-    """Vectorised totals are exact; Whoosh's matchers (the fallback) count up to COUNT_LIMIT
-    and then say "more than", as Elasticsearch's track_total_hits."""
-    import indexer.search.engine as search
-
-    # Lengths differ, so scores do: with equal scores at the cut Whoosh's path collects
-    # on past it (to order ties by id), and would then know the total without counting.
+def test_totals_are_exact(tmp_path):
+    """Every match is counted (the posting arrays make it cheap): totals are exact."""
     built = build_index(tmp_path, {f"{n:02d}": "Hội nghị xã" + " lớn" * n for n in range(30)})
-    assert built.search("xã", per_page=5).total == 30  # vectorised: always exact
-    monkeypatch.setattr(search, "COUNT_LIMIT", 12)
-    assert (built.search("xã", per_page=5).total, built.search("xã").total_relation) == (30, "eq")
-    monkeypatch.undo()
-    ix = search.Index(built.index_dir, vectorized=False)  # Whoosh's matchers count up to the limit
-    exact = ix.search("xã", per_page=5)
-    assert (exact.total, exact.total_relation, exact.total_text) == (30, "eq", "30")
-    monkeypatch.setattr(search, "COUNT_LIMIT", 12)
-    capped = ix.search("xã", per_page=5)
-    assert (capped.total, capped.total_relation, capped.total_text) == (12, "gte", "hơn 12")
-    assert capped.to_dict()["total_relation"] == "gte" and len(capped.hits) == 5
-    assert ix.search("xã", per_page=50).total == 30  # all collected: exact whatever the limit
+    res = built.search("xã", per_page=5)
+    assert (res.total, res.total_relation, res.total_text, len(res.hits)) == (30, "eq", "30", 5)
+    assert res.to_dict()["total_relation"] == "eq"
+    assert built.search("xã", date_from="2022").total == 0
 
 
 def test_long_article_snippets_analyse_only_likely_passages(monkeypatch):
@@ -448,9 +404,9 @@ def test_warm_up_loads_the_segmenter_and_the_index_before_the_first_search(tmp_p
     open_index(tmp_path / "none").warm_up()  # no index yet: nothing to open, no error
     assert _model.cache_info().currsize == 1
     ix = build_index(tmp_path, {"a": "Ủy ban Mặt trận Tổ quốc họp.", "b": "Giá vàng tăng."})
-    assert not ix._arrays
+    assert not ix._snapshots._arrays
     ix.warm_up()
-    assert ix._arrays and all(a is not None for a in ix._arrays.values())
+    assert ix._snapshots._arrays and all(a is not None for a in ix._snapshots._arrays.values())
 
 
 def test_the_ways_news_writes_ho_chi_minh_city_find_each_other(tmp_path):
@@ -557,7 +513,7 @@ def test_a_quoted_phrase_ending_in_a_prefix_completes_its_last_word(tmp_path):
 def test_equal_scores_and_equal_dates_are_ordered_by_article_id(tmp_path):
     """The same report under 15 ids (syndicated copies) ties on every score. Their order
     must not depend on where the build put them (docnums follow whichever worker took
-    which batch), so ties go by id: on both search paths, across a page boundary, and
+    which batch), so ties go by id: across a page boundary, and
     for equal dates when sorting by date."""
     import json
     import random
@@ -576,21 +532,19 @@ def test_equal_scores_and_equal_dates_are_ordered_by_article_id(tmp_path):
                                   "body": body}, ensure_ascii=False) + "\n")
     open_index(tmp_path / "ix").update([src], jobs=1)
     expected = sorted(ids)
-    for vectorized in (True, False):
-        ix = Index(tmp_path / "ix", vectorized=vectorized)
-        first = ix.search("hiệp thương bầu cử", per_page=20)
-        assert [h.id for h in first.hits] == expected and len({h.score for h in first.hits}) == 1
-        assert [h.id for h in ix.search("hiệp thương bầu cử", per_page=2).hits] == expected[:2]
-        assert [h.id for h in ix.search("hiệp thương bầu cử", per_page=2, page=4).hits] == expected[6:8]
-        by_date = ix.search("hiệp thương bầu cử", sort="date", per_page=20)
-        assert [h.id for h in by_date.hits] == expected, vectorized
-        ix.close()
+    ix = Index(tmp_path / "ix")
+    first = ix.search("hiệp thương bầu cử", per_page=20)
+    assert [h.id for h in first.hits] == expected and len({h.score for h in first.hits}) == 1
+    assert [h.id for h in ix.search("hiệp thương bầu cử", per_page=2).hits] == expected[:2]
+    assert [h.id for h in ix.search("hiệp thương bầu cử", per_page=2, page=4).hits] == expected[6:8]
+    by_date = ix.search("hiệp thương bầu cử", sort="date", per_page=20)
+    assert [h.id for h in by_date.hits] == expected
+    ix.close()
 
 
-@pytest.mark.parametrize("vectorized", [True, False], ids=["arrays", "whoosh"])
 @pytest.mark.parametrize("how", ["empty feed", "all removed"])
-def test_an_index_with_no_articles_answers_every_call(tmp_path, how, vectorized):
-    ix = Index(emptied_index(tmp_path, how), vectorized=vectorized)
+def test_an_index_with_no_articles_answers_every_call(tmp_path, how):
+    ix = Index(emptied_index(tmp_path, how))
     assert ix.exists() and ix.count() == 0
     ix.warm_up()
     stats = ix.stats()

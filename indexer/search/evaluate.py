@@ -1,28 +1,32 @@
-"""Evaluating a Whoosh query over the posting arrays of ``postings.py``, with NumPy.
+"""Evaluating a plan's query tree over the posting arrays, a whole posting list at a time.
 
-The query trees :mod:`querybuild` produces (terms, unions, intersections,
-exclusions, phrases, date ranges) are evaluated a whole posting list at a
-time, with Whoosh's own BM25F statistics (folded fields': ``folded.Lexicon``), so the result is what Whoosh's
-matchers would compute (same documents, same scores up to float rounding)
-at a fraction of the cost: Whoosh decodes and scores one posting at a time in
-Python.  Anything else (a segment without arrays, a query type not listed
-here) returns None and the caller asks Whoosh.
+The trees ``plan.py`` produces (terms, unions, intersections, exclusions,
+phrases, date ranges; Whoosh's query classes as the vocabulary) are evaluated
+with NumPy over each segment's arrays (``store/arrays_read.py``) and scored by
+``bm25.py`` with the lexicon's statistics.  This is the engine's one evaluation
+path; ``tests/oracle.py`` evaluates the same trees with Whoosh's own matchers,
+and the differential tests require the same documents and scores.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
 
+from ..config import Ranking
 from ..store.arrays_read import NO_DATE, NO_YEAR, SegmentArrays
+from ..store.schema import KEYWORD_FIELDS, base_of
+from .bm25 import bm25
 
-__all__ = ["Matches", "Unsupported", "evaluate", "Segment"]
+__all__ = ["Matches", "Segment", "Unsupported", "evaluate"]
 
 
-class Unsupported(Exception):
-    """This query (or index) needs Whoosh's own matchers."""
+class Unsupported(ValueError):
+    """A query node the planner never produces (a bug, not a user error)."""
 
 
 @dataclass
@@ -46,14 +50,19 @@ _EMPTY = Matches(np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
 class _Evaluator:
-    def __init__(self, lexicon, weighting, seg: Segment):
-        self.lexicon = lexicon            # folded.Lexicon: global IDF and average lengths
-        self.weighting = weighting
+    def __init__(self, lexicon, ranking: Ranking, seg: Segment, deadline: float):
+        self.lexicon = lexicon            # lexicon.Lexicon: global IDF and average lengths
+        self.ranking = ranking
         self.seg = seg
         self.arrays = seg.arrays
+        self.deadline = deadline          # a time.perf_counter() value
+        self.timed_out = False
 
     # --- dispatch ---------------------------------------------------------------
     def run(self, q) -> Matches:
+        if time.perf_counter() > self.deadline:  # what is not evaluated yet matches nothing
+            self.timed_out = True
+            return _EMPTY
         if getattr(q, "boost", 1.0) != 1.0 and not isinstance(q, (wq.Term, wq.Phrase, wq.NumericRange, wq.Every)):
             raise Unsupported(q)
         if isinstance(q, wq.Term):
@@ -195,23 +204,18 @@ class _Evaluator:
         return mask
 
     def _known_field(self, field: str) -> bool:
-        base = field[:-5] if field.endswith("_fold") else field
-        return base in self.arrays.lengths or base in ("category", "source")
+        return (base_of(field) or field) in self.arrays.lengths or field in KEYWORD_FIELDS
 
     def _bm25(self, field: str, text, docs: np.ndarray, tfs: np.ndarray) -> np.ndarray:
-        lexicon, w = self.lexicon, self.weighting
+        lexicon = self.lexicon
         if not lexicon.schema[field].scorable:
-            return tfs.astype(np.float64)  # Whoosh's WeightScorer: the posting weight
-        base = field[:-5] if field.endswith("_fold") else field
-        lengths = self.arrays.lengths.get(base)
+            return tfs.astype(np.float64)  # as Whoosh's WeightScorer: the posting weight
+        lengths = self.arrays.lengths.get(base_of(field) or field)
         if lengths is None:
             raise Unsupported(field)
-        idf = lexicon.idf(field, text)
         avgfl = lexicon.avg_field_length(field) or 1
-        B = w._field_B.get(field, w.B)
-        K1 = w.K1
-        fl = lengths[docs].astype(np.float64)
-        return idf * ((tfs * (K1 + 1)) / (tfs + K1 * ((1 - B) + B * fl / avgfl)))
+        return bm25(lexicon.idf(field, text), tfs, lengths[docs].astype(np.float64), avgfl,
+                    self.ranking.b_for(field), self.ranking.k1)
 
 
 def _scores_at(m: Matches, docs: np.ndarray) -> np.ndarray:
@@ -243,14 +247,17 @@ def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ia, ib
 
 
-def evaluate(q, lexicon, weighting, segments: list[Segment]) -> tuple[np.ndarray, np.ndarray]:
-    """(global docnums, scores) of every live document matching ``q``; ``lexicon``: a ``folded.Lexicon``.
-
-    Raises :class:`Unsupported` when Whoosh must evaluate it instead.
-    """
+def evaluate(q, lexicon, ranking: Ranking, segments: list[Segment],
+             deadline: float = math.inf) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(global docnums, scores) of every live document matching ``q``, and whether
+    ``deadline`` (``time.perf_counter()``) passed: what was left unevaluated then matched
+    nothing, as Elasticsearch's ``timeout`` returns what was found in time."""
     all_docs, all_scores = [], []
+    timed_out = False
     for seg in segments:
-        m = _Evaluator(lexicon, weighting, seg).run(q)
+        evaluator = _Evaluator(lexicon, ranking, seg, deadline)
+        m = evaluator.run(q)
+        timed_out |= evaluator.timed_out
         docs, scores = m.docs, m.scores
         if seg.live is not None and len(docs):
             keep = seg.live[docs]
@@ -258,25 +265,5 @@ def evaluate(q, lexicon, weighting, segments: list[Segment]) -> tuple[np.ndarray
         all_docs.append(docs + seg.offset)
         all_scores.append(scores)
     if not all_docs:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    return np.concatenate(all_docs), np.concatenate(all_scores)
-
-
-def top(docs: np.ndarray, scores: np.ndarray, k: int, rank: np.ndarray) -> list[tuple[int, float]]:
-    """The k best (docnum, score), best first, equal scores in ``rank[docnum]`` order (not
-    by docnum: docnums depend on how a build spread articles over workers)."""
-    if len(docs) > k:
-        cut = np.argpartition(-scores, k - 1)[:k]
-        threshold = scores[cut].min()
-        cut = np.flatnonzero(scores >= threshold)  # keep every tie at the threshold
-        docs, scores = docs[cut], scores[cut]
-    order = np.lexsort((rank[docs], -scores))[:k]
-    return [(int(docs[i]), float(scores[i])) for i in order]
-
-
-def by_date(docs: np.ndarray, dates: np.ndarray, k: int, rank: np.ndarray) -> list[int]:
-    """The k newest of ``docs`` (undated last), equal dates in ``rank[docnum]`` order."""
-    undated = dates == NO_DATE
-    key = np.where(undated, 0, dates.astype(np.float64))
-    order = np.lexsort((rank[docs], -key, undated))[:k]
-    return [int(docs[i]) for i in order]
+        return np.zeros(0, dtype=np.int64), np.zeros(0), timed_out
+    return np.concatenate(all_docs), np.concatenate(all_scores), timed_out

@@ -19,12 +19,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..store.schema import KEYWORD_FIELDS, TEXT_FIELDS
+
 __all__ = ["Word", "Phrase", "Not", "And", "Or", "DateRange", "Node", "parse", "parse_date_bound"]
 
 MAX_DEPTH = 8          # deeper parentheses are read as plain grouping-free text
-MAX_CLAUSES = 64       # words beyond this are dropped (with a notice)
-TEXT_FIELDS = ("title", "body", "author")
-KEYWORD_FIELDS = ("source", "category")
 FIELD_ALIASES = {"tieude": "title", "tiêu_đề": "title", "noidung": "body", "tacgia": "author", "ngay": "date",
                  "ngày": "date", "nam": "date", "năm": "date", "year": "date", "chuyenmuc": "category",
                  "nguon": "source"}

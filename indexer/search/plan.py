@@ -1,4 +1,5 @@
-"""From a parsed query to a Whoosh query, plus what to highlight.
+"""From a parsed query to a plan: the query tree to evaluate, the bonuses that rescore
+the top candidates, what to mark in snippets, and the words did-you-mean may correct.
 
 Matching is decided per syllable, never by segmentation:
 
@@ -12,7 +13,8 @@ Ranking is then helped, never gated, by what depends on segmentation or
 adjacency: a phrase bonus for consecutive query words (whole run and each
 pair), a bonus for pyvi compounds found in the query, and title weight.
 Acronyms and their expansions are alternatives of each other.  Prefix and
-fuzzy terms expand to at most ``MAX_EXPANSIONS`` index terms.
+fuzzy terms expand to at most ``Limits.max_expansions`` index terms.  Whoosh's
+query classes are the tree's vocabulary; ``evaluate.py`` evaluates it.
 """
 
 from __future__ import annotations
@@ -25,85 +27,55 @@ from datetime import datetime
 
 from whoosh import query as wq
 
+from ..config import DEFAULT, Config
+from ..store.schema import KEYWORD_FIELDS, TEXT_FIELDS
 from ..text.acronyms import AcronymTable
 from ..text.analysis import analyze
-from .lexicon import Lexicon
-from .highlight import Highlighter
 from ..text.normalize import fold, has_diacritics
-from .rescore import AdjacentPairs, LeadTerms
-from .parser import KEYWORD_FIELDS, TEXT_FIELDS, And, DateRange, Node, Not, Or, Phrase, Word
 from ..text.syllables import split_glued
+from .lexicon import Lexicon
+from .parser import And, DateRange, Node, Not, Or, Phrase, Word
+from .rescore import AdjacentPairs, LeadTerms
 
-__all__ = ["Plan", "QueryBuilder", "FIELD_WEIGHTS"]
+__all__ = ["Mark", "Plan", "QueryBuilder"]
 
-FIELD_WEIGHTS = {"title": 3.0, "body": 1.0, "author": 0.5}
-FOLD_WEIGHT = 0.8       # a folded match, relative to an exact one
-EXACT_BONUS = 0.3       # extra when an unaccented query word is literally in the text
-# In a query typed with diacritics, an unaccented word ("Thanh", "ban") is
-# most likely meant as written: exact matches count fully, folded ones little.
-ACCENTED_QUERY_FOLD_WEIGHT = 0.2
-PHRASE_WEIGHT = 1.0     # all consecutive query words next to each other
-PAIR_WEIGHT = 1.5     # each pair of consecutive query words next to each other (tuned on dev)
-WORD_WEIGHT = 0.5       # a pyvi compound of the query found as a word
-MAX_EXPANSIONS = 50     # terms a prefix or fuzzy word may expand to
-MAX_PHRASE_EXPANSIONS = 20  # completions of a phrase's last word ("thanh p*"): a phrase each
-PHRASE_EXPANSION_SYLLABLES = 120  # ... and at most this many syllables in all those phrases
-FUZZY_VARIANT_WEIGHT = 0.8  # a fuzzy word's other forms, relative to the form typed
-MAX_QUERY_EXPANSIONS = 100  # ... and all of a query's prefix/fuzzy words together
-MAX_SCAN = 5000         # index terms a prefix expansion may look at
-MAX_WORDS = 32          # words beyond this are ignored (all-terms mode)
-MAX_WORDS_ANY = 64      # any-term mode reads long questions
-# Any-term mode on Whoosh's matchers ("common terms" in Elasticsearch's sense;
-# not needed by the vectorised path, which scores every word exhaustively): a
-# syllable in more than this share of documents only adds to the score of
-# documents found by rarer words; it does not pull in documents by itself.
-COMMON_RATIO = 0.10
-COMMON_MIN_DOCS = 1000  # below this many documents every word counts
-LEAD_WEIGHT = 0.5      # query syllables in the opening of the body (the lead): see proximity.LeadTerms
-LEAD_SYLLABLES = 100    # (both tuned on vietnews-title and vicov19qa dev)
-MAX_BONUS_PHRASE = 6    # whole-run phrase bonus for runs up to this many syllables
-MAX_BONUS_PAIRS = 64    # adjacent-pair bonuses for this many syllables of a run
-MAX_ANY_CLAUSES = 6     # any-term mode: words that may bring in documents by themselves
-MIN_ANY_CLAUSES = 5     # ... and at least this many, the rarest of the common ones if need be
+# What a snippet marks: syllables that stand together, each ("exact", canonical) or ("fold", folded).
+Mark = tuple[tuple[str, str], ...]
 
 
 @dataclass
 class Plan:
-    """A compiled query: what matches, what filters, what to mark."""
+    """A compiled query: what matches, what filters, what rescores, what to mark."""
 
     query: wq.Query | None
     filter: wq.Query | None
-    highlighter: Highlighter
+    marks: list[Mark] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     # (text as typed, syllable, folded?) of each plain positive word, for did-you-mean.
     words: list[tuple[str, str, bool]] = field(default_factory=list)
     clauses: int = 0  # number of top-level required clauses (any-term fallback needs >= 2)
     # Queries that only rescore the top candidates (bonuses, common words): see Index.search.
-    rescore: list[wq.Query | AdjacentPairs] = field(default_factory=list)
+    rescore: list[wq.Query | AdjacentPairs | LeadTerms] = field(default_factory=list)
 
 
 class QueryBuilder:
     def __init__(self, lexicon: Lexicon, acronyms: AcronymTable, any_terms: bool = False, accented: bool = False,
-                 prune: bool = True):
-        self.lexicon = lexicon  # term statistics, folded fields included (folded.py)
-        # Any-term mode: let only the rarest words pick candidates (Whoosh's matchers
-        # cost per posting); False when every word can be scored over every document.
-        self.prune = prune
+                 config: Config = DEFAULT):
+        self.lexicon = lexicon  # term statistics, folded fields included (lexicon.py)
         self.accented = accented  # the reader typed diacritics somewhere in the query
         self.acronyms = acronyms
         self.any_terms = any_terms
-        self.highlighter = Highlighter(weigh=self._highlight_weight)
+        self.ranking, self.limits = config.ranking, config.limits
+        self.weights = self.ranking.field_weights
+        self.marks: list[Mark] = []
         self.notices: list[str] = []
         self.words: list[tuple[str, str, bool]] = []
-        self.word_budget = MAX_WORDS_ANY if any_terms else MAX_WORDS
-        self.rescore: list[wq.Query | AdjacentPairs] = []
-        self.expansions_left = MAX_QUERY_EXPANSIONS
+        self.word_budget = self.limits.max_words_any if any_terms else self.limits.max_words
+        self.rescore: list[wq.Query | AdjacentPairs | LeadTerms] = []
+        self.expansions_left = self.limits.max_query_expansions
 
-    def _highlight_weight(self, matcher: tuple[str, str]) -> float:
-        """What a marked syllable says about a passage: log(N/df) in the body, as matched
-        (Whoosh's IDF less its floor of 1, so that a word in most articles counts little)."""
-        kind, syllable = matcher
-        return max(0.1, self.lexicon.idf("body" if kind == "exact" else "body_fold", syllable) - 1)
+    def _mark(self, *matchers: tuple[str, str]) -> None:
+        self.marks.append(tuple(matchers))
 
     # --- entry point ------------------------------------------------------
     def build(self, node: Node | None, date_from: datetime | None = None,
@@ -119,7 +91,7 @@ class QueryBuilder:
             query, dates = self._and(children, top=True)
             filters += dates
         flt = None if not filters else (filters[0] if len(filters) == 1 else wq.And(filters))
-        return Plan(query, flt, self.highlighter, self.notices, self.words, clauses, self.rescore)
+        return Plan(query, flt, self.marks, self.notices, self.words, clauses, self.rescore)
 
     # --- tree -------------------------------------------------------------
     def _node(self, node: Node) -> wq.Query | None:
@@ -188,12 +160,10 @@ class QueryBuilder:
         return positive, dates
 
     def _excluded(self, node: Node) -> wq.Query | None:
-        saved = self.highlighter
-        self.highlighter = Highlighter()  # excluded words are not marked
-        try:
-            return self._node(node)
-        finally:
-            self.highlighter = saved
+        start = len(self.marks)
+        q = self._node(node)
+        del self.marks[start:]  # excluded words are not marked
+        return q
 
     # --- runs of plain words ----------------------------------------------
     def _run(self, words: list[Word]) -> tuple[list[wq.Query], list[wq.Query]]:
@@ -213,7 +183,7 @@ class QueryBuilder:
             if self.any_terms and any(u[1] == syllables for u in units):
                 continue  # a repeated word adds cost, not information
             if self.word_budget <= 0:
-                limit = MAX_WORDS_ANY if self.any_terms else MAX_WORDS
+                limit = self.limits.max_words_any if self.any_terms else self.limits.max_words
                 self.notices.append(f"Truy vấn quá dài: chỉ dùng {limit} từ đầu tiên.")
                 break
             self.word_budget -= 1
@@ -233,12 +203,11 @@ class QueryBuilder:
             if match:
                 forms = match[1]
                 typed = [s for k in range(i, i + span) for s in units[k][1]]
-                saved, self.highlighter = self.highlighter, Highlighter()
+                start = len(self.marks)
                 own = [self._unit(units[k][0], units[k][1]) for k in range(i, i + span)]
-                self.highlighter = saved
                 # Mark the typed words where they stand together, not each one anywhere.
-                self.highlighter.add(*[("exact" if has_diacritics(s) or self.accented else "fold", s)
-                                       for s in typed])
+                del self.marks[start:]
+                self._mark(*[("exact" if has_diacritics(s) or self.accented else "fold", s) for s in typed])
                 alternatives = [own[0] if span == 1 else wq.And(own)]
                 typed_weight = self._idf_sum(typed)
                 for form in forms:
@@ -246,8 +215,8 @@ class QueryBuilder:
                         continue
                     if self.any_terms and len(form) > 1:
                         # A phrase per question word is too slow: the expansion rescores.
-                        self.highlighter.add(*[("exact", s) for s in form])
-                        self.rescore += [self.lexicon.term(f, s, boost=FIELD_WEIGHTS[f] * 0.5) for s in form for f in ("title", "body")]
+                        self._mark(*[("exact", s) for s in form])
+                        self.rescore += [wq.Term(f, s, boost=self.weights[f] * 0.5) for s in form for f in ("title", "body")]
                     else:
                         # One concept, however it is written: "UBND" in a title counts as
                         # much as "Ủy ban nhân dân" there, not as one word against four.
@@ -259,47 +228,10 @@ class QueryBuilder:
             else:
                 required.append(self._unit(*units[i]))
                 i += 1
-        boosts = self._run_boosts(units)
-        if self.any_terms and self.prune:
-            # The rarest words find the candidates; common words, the words beyond
-            # MAX_ANY_CLAUSES and compounds only rescore the top candidates (see
-            # Index.search).  Scoring them in the Whoosh query would cost a skip
-            # per matched document in every one of their posting lists.
-            later = [q for q in required if self._is_common(q)]
-            if len(later) == len(required):
-                later = []
-            required = [q for q in required if not any(q is c for c in later)]
-            if len(required) < MIN_ANY_CLAUSES and later:
-                # One rare word alone picks a poor candidate window: the rarest of
-                # the common words join it ("Hàn Quốc có nữ ngoại trưởng").
-                later.sort(key=self._doc_frequency)
-                promoted = later[:MIN_ANY_CLAUSES - len(required)]
-                required += promoted
-                later = later[len(promoted):]
-            if len(required) > MAX_ANY_CLAUSES:
-                ranked = sorted(required, key=self._doc_frequency)
-                required, rest = ranked[:MAX_ANY_CLAUSES], ranked[MAX_ANY_CLAUSES:]
-                later += rest
-            self.rescore += later
         # Bonuses never decide what matches, so they only rescore the top candidates:
-        # scoring them inside the Whoosh query costs position reads for every match.
-        self.rescore += boosts
+        # positions are read for them alone.
+        self.rescore += self._run_boosts(units)
         return required, []
-
-    def _doc_frequency(self, q: wq.Query) -> int:
-        terms = [t for t in (q.subqueries if isinstance(q, wq.Or) else [q]) if isinstance(t, wq.Term)]
-        return max((self.lexicon.doc_frequency(t.fieldname, t.text) for t in terms), default=0)
-
-    def _is_common(self, q: wq.Query) -> bool:
-        """True for a single-syllable clause whose syllable is in very many documents."""
-        total = self.lexicon.doc_count_all()
-        if total < COMMON_MIN_DOCS:
-            return False
-        terms = [t for t in (q.subqueries if isinstance(q, wq.Or) else [q]) if isinstance(t, wq.Term)]
-        body = [t for t in terms if t.fieldname in ("body", "body_fold")]
-        if not body or len(terms) != len(q.subqueries if isinstance(q, wq.Or) else [q]):
-            return False
-        return self.lexicon.doc_frequency(body[0].fieldname, body[0].text) > COMMON_RATIO * total
 
     def _run_boosts(self, units) -> list[wq.Query | AdjacentPairs]:
         syllables = [s for _, syls in units for s in syls]
@@ -310,19 +242,21 @@ class QueryBuilder:
         # Positions of the query syllables are read on the candidates only
         # (proximity.py): the whole run as a phrase for a few words, every
         # adjacent pair for a headline or a question.
+        r = self.ranking
         for f in ("title", "body"):
-            w = FIELD_WEIGHTS[f]
+            w = self.weights[f]
             # Two syllables: the pair is the phrase.
-            boosts.append(AdjacentPairs(f + "_fold", folded[:MAX_BONUS_PAIRS],
-                                        boost=w * PAIR_WEIGHT if len(syllables) > 2 else 0.0,
-                                        phrase_boost=w * PHRASE_WEIGHT if len(syllables) <= MAX_BONUS_PHRASE else 0.0))
-        if LEAD_WEIGHT and self.any_terms:  # tuned for headlines and questions (any-word mode)
-            boosts.append(LeadTerms("body_fold", list(dict.fromkeys(folded)), LEAD_SYLLABLES, LEAD_WEIGHT))
+            boosts.append(AdjacentPairs(f + "_fold", folded[:r.max_bonus_pairs],
+                                        boost=w * r.pair_weight if len(syllables) > 2 else 0.0,
+                                        phrase_boost=w * r.phrase_weight if len(syllables) <= r.max_bonus_phrase
+                                        else 0.0))
+        if r.lead_weight and self.any_terms:  # tuned for headlines and questions (any-word mode)
+            boosts.append(LeadTerms("body_fold", list(dict.fromkeys(folded)), r.lead_syllables, r.lead_weight))
         if any(has_diacritics(s) for s in syllables):
             text = " ".join(w.text for w, _ in units)
             for compound in dict.fromkeys(analyze(text).words):
                 for f in ("title", "body"):
-                    boosts.append(self.lexicon.term(f + "_word", compound, boost=FIELD_WEIGHTS[f] * WORD_WEIGHT))
+                    boosts.append(wq.Term(f + "_word", compound, boost=self.weights[f] * r.word_weight))
         return boosts
 
     def _phrase_bonus(self, text: str) -> list[AdjacentPairs]:
@@ -333,7 +267,7 @@ class QueryBuilder:
             suffix = ""
         else:
             suffix, syllables = "_fold", [fold(s) for s in syllables]
-        return [AdjacentPairs(f + suffix, syllables, boost=0.0, phrase_boost=FIELD_WEIGHTS[f] * PHRASE_WEIGHT)
+        return [AdjacentPairs(f + suffix, syllables, boost=0.0, phrase_boost=self.weights[f] * self.ranking.phrase_weight)
                 for f in ("title", "body")]
 
     # --- single units -----------------------------------------------------
@@ -383,7 +317,8 @@ class QueryBuilder:
         key_field = ("body" if accented else "body_fold") if "body" in fields else fields[0] + ("" if accented else "_fold")
         candidates = self._prefix_terms(key_field, syllables[-1]) or [syllables[-1]]
         # A phrase per completion: a long phrase gets fewer (bounded work, hostile input included).
-        limit = max(1, min(MAX_PHRASE_EXPANSIONS, self.expansions_left, PHRASE_EXPANSION_SYLLABLES // len(syllables)))
+        limit = max(1, min(self.limits.max_phrase_expansions, self.expansions_left,
+                           self.limits.phrase_expansion_syllables // len(syllables)))
         if len(candidates) >= limit:
             candidates = candidates[:limit]
             self.notices.append(f"“{syllables[-1]}*” có quá nhiều dạng; chỉ dùng {limit} dạng phổ biến nhất.")
@@ -392,23 +327,23 @@ class QueryBuilder:
 
     def _syllable(self, s: str, fields) -> wq.Query:
         if has_diacritics(s):
-            self.highlighter.add(("exact", s))
-            return _or([self.lexicon.term(f, s, boost=FIELD_WEIGHTS[f]) for f in fields])
+            self._mark(("exact", s))
+            return _or([wq.Term(f, s, boost=self.weights[f]) for f in fields])
         # In any-term mode each syllable gets one representation per field:
         # a long question has dozens of syllables, and Whoosh's unions are slow.
         parts = []
         if self.accented:
-            self.highlighter.add(("exact", s))
+            self._mark(("exact", s))
             for f in fields:
-                parts.append(self.lexicon.term(f, s, boost=FIELD_WEIGHTS[f]))
+                parts.append(wq.Term(f, s, boost=self.weights[f]))
                 if not self.any_terms:
-                    parts.append(self.lexicon.term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * ACCENTED_QUERY_FOLD_WEIGHT))
+                    parts.append(wq.Term(f + "_fold", s, boost=self.weights[f] * self.ranking.accented_query_fold_weight))
         else:
-            self.highlighter.add(("fold", s))
+            self._mark(("fold", s))
             for f in fields:
-                parts.append(self.lexicon.term(f + "_fold", s, boost=FIELD_WEIGHTS[f] * FOLD_WEIGHT))
+                parts.append(wq.Term(f + "_fold", s, boost=self.weights[f] * self.ranking.fold_weight))
                 if not self.any_terms:
-                    parts.append(self.lexicon.term(f, s, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
+                    parts.append(wq.Term(f, s, boost=self.weights[f] * self.ranking.exact_bonus))
         glued = self._glued(s)
         if glued:  # "hanoi": also "ha noi" side by side
             parts.append(self._sequence(glued, fields))
@@ -425,21 +360,21 @@ class QueryBuilder:
         if len(syllables) == 1:
             return self._syllable(syllables[0], fields)
         if any(has_diacritics(s) for s in syllables):
-            self.highlighter.add(*[("exact", s) for s in syllables])
-            return _or([self.lexicon.phrase(f, syllables, boost=FIELD_WEIGHTS[f]) for f in fields])
-        self.highlighter.add(*[("fold", s) for s in syllables])
+            self._mark(*[("exact", s) for s in syllables])
+            return _or([wq.Phrase(f, syllables, boost=self.weights[f]) for f in fields])
+        self._mark(*[("fold", s) for s in syllables])
         parts = []
         for f in fields:
-            parts.append(self.lexicon.phrase(f + "_fold", syllables, boost=FIELD_WEIGHTS[f] * FOLD_WEIGHT))
-            parts.append(self.lexicon.phrase(f, syllables, boost=FIELD_WEIGHTS[f] * EXACT_BONUS))
+            parts.append(wq.Phrase(f + "_fold", syllables, boost=self.weights[f] * self.ranking.fold_weight))
+            parts.append(wq.Phrase(f, syllables, boost=self.weights[f] * self.ranking.exact_bonus))
         return _or(parts)
 
     def _exact_sequence(self, syllables: list[str], scale: float = 1.0) -> wq.Query:
         """An acronym table form: written with its diacritics, so matched exactly."""
-        self.highlighter.add(*[("exact", s) for s in syllables])
+        self._mark(*[("exact", s) for s in syllables])
         if len(syllables) == 1:
-            return _or([self.lexicon.term(f, syllables[0], boost=FIELD_WEIGHTS[f] * scale) for f in TEXT_FIELDS])
-        return _or([self.lexicon.phrase(f, syllables, boost=FIELD_WEIGHTS[f] * scale) for f in TEXT_FIELDS])
+            return _or([wq.Term(f, syllables[0], boost=self.weights[f] * scale) for f in TEXT_FIELDS])
+        return _or([wq.Phrase(f, syllables, boost=self.weights[f] * scale) for f in TEXT_FIELDS])
 
     def _idf_sum(self, syllables: list[str]) -> float:
         """What matching these syllables is worth in the body (folded if typed so): a
@@ -460,7 +395,7 @@ class QueryBuilder:
             candidates = self._fuzzy_terms(key_field, last, w.fuzzy)
         if not candidates:
             candidates = [last]
-        limit = max(1, min(MAX_EXPANSIONS, self.expansions_left))
+        limit = max(1, min(self.limits.max_expansions, self.expansions_left))
         if len(candidates) >= limit:  # the most frequent forms come first
             candidates = candidates[:limit]
             self.notices.append(f"“{w.text}” có quá nhiều dạng; chỉ dùng {limit} dạng phổ biến nhất.")
@@ -468,9 +403,9 @@ class QueryBuilder:
         weights = self._blended(key_field, candidates, typed=None if w.prefix else last)
         alternatives = []
         for term in candidates:
-            self.highlighter.add(*[("exact", s) for s in syllables[:-1]], ("fold" if folded else "exact", term))
+            self._mark(*[("exact", s) for s in syllables[:-1]], ("fold" if folded else "exact", term))
             for f in fields:
-                alternatives.append(self.lexicon.term(f + suffix, term, boost=FIELD_WEIGHTS[f] * weights[term]))
+                alternatives.append(wq.Term(f + suffix, term, boost=self.weights[f] * weights[term]))
         expansion = _or(alternatives)
         if len(syllables) == 1:
             return expansion
@@ -487,24 +422,24 @@ class QueryBuilder:
         total = self.lexicon.doc_count_all() or 1
         idf = {t: math.log(total / (self.lexicon.doc_frequency(fieldname, t) + 1)) + 1 for t in terms}
         common = min(idf.values())
-        return {t: (common / idf[t] if idf[t] > 0 else 1.0) * (1.0 if typed in (None, t) else FUZZY_VARIANT_WEIGHT)
+        return {t: (common / idf[t] if idf[t] > 0 else 1.0) * (1.0 if typed in (None, t) else self.ranking.fuzzy_variant_weight)
                 for t in terms}
 
     def _prefix_terms(self, fieldname: str, prefix: str) -> list[str]:
         if fieldname not in self.lexicon.schema:
             return []
-        found = self.lexicon.prefix_frequencies(fieldname, prefix, MAX_SCAN)
-        return [t for _, t in heapq.nlargest(MAX_EXPANSIONS, found)]
+        found = self.lexicon.prefix_frequencies(fieldname, prefix, self.limits.max_scan)
+        return [t for _, t in heapq.nlargest(self.limits.max_expansions, found)]
 
     def _fuzzy_terms(self, fieldname: str, text: str, maxdist: int) -> list[str]:
         if fieldname not in self.lexicon.schema or len(text) < 3:
             return [text]
         found = []
         for i, term in enumerate(self.lexicon.terms_within(fieldname, text, maxdist, prefix=1)):
-            if i >= MAX_SCAN:
+            if i >= self.limits.max_scan:
                 break
             found.append((self.lexicon.doc_frequency(fieldname, term), term))
-        return [t for _, t in heapq.nlargest(MAX_EXPANSIONS, found)]
+        return [t for _, t in heapq.nlargest(self.limits.max_expansions, found)]
 
 
 def _or(parts: list[wq.Query]) -> wq.Query | None:

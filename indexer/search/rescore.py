@@ -1,38 +1,24 @@
-"""Adjacency and phrase bonuses, computed on the candidates only.
+"""Adjacency, phrase and lead bonuses, computed on the candidates only.
 
 A headline or a question has a dozen syllables or more; the documents that
 keep its syllables *next to each other* are the ones it describes (this is
-the "ordered window" of the sequential dependence model).  One Whoosh phrase
-query per adjacent pair would score it, but a Whoosh phrase matcher asked to
-skip to a candidate reads the positions of every document on the way, so a
-20-syllable query cost four times its own search.  Here each query syllable's
-posting list is skipped to the candidates alone, their positions are read
-once, and every adjacent pair (and the whole query, as a phrase) is counted
-from them.
+the "ordered window" of the sequential dependence model).  Each query
+syllable's positions are read from the posting arrays for the candidates
+alone, once, and every adjacent pair (and the whole query, as a phrase) is
+counted from them, each scored like a BM25 term (``bm25.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
-from whoosh.scoring import bm25
 
-__all__ = ["AdjacentPairs", "on_candidates"]
+from ..config import Ranking
+from ..store.schema import base_of
+from .bm25 import bm25
 
-
-def on_candidates(matcher, candidates: list[int]) -> Iterator[int]:
-    """The sorted ``candidates`` ``matcher`` matches, left on each in turn: skips, never scans."""
-    for docnum in candidates:
-        if not matcher.is_active():
-            return
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-            if not matcher.is_active():
-                return
-        if matcher.id() == docnum:
-            yield docnum
+__all__ = ["AdjacentPairs", "LeadTerms"]
 
 
 @dataclass
@@ -50,48 +36,8 @@ class AdjacentPairs:
     boost: float = 1.0
     phrase_boost: float = 0.0
 
-    def scores(self, searcher, lexicon, candidates: list[int], K1: float, B: float) -> dict[int, float]:
-        """From Whoosh's postings (``lexicon``: the searcher's ``folded.Lexicon``)."""
-        pairs = list(dict.fromkeys(zip(self.syllables, self.syllables[1:]))) if self.boost else []
-        whole = self.syllables if self.phrase_boost and len(self.syllables) > 1 else []
-        if not (pairs or whole) or not candidates or self.field not in lexicon.schema:
-            return {}
-        positions: dict[str, dict[int, set[int]]] = {}
-        for s in dict.fromkeys(self.syllables):
-            if not lexicon.doc_frequency(self.field, s):
-                positions[s] = {}
-                continue
-            matcher = lexicon.term(self.field, s).matcher(searcher)
-            positions[s] = {docnum: set(matcher.value_as("positions"))
-                            for docnum in on_candidates(matcher, candidates)}
-        idf = {s: lexicon.idf(self.field, s) for s in positions}
-        avg = lexicon.field_length(self.field) / max(1, lexicon.doc_count())
-        whole_idf = sum(idf[s] for s in whole) / len(whole) if whole else 0.0
-        out: dict[int, float] = {}
-        for docnum in candidates:
-            total = 0.0
-            length = None
-            for a, b in pairs:
-                pa, pb = positions[a].get(docnum), positions[b].get(docnum)
-                if not pa or not pb:
-                    continue
-                tf = sum(1 for p in pa if p + 1 in pb)
-                if tf:
-                    length = length or lexicon.doc_field_length(docnum, self.field, 1) or 1
-                    total += self.boost * bm25((idf[a] + idf[b]) / 2, tf, length, avg or 1, B, K1)
-            if whole:
-                found = [positions[s].get(docnum) for s in whole]
-                if all(found):
-                    tf = sum(1 for p in found[0] if all(p + k in found[k] for k in range(1, len(found))))
-                    if tf:
-                        length = length or lexicon.doc_field_length(docnum, self.field, 1) or 1
-                        total += self.phrase_boost * bm25(whole_idf, tf, length, avg or 1, B, K1)
-            if total:
-                out[docnum] = total
-        return out
-
-    def scores_from_arrays(self, lexicon, segments, candidates: list[int], K1: float, B: float) -> dict[int, float]:
-        """The same bonuses as :meth:`scores`, read from the posting arrays (``postings.py``)."""
+    def scores(self, lexicon, segments, candidates: list[int], ranking: Ranking) -> dict[int, float]:
+        """Bonus per candidate (global docnums) that has any."""
         pairs = list(dict.fromkeys(zip(self.syllables, self.syllables[1:]))) if self.boost else []
         whole = self.syllables if self.phrase_boost and len(self.syllables) > 1 else []
         if not (pairs or whole) or not candidates or self.field not in lexicon.schema:
@@ -100,7 +46,7 @@ class AdjacentPairs:
         idf = {s: lexicon.idf(self.field, s) for s in syllables}
         avg = lexicon.field_length(self.field) / max(1, lexicon.doc_count()) or 1
         whole_idf = sum(idf[s] for s in whole) / len(whole) if whole else 0.0
-        base = self.field[:-5] if self.field.endswith("_fold") else self.field
+        base = base_of(self.field) or self.field
         out: dict[int, float] = {}
         for seg, local, is_candidate in _candidates_by_segment(segments, candidates):
             arrays = seg.arrays
@@ -119,8 +65,7 @@ class AdjacentPairs:
                     return
                 docs, tf = np.unique(found >> 32, return_counts=True)
                 at = np.searchsorted(local, docs)
-                fl = lengths[at]
-                total[at] += weight * term_idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avg))
+                total[at] += weight * bm25(term_idf, tf, lengths[at], avg, ranking.b, ranking.k1)
 
             for a, b in pairs:
                 add(_common_keys(keys[a], keys[b] - 1), self.boost, (idf[a] + idf[b]) / 2)
@@ -172,14 +117,12 @@ class LeadTerms:
     lead: int = 60
     boost: float = 1.0
 
-    def _score(self, idf: float, tf: np.ndarray, length: np.ndarray, K1: float, B: float) -> np.ndarray:
-        fl = np.minimum(length, self.lead)
-        return self.boost * idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / self.lead))
-
-    def scores_from_arrays(self, lexicon, segments, candidates: list[int], K1: float, B: float) -> dict[int, float]:
+    def scores(self, lexicon, segments, candidates: list[int], ranking: Ranking) -> dict[int, float]:
+        """Bonus per candidate (global docnums) that has any: BM25 over a field made of the
+        lead alone (its length at most ``lead``, its average ``lead``)."""
         if not self.boost or not candidates or self.field not in lexicon.schema:
             return {}
-        base = self.field[:-5] if self.field.endswith("_fold") else self.field
+        base = base_of(self.field) or self.field
         out: dict[int, float] = {}
         for seg, local, is_candidate in _candidates_by_segment(segments, candidates):
             arrays = seg.arrays
@@ -193,26 +136,9 @@ class LeadTerms:
                     continue
                 docs, tf = np.unique(docs, return_counts=True)
                 at = np.searchsorted(local, docs)
-                total[at] += self._score(lexicon.idf(self.field, s), tf, lengths[at], K1, B)
+                total[at] += self.boost * bm25(lexicon.idf(self.field, s), tf, np.minimum(lengths[at], self.lead),
+                                               self.lead, ranking.b, ranking.k1)
             for d, v in zip((local + seg.offset).tolist(), total.tolist()):
                 if v:
                     out[d] = v
-        return out
-
-    def scores(self, searcher, lexicon, candidates: list[int], K1: float, B: float) -> dict[int, float]:
-        """The same, from Whoosh's postings (a segment without arrays)."""
-        if not self.boost or not candidates or self.field not in lexicon.schema:
-            return {}
-        out: dict[int, float] = {}
-        for s in dict.fromkeys(self.syllables):
-            if not lexicon.doc_frequency(self.field, s):
-                continue
-            idf = lexicon.idf(self.field, s)
-            matcher = lexicon.term(self.field, s).matcher(searcher)
-            for docnum in on_candidates(matcher, candidates):
-                tf = sum(1 for p in matcher.value_as("positions") if p < self.lead)
-                if tf:
-                    length = lexicon.doc_field_length(docnum, self.field, 1) or 1
-                    bonus = self._score(idf, np.float64(tf), np.float64(length), K1, B)
-                    out[docnum] = out.get(docnum, 0.0) + float(bonus)
         return out

@@ -4,20 +4,23 @@ segment for one that has none (:func:`build_missing`)."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pickle
 import shutil
+import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 
 from ..text.normalize import fold
-from .arrays_read import FORMAT_VERSION, NO_DATE, NO_YEAR, SEP, arrays_dir
+from .arrays_read import FORMAT_VERSION, NO_DATE, NO_YEAR, SEP, SegmentArrays, arrays_dir
 from .schema import LENGTH_FIELDS, POSITION_FIELDS, POSTING_FIELDS
 
-__all__ = ["TermArrays", "array_fields", "build_missing", "remove_stale", "write_documents"]
+__all__ = ["TermArrays", "array_fields", "build_missing", "ensure_arrays", "remove_stale", "write_documents"]
 
 
 class TermArrays:
@@ -262,6 +265,41 @@ def _build_one(args: tuple[str, str, str]) -> str | None:
                 os.replace(tmp, target)  # readers see the whole directory or none
                 return segid
     return None
+
+
+def ensure_arrays(generation: Path, leaf) -> SegmentArrays:
+    """The arrays of ``leaf``'s segment, built now if it has none (an index written before
+    them, or with an older format): search reads nothing else.
+
+    Built beside the segment when the folder is writable (a reader that loses the race
+    to another uses the other's), else in a private temporary folder for this process.
+    """
+    segid = leaf.segment().segid
+    arrays = SegmentArrays.open(generation, segid)
+    if arrays is not None and arrays.doc_count == leaf.doc_count_all():
+        return arrays
+    target = arrays_dir(generation, segid)
+    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}-{threading.get_ident()}")
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _build(leaf, tmp)
+        if target.exists():  # an older format: set aside, then removed
+            stale = target.with_name(f"{target.name}.tmp{os.getpid()}-old")
+            os.replace(target, stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        os.replace(tmp, target)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        arrays = SegmentArrays.open(generation, segid)  # another reader may have built them
+        if arrays is not None and arrays.doc_count == leaf.doc_count_all():
+            return arrays
+        target = Path(tempfile.mkdtemp(prefix=f"vnsearch-arrays-{segid}-")) / "arrays"
+        atexit.register(shutil.rmtree, target.parent, True)
+        _build(leaf, target)
+    built = SegmentArrays(target)
+    if built.doc_count != leaf.doc_count_all():
+        raise RuntimeError(f"posting arrays of segment {segid} do not match it")
+    return built
 
 
 def build_missing(generation: Path, indexname: str, jobs: int = 1) -> list[str]:

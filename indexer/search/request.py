@@ -1,0 +1,66 @@
+"""A search request: its arguments, checked once (``ValueError`` for what is out of range;
+never for the query text, which any input is)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ..config import Limits
+from .parser import parse_date_bound
+
+__all__ = ["SORTS", "Request"]
+
+SORTS = ("relevance", "date")
+MODES = ("all", "any")
+
+
+@dataclass(frozen=True)
+class Request:
+    query: str
+    page: int = 1
+    per_page: int = 10
+    sort: str = "relevance"
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    mode: str = "all"
+    facets: bool = False
+    snippet_chars: int = 240
+    category: str | None = None
+    highlight: bool = True
+
+    @classmethod
+    def make(cls, query: object, limits: Limits, page: int = 1, per_page: int = 10, sort: str = "relevance",
+             date_from: datetime | str | None = None, date_to: datetime | str | None = None, mode: str = "all",
+             facets: bool = False, snippet_chars: int = 240, category: str | None = None,
+             highlight: bool = True) -> "Request":
+        page, per_page = int(page), int(per_page)
+        if page < 1 or not 1 <= per_page <= limits.max_per_page or page * per_page > limits.max_results_depth:
+            raise ValueError(f"page must be >= 1, per_page 1..{limits.max_per_page}, "
+                             f"page*per_page <= {limits.max_results_depth}")
+        if sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+        if mode not in MODES:
+            raise ValueError("mode must be 'all' or 'any'")
+        return cls(query if isinstance(query, str) else str(query), page, per_page, sort,
+                   _bound(date_from, end=False), _bound(date_to, end=True), mode, facets, snippet_chars,
+                   category or None, highlight)
+
+    def for_query(self, query: str) -> "Request":
+        return replace(self, query=query)
+
+    @property
+    def wanted(self) -> int:
+        """How many top matches the page needs."""
+        return self.page * self.per_page
+
+
+def _bound(value: datetime | str | None, end: bool) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    parsed = parse_date_bound(str(value), end=end)
+    if parsed is None:
+        raise ValueError(f"invalid date {value!r}; use YYYY, YYYY-MM or YYYY-MM-DD")
+    return parsed
