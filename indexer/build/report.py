@@ -1,0 +1,105 @@
+"""What one indexing run did, summarised for a reader: counts, and problems a few of each kind."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..ingest import Problem
+
+__all__ = ["IndexReport"]
+
+EXAMPLES_PER_KIND = 10  # problems of one kind from one source listed one by one; the rest counted
+
+
+def _kind(reason: str) -> str:
+    """What a problem is, without its particulars: reports count problems per source and
+    kind, so two million bad lines cost a counter, not two million lines of report."""
+    general = re.sub(r"'[^']*'|\"[^\"]*\"|\d[\d,.]*", "…", reason)
+    return re.split(r"[:(]", general, maxsplit=1)[0].strip()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did.
+
+    ``problems`` holds up to ``EXAMPLES_PER_KIND`` examples of each kind of problem per
+    source; ``problem_counts`` counts them all.  ``failed_sources`` maps each source that
+    could not be read whole to why; nothing it held was removed (``kept`` counts those
+    articles a complete read might have removed).
+    """
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_counts: dict[tuple[str, bool, str], int] = field(default_factory=dict)
+    failed_sources: dict[str, str] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)
+    rebuilt: bool = False
+    seconds: float = 0.0
+    generation: str = ""
+    on_problem: Callable[[Problem], None] | None = field(default=None, repr=False, compare=False)
+
+    def add(self, problem: Problem) -> None:
+        if self.on_problem is not None:
+            self.on_problem(problem)
+        key = (problem.origin or problem.where, problem.skipped, _kind(problem.reason))
+        n = self.problem_counts[key] = self.problem_counts.get(key, 0) + 1
+        if n <= EXAMPLES_PER_KIND:
+            self.problems.append(problem)
+        if problem.fails_source:
+            self.failed_sources.setdefault(problem.origin or problem.where, f"{problem.where}: {problem.reason}")
+
+    @property
+    def skipped(self) -> list[Problem]:
+        return [p for p in self.problems if p.skipped]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.skipped]
+
+    def count(self, skipped: bool) -> int:
+        return sum(n for (_, s, _), n in self.problem_counts.items() if s == skipped)
+
+    def _omitted(self) -> list[tuple[str, bool, str, int]]:
+        return [(source, skipped, kind, n - EXAMPLES_PER_KIND)
+                for (source, skipped, kind), n in self.problem_counts.items() if n > EXAMPLES_PER_KIND]
+
+    def summary(self) -> str:
+        indexed = self.added + self.updated
+        rate = f", {indexed / self.seconds:.0f} articles/s" if self.seconds > 0 and indexed else ""
+        lines = [
+            f"{'built' if self.rebuilt else 'updated'} index in {self.seconds:.1f}s{rate}: "
+            f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.unchanged} unchanged, {self.count(True)} skipped, {_plural(self.count(False), 'warning')}"
+        ]
+        lines += [f"  skipped {p}" for p in self.skipped]
+        lines += [f"  warning {p}" for p in self.warnings]
+        lines += [f"  … {n:,} more {'skipped' if skipped else 'warnings'} in {source}: {kind}"
+                  for source, skipped, kind, n in self._omitted()]
+        for source in self.failed_sources:
+            kept = self.kept.get(source, 0)
+            lines.append(f"  source not read whole: {source}: nothing it held was removed"
+                         + (f" ({_plural(kept, 'article')} not seen this time kept)" if kept else ""))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added, "updated": self.updated, "removed": self.removed,
+            "unchanged": self.unchanged, "rebuilt": self.rebuilt, "seconds": round(self.seconds, 3),
+            "generation": self.generation,
+            "skipped": [{"where": p.where, "reason": p.reason} for p in self.skipped],
+            "warnings": [{"where": p.where, "reason": p.reason} for p in self.warnings],
+            "skipped_total": self.count(True), "warnings_total": self.count(False),
+            "omitted": [{"source": source, "skipped": skipped, "kind": kind, "count": n}
+                        for source, skipped, kind, n in self._omitted()],
+            "failed_sources": [{"source": source, "reason": reason, "kept": self.kept.get(source, 0)}
+                               for source, reason in self.failed_sources.items()],
+        }
