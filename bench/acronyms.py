@@ -23,7 +23,9 @@ from common import WORK, save
 from indexing import subset
 
 from indexer import open_index
-from indexer.search import plan
+import dataclasses
+
+from indexer import DEFAULT, Index
 from indexer.text.acronyms import load_acronyms
 from indexer.text.normalize import fold
 
@@ -63,12 +65,8 @@ def main():
         if found:
             groups[name] = list(found[1])
     engine = run(ix, groups)
-    weigh = querybuild.QueryBuilder._idf_sum
-    querybuild.QueryBuilder._idf_sum = lambda self, syllables: 1.0  # every form alike
-    try:
-        alike = run(ix, groups)
-    finally:
-        querybuild.QueryBuilder._idf_sum = weigh
+    own_idf = dataclasses.replace(DEFAULT, ranking=dataclasses.replace(DEFAULT.ranking, acronym_forms_as_typed=False))
+    alike = run(Index(ix.index_dir, config=own_idf), groups)  # each form weighs its own IDF
     result = {"size": args.size, "groups": {k: [" ".join(f) for f in v] for k, v in groups.items()},
               "engine": engine, "forms_weighted_alike": alike}
     print(json.dumps({k: result[k]["mean_title_about_at_10"] for k in ("engine", "forms_weighted_alike")}))

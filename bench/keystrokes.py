@@ -20,7 +20,9 @@ from itertools import islice
 
 from common import read_jsonl, save
 
-import indexer.search.engine as search
+import dataclasses
+
+from indexer import DEFAULT, Index
 from indexer import open_index
 from indexer.text.ime import keystrokes
 from indexer.text.normalize import fold, has_diacritics
@@ -71,12 +73,9 @@ def main():
         found, noticed = found_share(ix, runs, key)
         result[name] = {"found_at_10": found, "notice_share": noticed}
         print(f"{name}: article in the top 10 for {found:.1%}", flush=True)
-    decode = search.decode_query
-    search.decode_query = lambda *a, **k: None
-    try:
-        found, noticed = found_share(ix, runs, "keys")
-    finally:
-        search.decode_query = decode
+    undecoded = Index(ix.index_dir, config=dataclasses.replace(
+        DEFAULT, suggest=dataclasses.replace(DEFAULT.suggest, keystrokes=False)))
+    found, noticed = found_share(undecoded, runs, "keys")
     result["keyboard_off_not_decoded"] = {"found_at_10": found, "notice_share": noticed}
     print(f"keyboard_off_not_decoded: article in the top 10 for {found:.1%}", flush=True)
     for scheme in ("telex", "vni"):

@@ -171,7 +171,9 @@ def related_latency(ix, n: int, seed: int = 20261202) -> dict:
     """The article page's related articles (``Index.related``) for ``n`` random articles,
     beside Whoosh's own ``more_like`` (what ``related`` ran before) on a third of them:
     Whoosh's matchers take seconds, and the engine ranks the same query on its arrays."""
-    searcher = ix._searcher()
+    from whoosh import index as whoosh_index
+
+    searcher = whoosh_index.open_dir(str(current_generation(ix.index_dir)), indexname="MAIN").searcher()
     rng = random.Random(seed)
     ids = [searcher.stored_fields(rng.randrange(searcher.doc_count_all()))["id"] for _ in range(n)]
     engine_ms, whoosh_ms = [], []

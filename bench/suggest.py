@@ -17,7 +17,7 @@ looks at).  Each run is searched twice:
   none missed it.
 
 Both sets run in the same process with the suggester as it is and with
-``SUGGEST_BY_SPELLING`` off (frequency and marks only, as before session 12).
+``Suggest.by_spelling`` off (frequency and marks only, as before session 12).
 Writes bench/results/suggest.json.
 """
 
@@ -32,7 +32,9 @@ from itertools import islice
 
 from common import percentile, read_jsonl, save
 
-import indexer.search.engine as search
+import dataclasses
+
+from indexer import DEFAULT, Index
 from indexer import open_index
 from indexer.text.normalize import normalize
 
@@ -73,9 +75,8 @@ def typo(word: str, rng: random.Random) -> str | None:
 
 def make_queries(ix, titles: list[str], n: int, seed: int = 20261202) -> tuple[list[str], list[tuple[str, str]]]:
     rng = random.Random(seed)
-    lexicon = ix._searcher() and ix._local.lexicon
-    rare = ix.count() * search.SUGGEST_RARE_SHARE
-    df = lambda w: lexicon.doc_frequency("body", w.lower())  # noqa: E731
+    rare = ix.count() * ix.config.suggest.rare_share
+    df = lambda w: ix.doc_frequency(w.lower())  # noqa: E731
     clean, typos = [], []
     tries = 0
     while (len(clean) < n or len(typos) < n) and tries < 200 * n:
@@ -154,12 +155,11 @@ def main():
     ix.search("khởi động")
     rows = {}
     for name, by_spelling in (("spelling", True), ("frequency_only", False)):
-        search.SUGGEST_BY_SPELLING = by_spelling
-        rows[name] = run(ix, clean, typos)
+        config = dataclasses.replace(DEFAULT, suggest=dataclasses.replace(DEFAULT.suggest, by_spelling=by_spelling))
+        rows[name] = run(Index(ix.index_dir, config=config), clean, typos)
         r = rows[name]
         print(f"{name}: false alarms {r['false_alarm_share']:.1%}, typos fixed {r['fixed_share']:.1%}, "
               f"wrong {r['wrong_share']:.1%}, missed {r['missed_share']:.1%}", flush=True)
-    search.SUGGEST_BY_SPELLING = True
     save("suggest", {"index": str(args.index), "documents": ix.count(), "queries_per_set": args.queries,
                      "rows": rows})
 

@@ -1,45 +1,43 @@
-"""Ranking experiments on a dev split: MRR@10 of the engine with constants overridden.
+"""Ranking experiments on a dev split: MRR@10 of the engine with its configuration changed.
 
     python bench/tune.py --collection vietnews-title --offset 500 --limit 300 \
-        --set querybuild.MAX_BONUS_PHRASE=64 --set search.RESCORE_WINDOW=400
+        --set ranking.max_bonus_phrase=64 --set ranking.rescore_window=400 --set ranking.k1=1.4
 
 Tuning reads dev queries only (the test split is for reporting, in
-relevance.py).  Each ``--set module.NAME=value`` patches a constant of
-``indexer.<module>`` for this process; ``search.WEIGHTING=K1,B`` sets BM25F's
-K1 and B.  Prints accented and stripped MRR@10 and ms/query.
+relevance.py).  Each ``--set part.name=value`` replaces one field of
+``indexer.config`` (``ranking``, ``limits`` or ``suggest``) in the
+:class:`~indexer.config.Config` the index is opened with: nothing is patched.
+Prints accented and stripped MRR@10 and ms/query.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import importlib
+import dataclasses
 import time
 import unicodedata
 
 from common import IR, WORK, read_jsonl
 from relevance import load_qrels, metrics
 
-from indexer import open_index
+from indexer import DEFAULT, Config, open_index
 from indexer.text.normalize import fold
 
 
-def apply(setting: str) -> None:
-    target, value = setting.split("=", 1)
-    module_name, name = target.rsplit(".", 1)
-    module = importlib.import_module("indexer." + module_name)
-    if module_name == "search" and name == "WEIGHTING":
-        from whoosh import scoring
-        k1, b = (float(x) for x in value.split(","))
-        module.WEIGHTING = scoring.BM25F(B=b, K1=k1, title_B=0.5, title_fold_B=0.5)
-        return
-    if not hasattr(module, name):
-        raise SystemExit(f"indexer.{module_name} has no {name}")
-    parsed = ast.literal_eval(value)
-    if isinstance(getattr(module, name), dict) and isinstance(parsed, dict):
-        getattr(module, name).update(parsed)
-    else:
-        setattr(module, name, parsed)
+def configured(settings: list[str], config: Config = DEFAULT) -> Config:
+    """``config`` with each ``part.name=value`` of ``settings`` replaced."""
+    for setting in settings:
+        target, value = setting.split("=", 1)
+        part, name = target.split(".", 1)
+        section = getattr(config, part, None)
+        if section is None or not hasattr(section, name):
+            raise SystemExit(f"indexer.config has no {target} (parts: ranking, limits, suggest)")
+        parsed = ast.literal_eval(value)
+        if isinstance(getattr(section, name), (dict, type(DEFAULT.ranking.field_weights))):
+            parsed = {**getattr(section, name), **parsed}
+        config = dataclasses.replace(config, **{part: dataclasses.replace(section, **{name: parsed})})
+    return config
 
 
 def main():
@@ -50,10 +48,8 @@ def main():
     ap.add_argument("--set", action="append", default=[], dest="settings")
     ap.add_argument("--no-stripped", action="store_true")
     args = ap.parse_args()
-    for s in args.settings:
-        apply(s)
     base = IR / args.collection
-    ix = open_index(WORK / f"ir-{args.collection}")
+    ix = open_index(WORK / f"ir-{args.collection}", config=configured(args.settings))
     qrels = load_qrels(base / "qrels_dev.tsv")
     queries = [q for q in read_jsonl(base / "queries_dev.jsonl") if q["id"] in qrels]
     queries = queries[args.offset:args.offset + args.limit]

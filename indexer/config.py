@@ -41,6 +41,9 @@ class Ranking:
     max_bonus_phrase: int = 6       # whole-run phrase bonus for runs up to this many syllables
     max_bonus_pairs: int = 64       # adjacent-pair bonuses for this many syllables of a run
     fuzzy_variant_weight: float = 0.8  # a fuzzy word's other forms, relative to the form typed
+    # An acronym's other forms weigh what the typed form weighs (its IDF mass): one concept,
+    # however it is written.  False: each form by its own IDF (bench/acronyms.py compares).
+    acronym_forms_as_typed: bool = True
     rescore_window: int = 200       # candidates rescored with the bonuses (any-word mode)
 
     def b_for(self, fieldname: str) -> float:
@@ -78,7 +81,7 @@ class Suggest:
     rare_share: float = 0.001
     popular: int = 50
     by_spelling: bool = True     # trust Vietnamese spelling; False: frequency and marks only
-    more_frequent: int = 20      # keystrokes are read as the words they spell when those are this much more frequent
+    keystrokes: bool = True      # read words typed with the Vietnamese keyboard off ("mawtj" -> "mặt")
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,7 @@ class Index:
         snap = self._snapshots.current()
         request = Request.make(query, self.config.limits, page, per_page, sort, date_from, date_to, mode, facets,
                                snippet_chars, category, highlight)
-        decoded, unknown = self._keystrokes(snap, request.query)
+        decoded, unknown = self._keystrokes(snap, request.query) if self.config.suggest.keystrokes else (None, False)
         spelled = None
         if decoded is not None and unknown:
             # A word no article holds: the query as typed cannot have every word; skip it.
@@ -360,6 +360,11 @@ class Index:
         found = self._collect(snap, plan, limit + 1, "relevance", False, time.perf_counter() + COLLECT_SECONDS)
         best = [(d, score) for d, score in found.top if d != docnum][:limit]  # more_like masks the article
         return [self._hit(snap, d, score, Highlighter(), 160, "relevance") for d, score in best]
+
+    def doc_frequency(self, term: str, field: str = "body") -> int:
+        """How many articles hold ``term`` (a syllable as the index holds it: lower-case, or
+        unaccented in a ``*_fold`` field) in ``field``, deleted copies still counted."""
+        return self._snapshots.current().lexicon.doc_frequency(field, term)
 
     def complete(self, prefix: str, limit: int = 8) -> list[str]:
         """Completions of the last word being typed, most frequent first."""

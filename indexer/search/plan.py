@@ -221,7 +221,8 @@ class QueryBuilder:
                         # One concept, however it is written: "UBND" in a title counts as
                         # much as "Ủy ban nhân dân" there, not as one word against four.
                         form_weight = self._idf_sum(list(form))
-                        scale = typed_weight / form_weight if typed_weight > 0 and form_weight > 0 else 1.0
+                        scale = typed_weight / form_weight if typed_weight > 0 and form_weight > 0 \
+                            and self.ranking.acronym_forms_as_typed else 1.0
                         alternatives.append(self._exact_sequence(list(form), scale))
                 required.append(_or(alternatives))
                 i += span
