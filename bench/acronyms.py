@@ -15,6 +15,7 @@ by the IDF mass of the form typed).  Writes bench/results/acronyms.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import unicodedata
@@ -22,10 +23,7 @@ import unicodedata
 from common import WORK, save
 from indexing import subset
 
-from indexer import open_index
-import dataclasses
-
-from indexer import DEFAULT, Index
+from indexer import DEFAULT, Index, open_index
 from indexer.text.acronyms import load_acronyms
 from indexer.text.normalize import fold
 
@@ -43,7 +41,7 @@ def contains(seq: list[str], sub: tuple[str, ...]) -> bool:
 
 def run(ix, groups: dict[str, list[tuple[str, ...]]]) -> dict:
     rows = {}
-    for name, forms in groups.items():
+    for _name, forms in groups.items():
         keys = [tuple(fold(s).lower() for s in form) for form in forms]
         queries = [" ".join(form) for form in forms] + [fold(" ".join(form)) for form in forms if len(form) > 1]
         for q in dict.fromkeys(queries):

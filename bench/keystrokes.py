@@ -14,16 +14,14 @@ when its own article is in the top 10.  Writes bench/results/keystrokes.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import re
 from itertools import islice
 
 from common import read_jsonl, save
 
-import dataclasses
-
-from indexer import DEFAULT, Index
-from indexer import open_index
+from indexer import DEFAULT, Index, open_index
 from indexer.text.ime import keystrokes
 from indexer.text.normalize import fold, has_diacritics
 

@@ -24,8 +24,8 @@ from whoosh import index as whoosh_index
 
 from indexer import open_index
 from indexer.store import segment_writer as writer_module
-from indexer.store.schema import INDEX_NAME
 from indexer.store.generations import current_generation
+from indexer.store.schema import INDEX_NAME
 
 
 def segments(ix_dir) -> list[tuple[int, int]]:

@@ -24,6 +24,7 @@ Writes bench/results/suggest.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import re
 import time
@@ -32,10 +33,7 @@ from itertools import islice
 
 from common import percentile, read_jsonl, save
 
-import dataclasses
-
-from indexer import DEFAULT, Index
-from indexer import open_index
+from indexer import DEFAULT, Index, open_index
 from indexer.text.normalize import normalize
 
 TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -76,7 +74,7 @@ def typo(word: str, rng: random.Random) -> str | None:
 def make_queries(ix, titles: list[str], n: int, seed: int = 20261202) -> tuple[list[str], list[tuple[str, str]]]:
     rng = random.Random(seed)
     rare = ix.count() * ix.config.suggest.rare_share
-    df = lambda w: ix.doc_frequency(w.lower())  # noqa: E731
+    df = lambda w: ix.doc_frequency(w.lower())
     clean, typos = [], []
     tries = 0
     while (len(clean) < n or len(typos) < n) and tries < 200 * n:
@@ -105,7 +103,7 @@ def make_queries(ix, titles: list[str], n: int, seed: int = 20261202) -> tuple[l
 
 
 def run(ix, clean: list[str], typos: list[tuple[str, str]]) -> dict:
-    same = lambda a, b: normalize(a).lower() == normalize(b).lower()  # noqa: E731  (tone placement aside)
+    same = lambda a, b: normalize(a).lower() == normalize(b).lower()
     false_alarms = []
     for q in clean:
         s = ix.search(q).suggestion

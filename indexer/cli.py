@@ -14,19 +14,38 @@ import html
 import json
 import re
 import sys
-from pathlib import Path
 
 import click
 
 from . import DEFAULT_INDEX_DIR, MAX_PER_PAGE, SORTS, IndexBusyError, IndexingFailed, NoIndexError, open_index
 
-index_dir_option = click.option(
+index_dir_option = click.option(  # shared with the commands of other packages (search_web.cli)
     "--index-dir", "index_dir", default=DEFAULT_INDEX_DIR, show_default=True,
     type=click.Path(file_okay=False), envvar="VNSEARCH_INDEX_DIR", help="Where the index lives.",
 )
 
 
-@click.group()
+class _Commands(click.Group):
+    """The engine's commands, and those other packages register under the entry-point group
+    ``vnsearch.commands`` (``serve``, from search_web): the engine never imports the web
+    layer, which sits above it."""
+
+    def _plugins(self) -> dict[str, click.Command]:
+        from importlib.metadata import entry_points
+
+        return {ep.name: ep for ep in entry_points(group="vnsearch.commands")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in self._plugins():
+            command = self._plugins()[name].load()
+        return command
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="vnsearch")
 def main() -> None:
     """Full-text search for Vietnamese news articles."""
@@ -124,7 +143,8 @@ def _terminal(snippet_html: str, color: bool) -> str:
 @main.command("search")
 @click.argument("query")
 @index_dir_option
-@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, MAX_PER_PAGE), help="Hits per page.")
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, MAX_PER_PAGE),
+              help="Hits per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, None))
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--from", "date_from", default=None, help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.")
@@ -138,9 +158,9 @@ def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_
         results = ix.search(query, page=page, per_page=limit, sort=sort, date_from=date_from,
                             date_to=date_to, mode="any" if any_terms else "all")
     except NoIndexError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     except ValueError as exc:
-        raise click.BadParameter(str(exc))
+        raise click.BadParameter(str(exc)) from None
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -166,7 +186,7 @@ def show_command(doc_id, index_dir, as_json):
     try:
         article = open_index(index_dir).get(doc_id)
     except NoIndexError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     if article is None:
         raise click.ClickException(f"no article with id {doc_id!r}")
     if as_json:
@@ -189,54 +209,6 @@ def stats_command(index_dir, as_json):
         return
     for key, value in stats.items():
         click.echo(f"{key}: {value}")
-
-
-@main.command("serve")
-@index_dir_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--seeds", default="seeds", show_default=True, type=click.Path(),
-              help="Indexed first when there is no index yet.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-@click.option("--connection-limit", default=1000, show_default=True, type=click.IntRange(16, 100_000),
-              help="Open connections; when full, the one waiting longest for its request is closed.")
-@click.option("--max-per-client", default=50, show_default=True, type=click.IntRange(0, None),
-              help="Connections one client address may hold waiting for their request (0: no cap).")
-@click.option("--request-timeout", default=10.0, show_default=True, type=click.FloatRange(1, 3600),
-              help="Seconds a connection has to send a complete request, from connecting or its previous response.")
-def serve_command(index_dir, host, port, seeds, threads, connection_limit, max_per_client, request_timeout):
-    """Serve the search page with waitress (a production WSGI server), guarded against slow clients."""
-    from search_web import create_app
-    from search_web.server import Limits, Server
-
-    app = create_app(index_dir=index_dir)
-    limits = Limits(connection_limit=connection_limit, max_per_client=max_per_client, request_timeout=request_timeout)
-    try:  # bound now, listening once the index is loaded: a taken port fails before any work
-        server = Server(app, host=host, port=port, threads=threads, limits=limits)
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc} (choose another --port)")
-    if server.limits.connection_limit < connection_limit:
-        click.echo(f"warning: --connection-limit lowered to {server.limits.connection_limit} "
-                   "by the open-file limit (ulimit -n)", err=True)
-    ix = app.extensions["vnsearch"]
-    if not ix.exists():
-        if Path(seeds).exists():
-            click.echo(f"no index yet: indexing {seeds} into {index_dir} …", err=True)
-            try:
-                click.echo(ix.update([seeds]).summary(), err=True)
-            except (IndexBusyError, IndexingFailed) as exc:
-                click.echo(f"warning: {exc}; serving what is there", err=True)
-        else:
-            click.echo(f"warning: no index in {index_dir} and no {seeds}/ to build one from", err=True)
-    ix.warm_up()
-    try:
-        server.listen()
-    except OSError as exc:  # another server bound the same port first (SO_REUSEADDR lets both bind)
-        server.close()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc} (choose another --port)")
-    where = ", ".join(f"http://{h if ':' not in h else f'[{h}]'}:{p}/" for h, p in server.addresses)
-    click.echo(f"serving on {where} (index: {index_dir})", err=True)
-    server.run()
 
 
 if __name__ == "__main__":  # pragma: no cover

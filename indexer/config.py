@@ -8,9 +8,9 @@ BENCHMARKS.md); their comments say what each weighs or bounds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 __all__ = ["Config", "DEFAULT", "Limits", "Ranking", "Suggest"]
 

@@ -18,9 +18,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -173,7 +173,7 @@ def run_measured(cmd: list[str], cwd: str | Path, timeout: float, during: Callab
     if during is not None:
         try:
             events = during(proc) or {}
-        except Exception as exc:  # noqa: BLE001 - a harness fault must show, not kill the run
+        except Exception as exc:  # a harness fault must show, not kill the run
             events = {"during_error": f"{type(exc).__name__}: {exc}"}
     timed_out = False
     while True:
@@ -331,9 +331,8 @@ def live_manifest(ix_dir: str | Path) -> dict[str, tuple[str, str]]:
     from whoosh import index as whoosh_index
 
     from indexer.store.documents import read_manifest
-
-    from indexer.store.schema import INDEX_NAME
     from indexer.store.generations import current_generation
+    from indexer.store.schema import INDEX_NAME
 
     generation = current_generation(ix_dir)
     if generation is None:
@@ -356,8 +355,8 @@ def leftovers(ix_dir: str | Path) -> list[str]:
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import TOC
 
-    from indexer.store.schema import INDEX_NAME
     from indexer.store.generations import current_generation
+    from indexer.store.schema import INDEX_NAME
 
     ix_dir = Path(ix_dir)
     found = [str(p.relative_to(ix_dir)) for p in ix_dir.rglob("*") if re.search(r"\.tmp(\d*|$)", p.name)]

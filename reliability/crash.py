@@ -39,11 +39,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import open_index  # noqa: E402
-from indexer.store.schema import INDEX_NAME  # noqa: E402
-from indexer.store.generations import current_generation  # noqa: E402
-from indexer.store.segment_writer import RECLAIM_SHARE  # noqa: E402
-from whoosh import index as whoosh_index  # noqa: E402
+from whoosh import index as whoosh_index
+
+from indexer import open_index
+from indexer.store.generations import current_generation
+from indexer.store.schema import INDEX_NAME
+from indexer.store.segment_writer import RECLAIM_SHARE
 
 RESULTS = ROOT / "reliability" / "results"
 TEXT = ("Tin {n}: hội nghị Mặt trận xã số {n}\n{d:02d}/05/2022\n"

@@ -47,9 +47,23 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (RESULTS, Run, as_json_line, code_version, corpus_articles, deleted_but_open, descendants,  # noqa: E402
-                    generations, index_command, leftovers, locks_free, main_pid, run_measured, running,
-                    write_results)
+from common import (
+    RESULTS,
+    Run,
+    as_json_line,
+    code_version,
+    corpus_articles,
+    deleted_but_open,
+    descendants,
+    generations,
+    index_command,
+    leftovers,
+    locks_free,
+    main_pid,
+    run_measured,
+    running,
+    write_results,
+)
 
 PROBE = "ủy ban nhân dân"
 EDIT = "sửađổimới"  # a word only the edited articles hold (the "rewrite" mode)

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import open_index  # noqa: E402
+from indexer import open_index
 
 RESULTS = ROOT / "reliability" / "results"
 CORPUS = ROOT.parent / "shared" / "corpus" / "news-vi.jsonl.gz"

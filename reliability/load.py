@@ -93,7 +93,7 @@ def run(work: Path, articles: int, clients: int, added: int, settle: float = 2.0
             break
         except OSError:
             if server.poll() is not None or time.time() > deadline:
-                raise RuntimeError("server did not start: " + (server.stderr.read() if server.poll() else ""))
+                raise RuntimeError("server did not start: " + (server.stderr.read() if server.poll() else "")) from None
             time.sleep(0.2)
 
     stop = threading.Event()

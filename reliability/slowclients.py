@@ -268,7 +268,7 @@ def run(work: Path, articles: int = 300, seconds: float = 30, readers: int = 4, 
         except OSError:
             if proc.poll() is not None or time.time() - started > 60:
                 errlog.seek(0)
-                raise RuntimeError("server did not start: " + errlog.read()[-2000:])
+                raise RuntimeError("server did not start: " + errlog.read()[-2000:]) from None
             time.sleep(0.1)
     log(f"server ({server}) listening on {HOST}:{port}, pid {proc.pid}, after {time.time() - started:.1f} s")
 

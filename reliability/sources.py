@@ -39,14 +39,27 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (RESULTS, Run, as_json_line, as_text_file, code_version, corpus_articles,  # noqa: E402
-                    drop_dac, index_command, leftovers, live_manifest, main_pid, run_measured, running,
-                    write_results)
+from common import (
+    RESULTS,
+    Run,
+    as_json_line,
+    as_text_file,
+    code_version,
+    corpus_articles,
+    drop_dac,
+    index_command,
+    leftovers,
+    live_manifest,
+    main_pid,
+    run_measured,
+    running,
+    write_results,
+)
 
 RSS_MARGIN_MB = 300
 PATHS = ["src/feed.jsonl.gz", "src/feed.jsonl", "src/articles"]
@@ -68,7 +81,7 @@ class Expect:
 class Kind:
     name: str
     what: str
-    apply: Callable[["Case"], Expect]
+    apply: Callable[[Case], Expect]
     known: str = ""           # a defect this harness found (reported), still checked
     heavy: bool = False       # takes tens of seconds; --quick leaves it out
 
@@ -673,7 +686,7 @@ def make_template(work: Path, per_source: int) -> tuple[dict[str, list[dict]], s
 
 def _unlock(tree: Path) -> None:
     """Undo mode 000 (folders first, before descending into them) so the tree can be removed."""
-    for dirpath, dirnames, filenames in os.walk(tree):
+    for dirpath, dirnames, _files in os.walk(tree):
         for name in dirnames:
             path = os.path.join(dirpath, name)
             if not os.path.islink(path):
@@ -703,7 +716,7 @@ def check_kind(kind: Kind, expect: Expect, case: Path, before: dict, run: Run, b
     report = _report(run)
     try:
         after = live_manifest(case / "ix")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         after = {}
         failures.append(f"index does not open: {type(exc).__name__}: {exc}")
     lost = sorted(set(before) - set(after) - expect.removed)

@@ -163,4 +163,5 @@ def api_suggest():
 @bp.get("/healthz")
 def healthz():
     ix = engine()
-    return jsonify(status="ok", articles=ix.count(), index=ix.exists(), time=datetime.now().isoformat(timespec="seconds"))
+    return jsonify(status="ok", articles=ix.count(), index=ix.exists(),
+                   time=datetime.now().isoformat(timespec="seconds"))

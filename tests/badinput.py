@@ -120,7 +120,7 @@ def make_bad_input_set(folder: Path, seed: int = 7) -> list[Expect]:
     for i, chrome in enumerate(["Các tin tức khác\n- Tin 1\n- Tin 2\n", "danh mục tin tức\nTrang chủ\n",
                                 "Các tin tức khác\ndanh mục tin tức\n", "\n\nTin tức khác\nXem thêm\n"]):
         file(f"chrome_{i}.txt", chrome.encode("utf-8"), "skipped", "empty file or only site chrome")
-    file("title_only.txt", "Chỉ có tiêu đề\n".encode("utf-8"), "skipped", "no article text")
+    file("title_only.txt", "Chỉ có tiêu đề\n".encode(), "skipped", "no article text")
 
     # Impossible dates: the article is indexed without a date.
     for i, date in enumerate(["31/02/2020", "29/02/2021", "32/01/2020", "15/13/2020", "00/00/0000", "31/04/2022"]):
@@ -200,7 +200,7 @@ def make_bad_input_set(folder: Path, seed: int = 7) -> list[Expect]:
         record(good_record(f"dup{n}", n + 5000), "skipped", "duplicate id", rid=f"dup{n}", token=_token(n + 5000))
     rnd.shuffle(lines)
     seen_dups: set[str] = set()
-    for i, (raw, outcome, reason, rid, token) in enumerate(lines):  # in file order, the first one wins
+    for i, (raw, _outcome, _reason, rid, token) in enumerate(lines):  # in file order, the first one wins
         if rid.startswith("dup"):
             first = rid not in seen_dups
             seen_dups.add(rid)
@@ -208,7 +208,7 @@ def make_bad_input_set(folder: Path, seed: int = 7) -> list[Expect]:
     with open(folder / "records.jsonl", "w", encoding="utf-8") as fh:
         for raw, *_ in lines:
             fh.write(raw + "\n")
-    for lineno, (raw, outcome, reason, rid, token) in enumerate(lines, 1):
+    for lineno, (_raw, outcome, reason, rid, token) in enumerate(lines, 1):
         expects.append(Expect(f"records.jsonl:{lineno}", outcome, reason, rid, token))
 
     # A gzip'd JSON-lines file that was cut off half way.

@@ -12,8 +12,8 @@ it lives here so that a newcomer reads one engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from math import inf
-from typing import Callable, Iterator
 
 from whoosh import query as wq
 from whoosh import sorting
@@ -41,7 +41,7 @@ class FoldTerm(wq.Term):
         super().__init__(fieldname, text, boost=boost)
         self.lexicon = lexicon
 
-    def __deepcopy__(self, memo) -> "FoldTerm":  # the lexicon is shared and read-only
+    def __deepcopy__(self, memo) -> FoldTerm:  # the lexicon is shared and read-only
         return FoldTerm(self.fieldname, self.text, self.lexicon, self.boost)
 
     def estimate_size(self, ixreader) -> int:
@@ -68,7 +68,7 @@ class FoldPhrase(wq.Phrase):
         super().__init__(fieldname, words, slop=1, boost=boost)
         self.lexicon = lexicon
 
-    def __deepcopy__(self, memo) -> "FoldPhrase":
+    def __deepcopy__(self, memo) -> FoldPhrase:
         return FoldPhrase(self.fieldname, list(self.words), self.lexicon, self.boost)
 
     def _terms(self) -> list[FoldTerm]:
@@ -137,7 +137,7 @@ class _UnionMatcher(Matcher):
             c.reset()
         self._active = [c for c in self._all if c.is_active()]
 
-    def copy(self) -> "_UnionMatcher":
+    def copy(self) -> _UnionMatcher:
         return _UnionMatcher([c.copy() for c in self._active], self._score, self._bound)
 
     def replace(self, minquality=0):

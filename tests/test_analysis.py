@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.text.analysis import analyze, fold_analyzer, syllable_analyzer, word_analyzer
 from indexer.ingest import iter_articles
+from indexer.text.analysis import analyze, fold_analyzer, syllable_analyzer, word_analyzer
 from indexer.text.normalize import normalize
 
 from .conftest import FIXTURES, SEEDS

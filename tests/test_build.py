@@ -1,9 +1,9 @@
 import os
-from pathlib import Path
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -140,7 +140,7 @@ def test_killed_rebuild_leaves_old_index_and_next_run_recovers(corpus_dir, tmp_p
     proc = _spawn_index([str(big), "--rebuild", "--index-dir", str(ix_dir), "--jobs", "1"], tmp_path)
     deadline = time.time() + 60
     while time.time() < deadline:  # wait until the new generation is being written
-        gens = [g for g in ix_dir.glob("gen-*") if g != live and any(g.glob("*.seg")) or
+        gens = [g for g in ix_dir.glob("gen-*") if (g != live and any(g.glob("*.seg"))) or
                 (g != live and len(list(g.iterdir())) > 2)]
         if gens:
             break
@@ -347,7 +347,6 @@ def test_the_manifest_holds_every_live_article_and_no_deleted_one(corpus_dir, tm
     from whoosh import index as whoosh_index
 
     from indexer.store.documents import read_manifest
-
     from indexer.store.schema import INDEX_NAME
 
     _write_generated(corpus_dir, 80)
@@ -468,8 +467,8 @@ def test_segments_to_rewrite_are_shared_out_among_processes(tmp_path, monkeypatc
 
 
 def test_a_failing_rewrite_worker_aborts_the_commit(tmp_path, monkeypatch):
-    from indexer.store import segment_writer as writer_module
     from indexer.build.workers import WorkerFailed
+    from indexer.store import segment_writer as writer_module
 
     folder, ix = _half_changed(tmp_path)
     parent = os.getpid()

@@ -20,18 +20,17 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.support.levenshtein import distance as whoosh_distance
 
-from indexer.ingest import Article, iter_articles
-from indexer.store.documents import analyze_article
-from indexer.store.schema import INDEX_NAME
-from indexer.search.lexicon import Lexicon
-from indexer.text.normalize import fold
-from indexer.store.arrays_read import SegmentArrays
-from indexer.store.schema import DerivedFoldText, make_schema
-from indexer.text.syllables import tone_last
 from indexer.config import DEFAULT
+from indexer.ingest import Article, iter_articles
 from indexer.search.evaluate import Segment, evaluate
+from indexer.search.lexicon import Lexicon
+from indexer.store.arrays_read import SegmentArrays
+from indexer.store.documents import analyze_article
 from indexer.store.fields import TermListText
+from indexer.store.schema import INDEX_NAME, DerivedFoldText, make_schema
 from indexer.store.segment_writer import FastSegmentWriter
+from indexer.text.normalize import fold
+from indexer.text.syllables import tone_last
 
 from .conftest import FIXTURES, SEEDS
 from .oracle import FoldPhrase, FoldTerm, weighting

@@ -17,6 +17,7 @@ from indexer.text.syllables import is_well_spelled
 from .conftest import SEEDS
 from .test_search import ids
 
+
 def seed_syllables() -> list[str]:
     words = set()
     for a in iter_articles([SEEDS]):

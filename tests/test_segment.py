@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyvi import ViTokenizer
 
-from indexer.text.normalize import normalize
 from indexer.text.crf import CrfModel
+from indexer.text.normalize import normalize
 from indexer.text.segment import _labels, _model, pyvi_tokenize, segment, syllabify
 
 from .conftest import FIXTURES, SEEDS

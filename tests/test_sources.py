@@ -37,7 +37,7 @@ def vnsearch(*args, cwd=None, prefix=(), timeout=120):
 def _records(n: int, start: int = 0) -> list[dict]:
     return [{"id": f"r{i:05d}", "title": f"Tin số {i} về Mặt trận Tổ quốc",
              "body": f"Ủy ban nhân dân xã tổ chức hội nghị lần thứ {i}, mã kiemtra{i:05d}. " * 3,
-             "date": "2021-05-0{}".format(i % 9 + 1)} for i in range(start, start + n)]
+             "date": f"2021-05-0{i % 9 + 1}"} for i in range(start, start + n)]
 
 
 def _jsonl(records: list[dict]) -> bytes:
@@ -418,7 +418,7 @@ def test_a_killed_worker_ends_the_run_at_once_and_cleanly(tmp_path):
     time.sleep(1.0)  # let it write part of its segment
     os.kill(worker, signal.SIGKILL)
     killed = time.monotonic()
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert time.monotonic() - killed < 10
     assert proc.returncode == 1 and err.startswith("Error: index writer vnsearch-writer-") \
         and err.endswith(" was killed by SIGKILL\n") and err.count("\n") == 1, err
@@ -470,8 +470,8 @@ def _count(index_dir: Path) -> int:
 
 def test_a_short_write_in_a_worker_is_a_full_disk(tmp_path, monkeypatch):
     """NumPy's tofile reports a full disk as 'N requested and M written', with no errno."""
-    from indexer.store import segment_writer as writer_module
     from indexer.errors import DiskFull, is_disk_full
+    from indexer.store import segment_writer as writer_module
 
     feed = tmp_path / "feed.jsonl"
     feed.write_bytes(_jsonl(_records(200)))

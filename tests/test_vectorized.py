@@ -11,14 +11,12 @@ and old tone placement, in several segments, with deletions.
 from __future__ import annotations
 
 import random
-
-import numpy as np
 import shutil
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
-
 from whoosh import query as wq
 
 from indexer import Index, open_index

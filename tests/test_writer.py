@@ -9,13 +9,12 @@ from whoosh import fields
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
+from indexer.ingest import Article, iter_articles
 from indexer.store import pool
 from indexer.store import segment_writer as fast
-from indexer.store.fields import TermListText
-from indexer.ingest import Article, iter_articles
 from indexer.store.documents import analyze_article
-from indexer.store.schema import INDEX_NAME
-from indexer.store.schema import make_schema
+from indexer.store.fields import TermListText
+from indexer.store.schema import INDEX_NAME, make_schema
 
 from .conftest import FIXTURES, SEEDS
 

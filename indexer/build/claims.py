@@ -36,7 +36,7 @@ class Claims:
     _held_now: dict[str, set[str]] = field(default_factory=dict, repr=False)  # id -> sources seen claiming it now
 
     @classmethod
-    def read(cls, generation: Path) -> "Claims":
+    def read(cls, generation: Path) -> Claims:
         try:
             data = json.loads((generation / CLAIMS).read_text(encoding="utf-8"))
             return cls({str(k): [str(o) for o in v] for k, v in data["others"].items()},

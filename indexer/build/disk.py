@@ -60,7 +60,7 @@ def remove_leftovers(generation: Path) -> None:
     storage = FileStorage(str(generation))
     try:
         toc = TOC.read(storage, INDEX_NAME)
-    except Exception:  # noqa: BLE001 - no readable table of contents: nothing to compare with
+    except Exception:  # no readable table of contents: nothing to compare with
         return
     clean_files(storage, INDEX_NAME, toc.generation, toc.segments)
     shutil.rmtree(generation / f"{INDEX_NAME}.tmp", ignore_errors=True)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
@@ -23,8 +23,15 @@ from ..errors import DiskFull, IndexingFailed, is_disk_full
 from ..ingest import Article, Problem, Unchanged, iter_articles, origin_of
 from ..store.arrays_write import build_missing
 from ..store.documents import analyze_article, read_manifest
-from ..store.generations import (IndexBusyError, NoIndexError, cleanup_generations, current_generation,
-                                 new_generation, publish, writer_lock)
+from ..store.generations import (
+    IndexBusyError,
+    NoIndexError,
+    cleanup_generations,
+    current_generation,
+    new_generation,
+    publish,
+    writer_lock,
+)
 from ..store.schema import INDEX_NAME, SCHEMA_VERSION, make_schema
 from ..store.segment_writer import FastSegmentWriter
 from ..text.segment import load_model
@@ -94,7 +101,7 @@ def update_index(
             # Some writers report a full disk without ENOSPC (NumPy's tofile: "N requested and M
             # written"), so a failure with next to no space left is taken for one.
             full = is_disk_full(exc) or isinstance(exc, DiskFull) or \
-                isinstance(exc, (OSError, IndexingFailed)) and shutil.disk_usage(index_dir).free < NEARLY_FULL
+                (isinstance(exc, (OSError, IndexingFailed)) and shutil.disk_usage(index_dir).free < NEARLY_FULL)
             if fresh and generation is not None:
                 shutil.rmtree(generation, ignore_errors=True)
             elif live is not None:

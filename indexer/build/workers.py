@@ -23,7 +23,7 @@ import queue
 import signal
 import threading
 import time
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import DiskFull, WorkerFailed, is_disk_full
 from ..ingest import Article
@@ -185,7 +185,7 @@ def write_segments(
             except queue.Empty:
                 check_workers()
                 if all(w.exitcode is not None for w in workers):  # all gone, a segment missing
-                    raise WorkerFailed("an index writer exited without handing back its segment")
+                    raise WorkerFailed("an index writer exited without handing back its segment") from None
         for w in workers:
             w.join()
         return segments

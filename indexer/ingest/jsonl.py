@@ -8,9 +8,9 @@ import json
 import os
 import re
 import zlib
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 from .decode import DecodeError, decode_text
 from .files import NotRegular, open_regular
@@ -132,8 +132,9 @@ def iter_jsonl(path: Path, origin: str, known: dict[bytes, tuple[str, str]] | No
                     return
                 without_article += 1
                 if without_article > MAX_LINES_WITHOUT_ARTICLE:
-                    yield Problem(where, f"no article in {MAX_LINES_WITHOUT_ARTICLE:,} lines in a row: not a JSON-lines "
-                                         "file of articles, not read further", origin=origin, fails_source=True)
+                    yield Problem(where, f"no article in {MAX_LINES_WITHOUT_ARTICLE:,} lines in a row: not a "
+                                         "JSON-lines file of articles, not read further",
+                                  origin=origin, fails_source=True)
                     return
                 if raw is None and size > MAX_SKIPPED_LINE:
                     yield Problem(where, f"line {lineno} is over {MAX_SKIPPED_LINE:,} bytes: not a JSON-lines file of "

@@ -19,10 +19,10 @@ bonuses and marks), ``evaluate`` (the query over the posting arrays), ``collect`
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from whoosh import query as wq
@@ -116,7 +116,7 @@ class Index:
     def close(self) -> None:
         self._snapshots.close()
 
-    def __enter__(self) -> "Index":
+    def __enter__(self) -> Index:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 from math import log
-from typing import Callable
 
 from whoosh.highlight import ContextFragmenter, Fragment, FragmentScorer, HtmlFormatter
 
@@ -54,7 +54,7 @@ class _Token:
         self.text, self.startchar, self.endchar, self.matched = text, startchar, endchar, matched
         self.boost, self.patterns = boost, patterns
 
-    def copy(self) -> "_Token":
+    def copy(self) -> _Token:
         return _Token(self.text, self.startchar, self.endchar, self.matched, self.boost, self.patterns)
 
 

@@ -17,7 +17,7 @@ written with real folded postings.
 from __future__ import annotations
 
 import heapq
-from typing import Iterator
+from collections.abc import Iterator
 
 from rapidfuzz import process as fuzz_process
 from rapidfuzz.distance import OSA
@@ -101,7 +101,7 @@ class Lexicon:
         head = len(base) + 1
         for seg in self.segments:
             a = seg.arrays
-            i = a.folds.find(f"{base}{SEP}{text}".encode("utf-8"))
+            i = a.folds.find(f"{base}{SEP}{text}".encode())
             if i >= 0:
                 for t in a.fold_members[a.fold_offsets[i]:a.fold_offsets[i + 1]].tolist():
                     found.add(a.keys.get(t)[head:].decode("utf-8"))
@@ -185,7 +185,7 @@ class Lexicon:
 
     # --- derivation ---------------------------------------------------------------
     def _fold_frequency(self, base: str, text: str) -> int:
-        key = f"{base}{SEP}{text}".encode("utf-8")
+        key = f"{base}{SEP}{text}".encode()
         total = 0
         for seg in self.segments:
             i = seg.arrays.folds.find(key)
@@ -204,7 +204,7 @@ def _prefixed(table, field: str, prefix: str, limit: int | None = None) -> tuple
     """The row of the first ``field`` term starting with ``prefix`` in a sorted table of
     ``field SEP term`` strings (``postings._Strings``), and those terms in order (at most
     ``limit``)."""
-    head = f"{field}{SEP}".encode("utf-8")
+    head = f"{field}{SEP}".encode()
     lo, hi = table.prefixed(head + prefix.encode("utf-8"))
     if limit is not None:
         hi = min(hi, lo + limit)

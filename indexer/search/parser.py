@@ -45,17 +45,17 @@ class Phrase:
 
 @dataclass
 class Not:
-    child: "Node"
+    child: Node
 
 
 @dataclass
 class And:
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
 
 
 @dataclass
 class Or:
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
 
 
 @dataclass

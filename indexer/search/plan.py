@@ -216,7 +216,8 @@ class QueryBuilder:
                     if self.any_terms and len(form) > 1:
                         # A phrase per question word is too slow: the expansion rescores.
                         self._mark(*[("exact", s) for s in form])
-                        self.rescore += [wq.Term(f, s, boost=self.weights[f] * 0.5) for s in form for f in ("title", "body")]
+                        self.rescore += [wq.Term(f, s, boost=self.weights[f] * 0.5)
+                                         for s in form for f in ("title", "body")]
                     else:
                         # One concept, however it is written: "UBND" in a title counts as
                         # much as "Ủy ban nhân dân" there, not as one word against four.
@@ -268,8 +269,8 @@ class QueryBuilder:
             suffix = ""
         else:
             suffix, syllables = "_fold", [fold(s) for s in syllables]
-        return [AdjacentPairs(f + suffix, syllables, boost=0.0, phrase_boost=self.weights[f] * self.ranking.phrase_weight)
-                for f in ("title", "body")]
+        return [AdjacentPairs(f + suffix, syllables, boost=0.0,
+                              phrase_boost=self.weights[f] * self.ranking.phrase_weight) for f in ("title", "body")]
 
     # --- single units -----------------------------------------------------
     def _fields(self, name: str | None) -> tuple[str, ...]:
@@ -315,7 +316,8 @@ class QueryBuilder:
         """``"thanh p*"``: the phrase whose last word starts with what was typed (Elasticsearch's
         match_phrase_prefix), the most frequent completions first."""
         accented = any(has_diacritics(s) for s in syllables)
-        key_field = ("body" if accented else "body_fold") if "body" in fields else fields[0] + ("" if accented else "_fold")
+        suffix = "" if accented else "_fold"
+        key_field = "body" + suffix if "body" in fields else fields[0] + suffix
         candidates = self._prefix_terms(key_field, syllables[-1]) or [syllables[-1]]
         # A phrase per completion: a long phrase gets fewer (bounded work, hostile input included).
         limit = max(1, min(self.limits.max_phrase_expansions, self.expansions_left,
@@ -338,7 +340,8 @@ class QueryBuilder:
             for f in fields:
                 parts.append(wq.Term(f, s, boost=self.weights[f]))
                 if not self.any_terms:
-                    parts.append(wq.Term(f + "_fold", s, boost=self.weights[f] * self.ranking.accented_query_fold_weight))
+                    parts.append(wq.Term(f + "_fold", s,
+                                         boost=self.weights[f] * self.ranking.accented_query_fold_weight))
         else:
             self._mark(("fold", s))
             for f in fields:
@@ -423,8 +426,8 @@ class QueryBuilder:
         total = self.lexicon.doc_count_all() or 1
         idf = {t: math.log(total / (self.lexicon.doc_frequency(fieldname, t) + 1)) + 1 for t in terms}
         common = min(idf.values())
-        return {t: (common / idf[t] if idf[t] > 0 else 1.0) * (1.0 if typed in (None, t) else self.ranking.fuzzy_variant_weight)
-                for t in terms}
+        variant = self.ranking.fuzzy_variant_weight
+        return {t: (common / idf[t] if idf[t] > 0 else 1.0) * (1.0 if typed in (None, t) else variant) for t in terms}
 
     def _prefix_terms(self, fieldname: str, prefix: str) -> list[str]:
         if fieldname not in self.lexicon.schema:

@@ -33,7 +33,7 @@ class Request:
     def make(cls, query: object, limits: Limits, page: int = 1, per_page: int = 10, sort: str = "relevance",
              date_from: datetime | str | None = None, date_to: datetime | str | None = None, mode: str = "all",
              facets: bool = False, snippet_chars: int = 240, category: str | None = None,
-             highlight: bool = True) -> "Request":
+             highlight: bool = True) -> Request:
         page, per_page = int(page), int(per_page)
         if page < 1 or not 1 <= per_page <= limits.max_per_page or page * per_page > limits.max_results_depth:
             raise ValueError(f"page must be >= 1, per_page 1..{limits.max_per_page}, "
@@ -46,7 +46,7 @@ class Request:
                    _bound(date_from, end=False), _bound(date_to, end=True), mode, facets, snippet_chars,
                    category or None, highlight)
 
-    def for_query(self, query: str) -> "Request":
+    def for_query(self, query: str) -> Request:
         return replace(self, query=query)
 
     @property

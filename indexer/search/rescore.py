@@ -60,7 +60,8 @@ class AdjacentPairs:
             lengths = arrays.lengths[base][local].astype(np.float64)
             lengths[lengths == 0] = 1
 
-            def add(found: np.ndarray, weight: float, term_idf: float) -> None:
+            def add(found: np.ndarray, weight: float, term_idf: float, local=local, lengths=lengths,
+                    total=total) -> None:
                 if not len(found):
                     return
                 docs, tf = np.unique(found >> 32, return_counts=True)

@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -138,7 +138,7 @@ class Postings:
 
     docs: np.ndarray       # segment-local docnums, ascending (unless ``union``)
     tfs: np.ndarray        # float64 term frequencies
-    segment: "SegmentArrays"
+    segment: SegmentArrays
     term_ids: np.ndarray   # for each posting, the term it came from (several for a folded syllable)
     rows: np.ndarray       # for each posting, its row in the segment's posting arrays
     union: bool = False    # several terms: docs are neither sorted nor unique
@@ -196,7 +196,7 @@ class SegmentArrays:
         self._cum_bytes = 0
 
     @classmethod
-    def open(cls, generation: Path, segid: str) -> "SegmentArrays | None":
+    def open(cls, generation: Path, segid: str) -> SegmentArrays | None:
         folder = arrays_dir(generation, segid)
         if not (folder / "meta.json").exists():
             return None
@@ -208,11 +208,11 @@ class SegmentArrays:
     def term_ids(self, fieldname: str, text: str) -> list[int]:
         """The terms a query term stands for: itself, or every variant of a folded syllable."""
         if fieldname.endswith("_fold") and fieldname[:-5] in POSITION_FIELDS:
-            i = self.folds.find(f"{fieldname[:-5]}{SEP}{text}".encode("utf-8"))
+            i = self.folds.find(f"{fieldname[:-5]}{SEP}{text}".encode())
             if i < 0:
                 return []
             return self.fold_members[self.fold_offsets[i]:self.fold_offsets[i + 1]].tolist()
-        i = self.keys.find(f"{fieldname}{SEP}{text}".encode("utf-8"))
+        i = self.keys.find(f"{fieldname}{SEP}{text}".encode())
         return [] if i < 0 else [i]
 
     def postings(self, term_ids: list[int]) -> Postings:
@@ -274,7 +274,7 @@ class SegmentArrays:
         return cum
 
 
-def term_lists(arrays: "SegmentArrays", fieldname: str, positional: bool, live: np.ndarray, texts: bool = True,
+def term_lists(arrays: SegmentArrays, fieldname: str, positional: bool, live: np.ndarray, texts: bool = True,
                chunk_docs: int = 4096) -> Iterator[tuple[int, list[str] | None]]:
     """The term lists a segment's documents ``live`` (ascending) were written from, read back
     from its ``arrays``: ``(docnum, terms)`` for each document with terms in the
@@ -286,7 +286,7 @@ def term_lists(arrays: "SegmentArrays", fieldname: str, positional: bool, live: 
     (what a term list gives; an analyser that skips or stacks positions does not), so a
     caller can check a whole field first with ``texts=False``, which yields ``None`` lists.
     """
-    lo, hi = arrays.keys.prefixed(f"{fieldname}{SEP}".encode("utf-8"))
+    lo, hi = arrays.keys.prefixed(f"{fieldname}{SEP}".encode())
     if lo == hi or not len(live):
         return
     p0, p1 = int(arrays.term_postings[lo]), int(arrays.term_postings[hi])

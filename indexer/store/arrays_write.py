@@ -129,7 +129,7 @@ class TermArrays:
         for i, key in enumerate(self.keys):
             fieldname, text = key.decode("utf-8").split(SEP, 1)
             if fieldname in POSITION_FIELDS:
-                folds.setdefault(f"{fieldname}{SEP}{fold(text)}".encode("utf-8"), []).append(i)
+                folds.setdefault(f"{fieldname}{SEP}{fold(text)}".encode(), []).append(i)
         fold_keys = sorted(folds)
         _save_strings(out, "fold_keys", fold_keys)
         members = [folds[k] for k in fold_keys]
@@ -204,7 +204,7 @@ def _build(leaf, out: Path) -> None:
         if fieldname not in leaf.schema:
             continue
         with_positions = fieldname in POSITION_FIELDS
-        prefix = f"{fieldname}{SEP}".encode("utf-8")
+        prefix = f"{fieldname}{SEP}".encode()
         for btext in leaf.lexicon(fieldname):
             docs, tfs, deltas, counts = _term_postings(leaf, fieldname, btext, with_positions)
             terms.add(prefix + btext, docs, tfs, deltas, counts)

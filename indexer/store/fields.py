@@ -61,4 +61,5 @@ class DerivedFoldText(TermListText):
     """A ``*_fold`` field: queries name it, ``search/lexicon.py`` derives it from the exact field."""
 
     def index(self, value, **kwargs):
-        raise ValueError("a *_fold field is derived from its exact field (indexer/search/lexicon.py); it takes no value")
+        raise ValueError("a *_fold field is derived from its exact field (indexer/search/lexicon.py); "
+                         "it takes no value")

@@ -20,9 +20,9 @@ import fcntl
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["IndexBusyError", "NoIndexError", "current_generation", "new_generation",
            "publish", "writer_lock", "cleanup_generations"]

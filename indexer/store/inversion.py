@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 import uuid
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -265,6 +265,7 @@ class TermInverter:
                 stop += 1
             a, b = int(term_at[start]), int(term_at[stop])
             q0, q1 = int(pos_at[start]), int(pos_at[stop])
-            yield Window(fieldname, bool(flags[posting_ranks[a]]), [k[1] for k in names[start:stop]], term_at[start:stop + 1] - a,
-                         pos_at[start:stop + 1] - q0, docs[a:b], freqs[a:b], positions[q0:q1])
+            yield Window(fieldname, bool(flags[posting_ranks[a]]), [k[1] for k in names[start:stop]],
+                         term_at[start:stop + 1] - a, pos_at[start:stop + 1] - q0, docs[a:b], freqs[a:b],
+                         positions[q0:q1])
             start = stop

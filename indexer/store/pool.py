@@ -10,14 +10,13 @@ from __future__ import annotations
 import heapq
 import marshal
 import struct
+from collections.abc import Iterator
 from itertools import groupby
 from operator import attrgetter, itemgetter
 from pickle import dumps
 
-from whoosh.system import pack_uint
-from typing import Iterator
-
 import numpy as np
+from whoosh.system import pack_uint
 from whoosh.writing import PostingPool
 
 from .fields import COUNT_ONE, ONE_POSITION
@@ -139,7 +138,7 @@ class TermPool(PostingPool):
         for key, group in groupby(merged, itemgetter(0)):
             rows = next(group)[1]
             more = False
-            for _, later in group:  # the same term in later runs: later documents
+            for _, later in group:  # noqa: B031 - the rest of the group: the same term in later runs
                 rows += later
                 more = True
             if more:

@@ -3,12 +3,11 @@ posting arrays beside them (byte for byte what Whoosh writes: tests/test_writer.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
+from pickle import loads
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
-
-from pickle import loads
 
 from .arrays_read import SEP
 from .arrays_write import TermArrays, array_fields
@@ -70,7 +69,7 @@ def add_postings(fw: W3FieldWriter, schema, lengths: Lengths | None, fields,
             raise TypeError(f"unexpected postings writer {type(pw).__name__}")
         collect = arrays if fieldname in wanted else None
         with_positions = fieldname in POSITION_FIELDS
-        prefix = f"{fieldname}{SEP}".encode("utf-8")
+        prefix = f"{fieldname}{SEP}".encode()
         if kind == "rows":
             column = lengths.column(fieldname) if lengths is not None else None
             _add_rows(fw, pw, column, items, collect, with_positions, prefix)

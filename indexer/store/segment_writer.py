@@ -64,7 +64,7 @@ class MergePolicy(Protocol):
         """(segments kept as they are, segments to rewrite)."""
         ...
 
-    def start(self, writer: "FastSegmentWriter", segments: list) -> Pending | None:
+    def start(self, writer: FastSegmentWriter, segments: list) -> Pending | None:
         """Start rewriting ``segments`` elsewhere, or None: ``writer`` copies them itself."""
         ...
 
@@ -80,7 +80,7 @@ class ReclaimShare:
         doomed = [seg for seg in segments if seg.deleted_count() > self.share * seg.doc_count_all()]
         return [seg for seg in segments if seg not in doomed], doomed
 
-    def start(self, writer: "FastSegmentWriter", segments: list) -> Pending | None:
+    def start(self, writer: FastSegmentWriter, segments: list) -> Pending | None:
         return None
 
 
@@ -181,7 +181,7 @@ class FastSegmentWriter(SegmentWriter):
             return None
         fields: dict[str, bool] = {}
         for name in array_fields():
-            field = self.schema[name] if name in self.schema else None
+            field = self.schema[name] if name in self.schema else None  # noqa: SIM401 - Schema has no get()
             if field is None or type(field).index is not TermListText.index or field.vector \
                     or field.format.field_boost != 1 or type(field.format) not in (Positions, Frequency):
                 continue

@@ -83,7 +83,7 @@ class CrfModel:
             for prefix in _SYLLABLE_PREFIXES)
 
     @classmethod
-    def from_file(cls, path: str) -> "CrfModel":
+    def from_file(cls, path: str) -> CrfModel:
         with open(path, "rb") as fh:
             return cls(fh.read())
 

@@ -39,7 +39,8 @@ _WORD = r"\w+"
 # this spares them a try of every other alternative; the tokens are the same
 # (tests/test_segment.py, bench/segmentation.py).
 _PLAIN_WORD = r"[^\W\d_]+(?![\w.:@+\-])"
-_SYLLABLE_RE = re.compile("|".join([_PLAIN_WORD] + _ABBREVIATIONS + _SPECIALS + [_WEB, _EMAIL, _DIGIT, _NON_WORD, _WORD]))
+_SYLLABLE_RE = re.compile("|".join([_PLAIN_WORD, *_ABBREVIATIONS, *_SPECIALS, _WEB, _EMAIL, _DIGIT, _NON_WORD,
+                                   _WORD]))
 _PYVI_SYLLABLE_RE = re.compile(  # pyvi's own pattern, which the tests compare with
     "(" + "|".join(_ABBREVIATIONS + _SPECIALS + [_WEB, _EMAIL, _DIGIT, _NON_WORD, _WORD]) + ")", re.UNICODE)
 _PUNCTUATION = string.punctuation
