@@ -14,10 +14,14 @@ import html
 import json
 import re
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from . import DEFAULT_INDEX_DIR, MAX_PER_PAGE, SORTS, IndexBusyError, IndexingFailed, NoIndexError, open_index
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 index_dir_option = click.option(  # shared with the commands of other packages (search_web.cli)
     "--index-dir", "index_dir", default=DEFAULT_INDEX_DIR, show_default=True,
@@ -30,7 +34,7 @@ class _Commands(click.Group):
     ``vnsearch.commands`` (``serve``, from search_web): the engine never imports the web
     layer, which sits above it."""
 
-    def _plugins(self) -> dict[str, click.Command]:
+    def _plugins(self) -> dict[str, EntryPoint]:
         from importlib.metadata import entry_points
 
         return {ep.name: ep for ep in entry_points(group="vnsearch.commands")}

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 
 from indexer import DEFAULT_INDEX_DIR, IndexBusyError, NoIndexError, open_index
 
@@ -39,7 +41,7 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
     )
     if test_config:
         app.config.update(test_config)
-    app.json.ensure_ascii = False
+    cast(DefaultJSONProvider, app.json).ensure_ascii = False  # Flask's default provider, typed as its base
     # Werkzeug redirects "/article//x" to "/article/x" (merge_slashes), absolute, on the
     # Host header's host: off, so such a path is matched as typed (an id "/x" is refused).
     app.url_map.merge_slashes = False

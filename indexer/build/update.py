@@ -92,7 +92,7 @@ def update_index(
             check_free_space(index_dir, paths)
         generation = None
         try:
-            generation = new_generation(index_dir) if fresh else live
+            generation = new_generation(index_dir) if fresh or live is None else live  # live is None only if fresh
             _update(paths, generation, fresh, jobs, lock_fd, report, progress)
             if fresh:
                 publish(index_dir, generation)

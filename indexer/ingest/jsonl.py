@@ -40,7 +40,7 @@ def _json_date(value: str) -> tuple[datetime, bool]:
         raise ValueError(f"unrecognised date {value!r}")
     parts = [int(p) if p else 0 for p in m.groups()]
     try:
-        return datetime(*parts[:3], parts[3], parts[4], parts[5]), m.group(4) is not None
+        return datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]), m.group(4) is not None
     except ValueError:
         raise ValueError(f"impossible date {value!r}") from None
 

@@ -19,7 +19,7 @@ bonuses and marks), ``evaluate`` (the query over the posting arrays), ``collect`
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -246,7 +246,7 @@ class Index:
                 plan, found, relaxed = any_plan, any_found, True
         if found.timed_out:
             notices.append(TIMED_OUT_NOTICE)
-        ranked = found.top
+        ranked: Sequence[tuple[int, float | None]] = found.top
         if plan.rescore and request.sort == "relevance":
             ranked = self._rescored(snap, found.top, plan.rescore, started + limits.rescore_seconds)
         highlighter = self._highlighter(snap, plan.marks) if request.highlight else None

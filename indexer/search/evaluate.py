@@ -135,6 +135,7 @@ class _Evaluator:
                 return _EMPTY
             wanted[:] = False
             wanted[starts >> 32] = True
+        assert starts is not None  # a phrase has words
         found = np.unique(starts >> 32)
         score = np.zeros(len(found))
         for t, (docs, tfs) in zip(texts, per_doc):
@@ -176,6 +177,7 @@ class _Evaluator:
                 result = Matches(result.docs[ia], result.scores[ia] + m.scores[ib])
             if len(result.docs) == 0:
                 return _EMPTY
+        assert result is not None  # ``others`` is not empty
         for r in ranges:
             keep = self._range_mask(r)[result.docs]
             result = Matches(result.docs[keep], result.scores[keep] + float(r.boost))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
@@ -228,9 +228,10 @@ class Highlighter:
                 last.patterns |= mark.patterns
             else:
                 marks.append(mark)
-        tokens = []
+        tokens: list[_Token] = []
         m = 0
         syllables, spans = analysis.syllables, analysis.spans
+        indices: Sequence[int]
         if near is None:
             indices = range(len(syllables))
         else:  # only syllables within ``near`` characters of a mark

@@ -125,7 +125,8 @@ class Lexicon:
         What ``expand_prefix`` and ``doc_frequency`` give term by term; a folded field
         reads the frequencies of a whole range of the arrays' fold table at once.
         """
-        if base_of(fieldname) is None:
+        base = base_of(fieldname)
+        if base is None:
             out = []
             for i, term in enumerate(self.expand_prefix(fieldname, prefix)):
                 if i >= scan:
@@ -133,7 +134,6 @@ class Lexicon:
                 term = _text(term)
                 out.append((self.doc_frequency(fieldname, term), term))
             return out
-        base = base_of(fieldname)
         found: dict[str, int] = {}
         for seg in self.segments:  # the first ``scan`` of every segment hold the first ``scan`` of all
             lo, terms = self._segment_prefix(seg.arrays, base, prefix, scan)

@@ -18,6 +18,7 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from ..store.schema import KEYWORD_FIELDS, TEXT_FIELDS
 
@@ -142,7 +143,8 @@ class _Tok:
 
 
 def _lex(text: str) -> list[_Tok]:
-    return [_Tok(m.lastgroup, m.group(0)) for m in _TOKEN_RE.finditer(text)]
+    # Every alternative of _TOKEN_RE is a named group, so ``lastgroup`` is never None.
+    return [_Tok(cast(str, m.lastgroup), m.group(0)) for m in _TOKEN_RE.finditer(text)]
 
 
 class _Parser:
@@ -165,10 +167,10 @@ class _Parser:
         while (tok := self.peek()) is not None and tok.kind == "word" and tok.text in ("OR", "|", "||", "HOẶC"):
             self.take()
             branches.append(self.parse_and())
-        branches = [b for b in branches if b is not None]
-        if not branches:
+        found = [b for b in branches if b is not None]
+        if not found:
             return None
-        return branches[0] if len(branches) == 1 else Or(branches)
+        return found[0] if len(found) == 1 else Or(found)
 
     def parse_and(self) -> Node | None:
         children: list[Node] = []
@@ -195,6 +197,7 @@ class _Parser:
 
     def parse_unary(self) -> Node | None:
         tok = self.peek()
+        assert tok is not None  # parse_and calls this only with a token ahead
         negate = False
         if tok.kind == "word" and tok.text in ("NOT", "KHÔNG") and self.i + 1 < len(self.toks):
             self.take()
@@ -277,5 +280,5 @@ def parse(text: str) -> tuple[Node | None, list[str]]:
     try:
         return parser.parse_or(), parser.notices
     except (IndexError, ValueError, RecursionError):
-        words = [Word(w) for w in re.findall(r"\w+", text)]
+        words: list[Node] = [Word(w) for w in re.findall(r"\w+", text)]
         return (And(words) if len(words) > 1 else (words[0] if words else None)), parser.notices

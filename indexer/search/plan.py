@@ -86,7 +86,7 @@ class QueryBuilder:
         clauses = 0
         query = None
         if node is not None:
-            children = node.children if isinstance(node, And) else [node]
+            children: list[Node] = node.children if isinstance(node, And) else [node]
             clauses = sum(1 for c in children if not isinstance(c, (Not, DateRange)))
             query, dates = self._and(children, top=True)
             filters += dates
@@ -168,7 +168,7 @@ class QueryBuilder:
     # --- runs of plain words ----------------------------------------------
     def _run(self, words: list[Word]) -> tuple[list[wq.Query], list[wq.Query]]:
         """Required clauses and ranking bonuses for consecutive plain words."""
-        units = []  # (word, syllables)
+        units: list[tuple[Word, list[str]]] = []  # (word, syllables)
         for w in words:
             syllables = analyze(w.text, words=False).syllables
             if not syllables:
@@ -235,11 +235,11 @@ class QueryBuilder:
         self.rescore += self._run_boosts(units)
         return required, []
 
-    def _run_boosts(self, units) -> list[wq.Query | AdjacentPairs]:
+    def _run_boosts(self, units) -> list[wq.Query | AdjacentPairs | LeadTerms]:
         syllables = [s for _, syls in units for s in syls]
         if len(syllables) < 2:
             return []
-        boosts = []
+        boosts: list[wq.Query | AdjacentPairs | LeadTerms] = []
         folded = [fold(s) for s in syllables]
         # Positions of the query syllables are read on the candidates only
         # (proximity.py): the whole run as a phrase for a few words, every

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.searching import Searcher
 
 from ..store.arrays_read import SegmentArrays
 from ..store.arrays_write import ensure_arrays
@@ -30,7 +31,7 @@ class Snapshot:
     """One thread's view of one generation: its searcher, segments and statistics."""
 
     generation: Path
-    searcher: object
+    searcher: Searcher
     segments: list[Segment]
     lexicon: Lexicon
     _key: tuple = field(repr=False, default=())

@@ -302,7 +302,7 @@ def term_lists(arrays: SegmentArrays, fieldname: str, positional: bool, live: np
             raise ValueError(f"{fieldname}: positions do not match frequencies")
         all_positions = np.load(arrays.folder / "positions.npy", mmap_mode="r")
         start = q0 + np.cumsum(freqs, dtype=np.int64) - freqs  # each posting's first position
-    names = [arrays.keys.get(i).decode("utf-8").split(SEP, 1)[1] for i in range(lo, hi)] if texts else None
+    names = [arrays.keys.get(i).decode("utf-8").split(SEP, 1)[1] for i in range(lo, hi)] if texts else []
     is_live = np.zeros(arrays.doc_count, dtype=bool)
     is_live[live] = True
     for c in range(0, len(live), chunk_docs):

@@ -63,6 +63,7 @@ class TermArrays:
         self.n_post += len(docs)
         self.term_postings.append(self.n_post)
         if deltas:
+            assert counts is not None  # given with deltas
             self._deltas += deltas
             self._counts += counts
             self.n_pos += len(deltas)

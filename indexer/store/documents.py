@@ -34,7 +34,7 @@ def analyze_article(article: Article) -> dict:
 
 def read_manifest(ix) -> dict[str, tuple[str, str]]:
     """id -> (hash, origin) of every live document, read from columns (no stored bodies)."""
-    manifest = {}
+    manifest: dict[str, tuple[str, str]] = {}
     with ix.reader() as reader:
         if reader.doc_count() == 0:
             return manifest

@@ -30,18 +30,18 @@ __all__ = ["TermInverter", "Window"]
 class _Vocab(dict):
     """A field's term -> number, new terms numbered on first sight into a shared key list."""
 
-    __slots__ = ("fieldname", "keys", "flags", "positional")
+    __slots__ = ("fieldname", "key_list", "flags", "positional")  # not "keys": dict.keys stays a method
 
     def __init__(self, fieldname: str, keys: list[tuple[str, bytes]], flags: array, positional: bool):
         super().__init__()
         self.fieldname = fieldname
-        self.keys = keys
+        self.key_list = keys
         self.flags = flags
         self.positional = positional
 
     def __missing__(self, term: str) -> int:
-        number = self[term] = len(self.keys)
-        self.keys.append((self.fieldname, term.encode("utf-8")))
+        number = self[term] = len(self.key_list)
+        self.key_list.append((self.fieldname, term.encode("utf-8")))
         self.flags.append(self.positional)
         return number
 
@@ -80,7 +80,8 @@ class _Chunk:
         """Docs, freqs and positions of terms ``first:last`` (indexes into ``terms``)."""
         p0, p1 = int(self.post_at[first]), int(self.post_at[last])
         q0, q1 = int(self.pos_at[first]), int(self.pos_at[last])
-        if self.path is None:
+        if self.path is None:  # in memory: the arrays are set until the chunk is spilled
+            assert self.docs is not None and self.freqs is not None and self.positions is not None
             return self.docs[p0:p1], self.freqs[p0:p1], self.positions[q0:q1]
         out = []
         for offset, start, stop in ((self.offsets[0], p0, p1), (self.offsets[1], p0, p1),
@@ -175,6 +176,7 @@ class TermInverter:
         offsets = []
         with open(path, "wb") as f:
             for data in (chunk.docs, chunk.freqs, chunk.positions):
+                assert data is not None  # a chunk is spilled once, from memory
                 offsets.append(f.tell())
                 f.write(data.tobytes())
         chunk.path, chunk.offsets = path, (offsets[0], offsets[1], offsets[2])

@@ -41,6 +41,8 @@ class TermPool(PostingPool):
     chunk of terms at a time (Whoosh pickles each posting on its own).
     """
 
+    runs: list[str]  # file names of the spilled runs (Whoosh's SortingPool sets and extends it)
+
     def __init__(self, tempstore, segment, limitmb=128):
         super().__init__(tempstore, segment, limitmb=limitmb)
         self.terms: dict[tuple[str, bytes], list[tuple]] = {}
@@ -63,6 +65,7 @@ class TermPool(PostingPool):
         # Each group is consumed before its stream moves on (groupby invalidates it then).
         while row is not None or window is not None:
             if window is None or (row is not None and row[0] < window[0]):
+                assert row is not None  # the loop's condition: one of the two is left
                 yield row[0], "rows", row[1]
                 row = next(rows, None)
             elif row is None or window[0] < row[0]:
@@ -186,7 +189,7 @@ def window_values(window: Window) -> list[bytes]:
     first = window.freqs.cumsum() - window.freqs  # each posting's first position
     gaps[first] = positions[first]
     gaps = gaps.tolist()
-    values = []
+    values: list[bytes] = []
     append = values.append
     one = ONE_POSITION
     at = 0

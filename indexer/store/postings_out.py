@@ -74,9 +74,9 @@ def add_postings(fw: W3FieldWriter, schema, lengths: Lengths | None, fields,
             column = lengths.column(fieldname) if lengths is not None else None
             _add_rows(fw, pw, column, items, collect, with_positions, prefix)
         else:
-            column = lengths.array(fieldname) if lengths is not None else None
+            lengths_array = lengths.array(fieldname) if lengths is not None else None
             for window in items:
-                _add_window(fw, pw, column, window, collect, with_positions, prefix)
+                _add_window(fw, pw, lengths_array, window, collect, with_positions, prefix)
         fw.finish_field()
 
 

@@ -161,6 +161,7 @@ class FastSegmentWriter(SegmentWriter):
         inverter = self.pool.inverter
         for fieldname, positional in fields.items():
             for docnum, terms in term_lists(arrays, fieldname, positional, live):
+                assert terms is not None  # texts=True: lists, not None
                 inverter.add(fieldname, docmap[docnum] if docmap is not None else basedoc + docnum,
                              terms, positional)
         add_post = self.pool.add
@@ -282,6 +283,7 @@ class FastSegmentWriter(SegmentWriter):
                 self._arrays.finish()
                 with SegmentReader(self.storage, self.schema, segment) as leaf:
                     write_documents(leaf, self._arrays.out)
+                assert self._arrays_target is not None  # the arrays are written only with a target
                 os.replace(self._arrays.out, self._arrays_target)  # whole directory or none
         except BaseException:
             if self._arrays is not None:

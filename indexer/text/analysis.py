@@ -20,6 +20,7 @@ positions), rather than letting it segment the same text three times.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
 from operator import not_
@@ -113,21 +114,22 @@ def analyze(text: str, words: bool = True, spans: bool = True) -> Analysis:
     # one run, as almost all are; none for punctuation; its runs for a "mixed" token
     # ("1.500", "TP.", "covid_19").  Built with list operations over whole runs of
     # tokens, not a loop per token (tests/test_analysis.py keeps the loop as reference).
-    alnum = list(map(str.isalnum, tokens))
+    alnum: list[int] = list(map(str.isalnum, tokens))  # 0/1 per token; counts (a copy if mixed): syllables
     mixed = [i for i in compress(range(len(tokens)), map(not_, alnum)) if _PIECE_RE.search(tokens[i])]
     counts = list(alnum) if mixed else alnum
     syllables: list[str] = []
     raw: list[tuple[int, int]] = []
+    seg_spans = seg.spans or []  # None unless ``spans``
     prev = 0
     for i in mixed + [len(tokens)]:
         syllables += compress(lower[prev:i], alnum[prev:i])
         if spans:
-            raw += compress(seg.spans[prev:i], alnum[prev:i])
+            raw += compress(seg_spans[prev:i], alnum[prev:i])
         if i < len(tokens):
             found = list(_PIECE_RE.finditer(tokens[i]))
             syllables += [m.group(0).lower() for m in found]
             if spans:
-                base = seg.spans[i][0]
+                base = seg_spans[i][0]
                 raw += [(base + m.start(), base + m.end()) for m in found]
             counts[i] = len(found)
         prev = i + 1
@@ -166,6 +168,7 @@ class VietnameseTokenizer(Tokenizer):
                  mode="", **kwargs):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         result = analyze(value, words=self.kind == "word")
+        items: Iterable[tuple[str, int, tuple[int, int]]]
         if self.kind == "word":
             items = zip(result.words, result.word_positions, result.word_spans)
         else:

@@ -50,7 +50,7 @@ def decode_word(word: str) -> str | None:
 
 
 def decode_query(query: str, frequency: Callable[[str], int], typed_frequency: Callable[[str], int],
-                 common: int) -> str | None:
+                 common: float) -> str | None:
     """``query`` with its Telex/VNI words decoded, or None if none is.
 
     A word is decoded when the index holds it as typed in fewer than ``common``
@@ -70,7 +70,9 @@ def decode_query(query: str, frequency: Callable[[str], int], typed_frequency: C
     for k in range(0, len(pieces), 2):
         for j, token in enumerate(pieces[k]):
             m = None if token in _OPERATORS else _TOKEN.match(token)
-            decoded = decode_word(m.group(2)) if m else None
+            if m is None:
+                continue
+            decoded = decode_word(m.group(2))
             if decoded:
                 key = canonical_tone(unicodedata.normalize("NFC", decoded.lower()))
                 spelled = frequency(key)

@@ -80,7 +80,10 @@ def _model() -> tuple[CrfModel, set[str], set[str]]:
     class body splits it, and the CRF model is the file its estimator wraps
     (``tests/test_segment.py`` compares both with pyvi's).
     """
-    folder = os.path.join(os.path.dirname(importlib.util.find_spec("pyvi").origin), "models")
+    spec = importlib.util.find_spec("pyvi")
+    if spec is None or spec.origin is None:
+        raise ImportError("pyvi is not installed")
+    folder = os.path.join(os.path.dirname(spec.origin), "models")
     bi_grams: set[str] = set()
     tri_grams: set[str] = set()
     with open(os.path.join(folder, "words.txt"), encoding="utf-8") as fin:

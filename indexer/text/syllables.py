@@ -127,7 +127,7 @@ def split_glued(token: str, frequency: Callable[[str], int]) -> list[str] | None
     s = token.lower()
     if len(s) < 4 or len(s) > MAX_GLUED or not s.isascii() or not s.isalpha() or is_syllable(s):
         return None
-    known: dict[str, float] = {}
+    known: dict[str, float | None] = {}
 
     def weight(piece: str) -> float | None:
         if len(piece) < 2:  # "a", "y", "u" alone are words, but glued they are mostly English ("banana")
@@ -142,14 +142,16 @@ def split_glued(token: str, frequency: Callable[[str], int]) -> list[str] | None
     best[0] = (0, 0.0, [])
     for end in range(1, len(s) + 1):
         for start in range(max(0, end - MAX_SYLLABLE), end):
-            if best[start] is None:
+            prior = best[start]
+            if prior is None:
                 continue
             w = weight(s[start:end])
             if w is None:
                 continue
-            n, cost, cut = best[start]
+            n, cost, cut = prior
             candidate = (n + 1, cost - w, cut + [s[start:end]])
-            if best[end] is None or candidate[:2] < best[end][:2]:
+            held = best[end]
+            if held is None or candidate[:2] < held[:2]:
                 best[end] = candidate
     found = best[len(s)]
     return found[2] if found and 1 < found[0] <= MAX_PIECES else None
