@@ -13,8 +13,11 @@ from __future__ import annotations
 import html
 import json
 import re
+import signal
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -56,53 +59,83 @@ def main() -> None:
 
 
 # Exit codes of `vnsearch index` (2 is click's, for usage errors).
-EXIT_FAILED = 1          # nothing was committed: index busy, disk full, a worker died
+EXIT_FAILED = 1          # nothing was committed: index busy, disk full, a worker died, a rebuild not published
 EXIT_SOURCES_FAILED = 3  # committed what could be read; a source could not be read whole, and kept what it held
+EXIT_INTERRUPTED = 130   # Ctrl-C (SIGINT); 143 for SIGTERM: nothing was changed
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so that a run stops as on Ctrl-C: its workers
+    stopped, its temporary files removed, the lock released."""
+
+
+@contextmanager
+def _writing(index_dir: str) -> Iterator[None]:
+    """Run a command that writes the index: anticipated failures are one line and an exit
+    status, never a traceback."""
+    def terminate(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except (IndexBusyError, IndexingFailed, NoIndexError) as exc:
+        _fail(str(exc), EXIT_FAILED)
+    except _Terminated:
+        _fail("terminated: nothing was changed", 143)
+    except KeyboardInterrupt:
+        _fail("interrupted: nothing was changed", EXIT_INTERRUPTED)
+    except OSError as exc:  # a read-only filesystem, a folder we may not write to
+        _fail(f"could not write the index in {index_dir}: {exc.strerror or exc}"
+              + (f" ({exc.filename})" if exc.filename else ""), EXIT_FAILED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _nonempty(ctx: click.Context, param: click.Parameter, paths: tuple[str, ...]) -> tuple[str, ...]:
+    if any(not p.strip() for p in paths):
+        raise click.BadParameter("an empty path names no source")
+    return paths
 
 
 @main.command("index")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))  # unreadable: reported, kept
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False),  # unreadable: reported, kept
+                callback=_nonempty)
 @index_dir_option
 @click.option("--rebuild", is_flag=True, help="Build a fresh index beside the live one and swap it in.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Segmentation processes (default: cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@click.option("--problems", "problems_path", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--problems", "problems_log", type=click.File("w", encoding="utf-8", lazy=False), default=None,
               help="Write every problem to this file as JSON lines (the report lists a few of each kind).")
-def index_command(paths, index_dir, rebuild, jobs, as_json, quiet, problems_path):
+def index_command(paths, index_dir, rebuild, jobs, as_json, quiet, problems_log):
     """Add new, re-index changed and remove deleted articles under PATHS.
 
     PATHS are folders of article .txt files (the seeds' format) or JSON-lines
-    files (.jsonl, .jsonl.gz) with id, title, date, body.  Exit status: 0 done;
-    1 failed, nothing changed; 2 usage error; 3 done, but a source could not be
-    read whole (what it held was kept).
+    files (.jsonl, .jsonl.gz, .ndjson) with id, title, date, body.  Exit status:
+    0 done; 1 failed, nothing changed; 2 usage error; 3 done, but a source could
+    not be read whole (what it held was kept); 130/143 interrupted/terminated.
     """
     from tqdm import tqdm
 
     ix = open_index(index_dir)
     bar = None if quiet else tqdm(unit=" articles", desc="indexing", file=sys.stderr, dynamic_ncols=True)
-    log = open(problems_path, "w", encoding="utf-8") if problems_path else None
 
     def progress(done: int) -> None:
         if bar is not None:
             bar.update(done - bar.n)
 
     def on_problem(problem) -> None:
-        if log is not None:
-            log.write(json.dumps({"where": problem.where, "reason": problem.reason, "skipped": problem.skipped,
-                                  "id": problem.id, "source": problem.origin}, ensure_ascii=False) + "\n")
+        if problems_log is not None:
+            problems_log.write(json.dumps({"where": problem.where, "reason": problem.reason, "skipped": problem.skipped,
+                                           "id": problem.id, "source": problem.origin}, ensure_ascii=False) + "\n")
 
     try:
-        report = ix.update(list(paths), rebuild=rebuild, jobs=jobs, progress=progress, on_problem=on_problem)
-    except (IndexBusyError, IndexingFailed) as exc:
-        _fail(str(exc), EXIT_FAILED)
-    except KeyboardInterrupt:
-        _fail("interrupted: nothing was changed", 130)
+        with _writing(index_dir):
+            report = ix.update(list(paths), rebuild=rebuild, jobs=jobs, progress=progress, on_problem=on_problem)
     finally:
         if bar is not None:
             bar.close()
-        if log is not None:
-            log.close()
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -114,23 +147,27 @@ def index_command(paths, index_dir, rebuild, jobs, as_json, quiet, problems_path
 
 
 @main.command("forget")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False), callback=_nonempty)
 @index_dir_option
 def forget_command(paths, index_dir):
     """Remove every article indexed from PATHS (which need not exist any more).
 
     How to drop a source, or one that was moved: a source that cannot be read keeps
-    its articles, so `vnsearch index` never removes them.
+    its articles, so `vnsearch index` never removes them.  An article another source
+    also holds is kept, and that source's version replaces it when it is next read.
     """
-    try:
+    with _writing(index_dir):
         report = open_index(index_dir).forget(list(paths))
-    except (IndexBusyError, NoIndexError, IndexingFailed) as exc:
-        _fail(str(exc), EXIT_FAILED)
-    click.echo(f"removed {report.removed:,} article{'' if report.removed == 1 else 's'} indexed from "
-               + ", ".join(paths))
+    named = ", ".join(paths)
+    if report.removed:
+        click.echo(f"removed {report.removed:,} article{'' if report.removed == 1 else 's'} indexed from {named}")
+    elif not report.warnings:
+        click.echo(f"no article was indexed from {named}")
+    for problem in report.warnings:
+        click.echo(f"  kept {problem}")
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
 

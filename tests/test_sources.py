@@ -534,3 +534,142 @@ def test_a_moved_source_hands_its_articles_over_and_forget_drops_what_is_left(co
     again = vnsearch("index", str(moved), "--index-dir", ix_dir, "-q")
     assert again.returncode == 0 and "11 unchanged" in again.stdout
     assert vnsearch("forget", "x", "--index-dir", str(tmp_path / "none")).returncode == 1
+
+
+# --- defects M-T of the harness rerun --------------------------------------------------
+def test_a_rebuild_over_a_source_it_cannot_read_whole_is_not_published(tmp_path):
+    """Defect M: a rebuild holds only what it read; published, it lost the rest."""
+    feed = tmp_path / "a.jsonl.gz"
+    feed.write_bytes(gzip.compress(_jsonl(_records(20))))
+    ix = str(tmp_path / "ix")
+    assert vnsearch("index", str(feed), "--index-dir", ix, "-q").returncode == 0
+    live = current_generation(Path(ix))
+    feed.write_bytes(feed.read_bytes()[:400])
+    out = vnsearch("index", str(feed), "--index-dir", ix, "-q", "--rebuild")
+    _no_traceback(out)
+    assert out.returncode == 1 and "the rebuild was not published" in out.stderr, out.stderr
+    assert current_generation(Path(ix)) == live and len(list(Path(ix).glob("gen-*"))) == 1
+    with open_index(ix) as index:
+        assert index.count() == 20
+    missing = vnsearch("index", str(tmp_path / "gone.jsonl"), "--index-dir", str(tmp_path / "new"), "-q", "--rebuild")
+    assert missing.returncode == 3  # a first build has nothing to lose: published, with exit 3
+
+
+def test_an_unreachable_owner_keeps_its_articles_from_a_mirror(tmp_path):
+    """Defect N: a source that exists but cannot be reached is not gone; only a source that
+    does not exist hands its ids over."""
+    if not _as_nobody_works():
+        pytest.skip("cannot run the indexer as an unprivileged user here (setpriv)")
+    base = _world_dir()
+    try:
+        (base / "feeds").mkdir()
+        (base / "feeds" / "a.jsonl").write_bytes(_jsonl(_records(10)))
+        (base / "mirror.jsonl").write_bytes(_jsonl([dict(r, title="Bản sao") for r in _records(3)]))
+        for path in [base, *base.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        ix = str(base / "ix")
+        args = ("index", str(base / "feeds" / "a.jsonl"), str(base / "mirror.jsonl"), "--index-dir", ix, "-q")
+        assert vnsearch(*args, prefix=NOBODY).returncode == 0
+        (base / "feeds").chmod(0)
+        out = vnsearch(*args, prefix=NOBODY)
+        assert out.returncode == 3 and "0 updated" in out.stdout, out.stdout
+        (base / "feeds").chmod(0o777)
+        with open_index(ix) as index:
+            assert index.get("r00001").title.startswith("Tin số 1")  # a's own, not the mirror's
+    finally:
+        for path in [base, *base.rglob("*")]:
+            path.chmod(0o777)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_dot_dot_after_a_link_names_the_source_the_system_reads(tmp_path):
+    """Defect P: ``link/../src`` is the ``src`` beside the link's target, not beside the link."""
+    from indexer.ingest.sources import origin_of
+
+    (tmp_path / "elsewhere" / "sub").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "src").mkdir()
+    (tmp_path / "src").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere" / "sub")
+    assert origin_of(tmp_path / "link" / ".." / "src") == str(tmp_path / "elsewhere" / "src")
+    assert origin_of(str(tmp_path / "src") + "/") == str(tmp_path / "src")
+    assert origin_of(tmp_path / "link") == str(tmp_path / "link")  # the last step as named
+
+
+def test_forget_keeps_what_another_source_holds_and_fails_in_one_line(tmp_path):
+    """Defects Q and R: forgetting a source does not remove what a mirror holds; a busy or
+    missing index is one line, and the index folder is not created."""
+    a, mirror = tmp_path / "a.jsonl", tmp_path / "mirror.jsonl"
+    a.write_bytes(_jsonl(_records(10)))
+    mirror.write_bytes(_jsonl([dict(r, title="Bản sao") for r in _records(3)]))
+    ix = str(tmp_path / "ix")
+    vnsearch("index", str(a), str(mirror), "--index-dir", ix, "-q")
+    out = vnsearch("forget", str(a), "--index-dir", ix)
+    assert out.returncode == 0 and out.stdout.startswith("removed 7 articles indexed from"), out.stdout
+    assert out.stdout.count("  kept ") == 3
+    with open_index(ix) as index:
+        assert index.count() == 3
+    again = vnsearch("index", str(mirror), "--index-dir", ix, "-q")
+    assert again.returncode == 0 and "3 updated" in again.stdout
+    with open_index(ix) as index:
+        assert index.get("r00001").title == "Bản sao"
+    assert vnsearch("forget", str(a), "--index-dir", ix).stdout.startswith("no article was indexed from")
+    nowhere = tmp_path / "no" / "such"
+    gone = vnsearch("forget", str(a), "--index-dir", str(nowhere))
+    assert gone.returncode == 1 and gone.stderr.startswith("Error: no index") and not nowhere.exists()
+
+
+def test_usage_and_filesystem_errors_are_one_line(tmp_path):
+    """Defect R: an unwritable --problems path is a usage error; an index on a read-only
+    folder is one line; an empty path names no source."""
+    feed = tmp_path / "a.jsonl"
+    feed.write_bytes(_jsonl(_records(3)))
+    bad = vnsearch("index", str(feed), "--index-dir", str(tmp_path / "ix"), "--problems", "/nonexist/p.jsonl")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert vnsearch("index", "", "--index-dir", str(tmp_path / "ix")).returncode == 2
+    if os.geteuid() == 0:
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--inh-caps",
+                  "-dac_override,-dac_read_search"]
+    else:
+        prefix = []
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        out = vnsearch("index", str(feed), "--index-dir", str(ro / "ix"), "-q", prefix=prefix)
+        _no_traceback(out)
+        assert out.returncode == 1 and out.stderr.startswith("Error: could not write the index"), out.stderr
+    finally:
+        ro.chmod(0o755)
+
+
+def test_sigterm_stops_a_run_cleanly(tmp_path):
+    """Defect S: SIGTERM stops a run as Ctrl-C does: exit 143, one line, nothing left over."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "base.jsonl").write_bytes(_jsonl(_records(10)))
+    ix_dir = tmp_path / "ix"
+    assert vnsearch("index", str(folder), "--index-dir", str(ix_dir), "-q").returncode == 0
+    (folder / "more.jsonl").write_bytes(_jsonl(_records(3000, 100)))
+    proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "index", str(folder), "--index-dir", str(ix_dir),
+                             "-q", "--jobs", "2"], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:  # until the workers write
+        kids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        if any("indexer.cli" in Path(f"/proc/{k}/cmdline").read_text(errors="replace") for k in kids):
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and err.strip() == "Error: terminated: nothing was changed", err
+    assert _leftovers(ix_dir) == [] and _count(ix_dir) == 10
+
+
+def test_json_documents_are_not_read_as_one_article_and_ndjson_is_json_lines(tmp_path):
+    """Defect T: a .json file was indexed as one article titled '{"id": ...'."""
+    doc, nd = tmp_path / "feed.json", tmp_path / "feed.ndjson"
+    doc.write_text(json.dumps(_records(3)), encoding="utf-8")
+    nd.write_bytes(_jsonl(_records(3)))
+    report = open_index(tmp_path / "ix").update([doc, nd], jobs=1)
+    assert report.added == 3 and list(report.failed_sources) == [str(doc)]

@@ -21,7 +21,7 @@ from whoosh.index import LockError
 
 from ..errors import DiskFull, IndexingFailed, is_disk_full
 from ..ingest import Article, Problem, Unchanged, iter_articles, origin_of
-from ..store.arrays_write import build_missing
+from ..store.arrays_write import build_missing, remove_stale
 from ..store.documents import analyze_article, read_manifest
 from ..store.generations import (
     IndexBusyError,
@@ -94,14 +94,17 @@ def update_index(
         try:
             generation = new_generation(index_dir) if fresh or live is None else live  # live is None only if fresh
             _update(paths, generation, fresh, jobs, lock_fd, report, progress)
+            if fresh and live is not None and report.failed_sources:
+                # A rebuild holds only what it read: published, it would lose what an unreadable
+                # source held (an incremental update keeps it instead).
+                failed = "; ".join(report.failed_sources.values())
+                raise IndexingFailed(f"the rebuild was not published, the live index is unchanged: "
+                                     f"{len(report.failed_sources)} source(s) could not be read whole ({failed})")
             if fresh:
                 publish(index_dir, generation)
                 cleanup_generations(index_dir)
         except BaseException as exc:
-            # Some writers report a full disk without ENOSPC (NumPy's tofile: "N requested and M
-            # written"), so a failure with next to no space left is taken for one.
-            full = is_disk_full(exc) or isinstance(exc, DiskFull) or \
-                (isinstance(exc, (OSError, IndexingFailed)) and shutil.disk_usage(index_dir).free < NEARLY_FULL)
+            full = _disk_full(exc, index_dir)
             if fresh and generation is not None:
                 shutil.rmtree(generation, ignore_errors=True)
             elif live is not None:
@@ -113,6 +116,13 @@ def update_index(
             raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _disk_full(exc: BaseException, index_dir: Path) -> bool:
+    """Whether ``exc`` is a full disk.  Some writers report one without ENOSPC (NumPy's
+    tofile: "N requested and M written"), so a failure with next to no space left is one."""
+    return is_disk_full(exc) or isinstance(exc, DiskFull) or \
+        (isinstance(exc, (OSError, IndexingFailed)) and shutil.disk_usage(index_dir).free < NEARLY_FULL)
 
 
 def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, lock_fd: int,
@@ -147,8 +157,14 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
     def gone(origin: str | None) -> bool:
         if origin is None:
             return False
-        if origin not in missing:
-            missing[origin] = not os.path.lexists(origin)
+        if origin not in missing:  # not found: moved or renamed; unreachable (permission denied) is not gone
+            try:
+                os.lstat(origin)
+                missing[origin] = False
+            except FileNotFoundError:
+                missing[origin] = True
+            except OSError:
+                missing[origin] = False
         return missing[origin]
 
     def pending() -> Iterator[Article]:
@@ -235,22 +251,30 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
 
 def forget_sources(paths: list[str | Path], index_dir: str | Path) -> IndexReport:
     """Remove every article indexed from ``paths`` (as named when indexed), whether or not
-    they still exist: how an operator drops a source, or one that was moved away."""
+    they still exist: how an operator drops a source, or one that was moved away.  An
+    article another source also holds is kept, for that source's version to replace."""
     started = time.perf_counter()
     report = IndexReport()
     index_dir = Path(index_dir)
+    if current_generation(index_dir) is None:  # checked before the lock, which would create the folder
+        raise NoIndexError(f"no index in {index_dir}")
     with writer_lock(index_dir):
         live = current_generation(index_dir)
         if live is None:
             raise NoIndexError(f"no index in {index_dir}")
         report.generation = live.name
         origins = {origin_of(p) for p in paths}
+        claims = Claims.read(live)
         ix = whoosh_index.open_dir(live, indexname=INDEX_NAME)
         try:
-            doomed = [doc_id for doc_id, (_, origin) in read_manifest(ix).items() if origin in origins]
+            held = [(doc_id, origin) for doc_id, (_, origin) in read_manifest(ix).items() if origin in origins]
+            doomed = [doc_id for doc_id, origin in held if claims.holder_besides(doc_id, origin) is None]
             if doomed:
-                writer = FastSegmentWriter(ix, arrays=True, limitmb=WRITER_LIMIT_MB, timeout=10.0, delay=0.1,
-                                           compound=False)
+                try:
+                    writer = FastSegmentWriter(ix, arrays=True, limitmb=WRITER_LIMIT_MB, timeout=10.0, delay=0.1,
+                                               compound=False)
+                except LockError:
+                    raise IndexBusyError(f"another process still holds the index's write lock in {live}") from None
                 try:
                     for doc_id in doomed:
                         writer.delete_by_term("id", doc_id)
@@ -259,14 +283,29 @@ def forget_sources(paths: list[str | Path], index_dir: str | Path) -> IndexRepor
                     if not writer.is_closed:
                         writer.cancel()
                     raise
+        except BaseException as exc:
+            remove_leftovers(live)
+            if _disk_full(exc, index_dir):
+                raise DiskFull(f"disk full while removing articles from the index in {index_dir}: nothing was "
+                               "changed") from exc
+            raise
         finally:
             ix.close()
-        build_missing(live, INDEX_NAME)
-        claims = Claims.read(live)
-        for doc_id in doomed:
-            claims.drop(doc_id)
+        remove_stale(live, INDEX_NAME)  # the arrays of segments the commit merged away
+        for doc_id, origin in held:
+            if doc_id in doomed:
+                claims.drop(doc_id)
+            else:
+                claims.release(doc_id)
+                report.add(Problem(origin, f"{doc_id!r} is also in {claims.holder_besides(doc_id, origin)}: kept, "
+                                           "and replaced by that source's version when it is next read",
+                                   skipped=False, id=doc_id, origin=origin))
         claims.forget_sources(origins)
-        claims.write(live)
+        try:
+            claims.write(live)
+        except OSError as exc:
+            report.add(Problem(str(live), f"the removal was committed, but writing claims.json failed: {exc}",
+                               skipped=False))
         report.removed = len(doomed)
     report.seconds = time.perf_counter() - started
     return report

@@ -24,16 +24,22 @@ from .records import Article, Problem, Unchanged
 __all__ = ["iter_articles", "origin_of"]
 
 ARTICLE_SUFFIXES = (".txt",)
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+NOT_SOURCES = (".json", ".json.gz")  # a JSON document (an array, often) is not one article per line
 
 
 def origin_of(path: str | Path) -> str:
     """The key under which articles read from ``path`` are tracked: its absolute path with
     the folders above it resolved, so ``seeds``, ``./seeds/``, ``$PWD/seeds`` and ``.`` in it
     are one source.  The last step stays as named: ``articles -> releases/r2`` switched to
-    ``releases/r3`` (a deploy) is still the source ``articles``, updated, not a new one."""
-    absolute = os.path.abspath(path)
-    return os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+    ``releases/r3`` (a deploy) is still the source ``articles``, updated, not a new one.
+    Links are resolved before ``..`` is applied: ``link/../x`` is the ``x`` beside the
+    link's target, as the system reads it, not the ``x`` beside the link."""
+    raw = os.path.join(os.getcwd(), os.fspath(path)).rstrip(os.sep) or os.sep
+    last = os.path.basename(raw)
+    if last in ("", ".", ".."):
+        return os.path.realpath(raw)
+    return os.path.join(os.path.realpath(os.path.dirname(raw)), last)
 
 
 def _is_jsonl(path: Path) -> bool:
@@ -86,6 +92,9 @@ def iter_articles(paths: list[str | Path], known: dict[bytes, tuple[str, str]] |
                     yield from iter_jsonl(file, origin, known)
                 else:
                     yield from read_article_file(file, file.relative_to(folder).as_posix(), origin)
+        elif Path(raw).name.endswith(NOT_SOURCES):
+            yield Problem(str(raw), "a .json file is not read: a feed holds one article per line, named .jsonl, "
+                                    ".jsonl.gz or .ndjson", origin=origin, fails_source=True)
         elif _is_jsonl(Path(raw)):  # a file is read and named as given (a link to a device stays a link)
             yield from iter_jsonl(Path(raw), origin, known)
         else:
