@@ -1,6 +1,6 @@
 """Broken and hostile sources: a bad feed must never cost the index an article.
 
-    python reliability/sources.py                 # every kind (~5 min on 2 cores)
+    python reliability/sources.py                 # every kind (~1 min on 2 cores)
     python reliability/sources.py --only gz-cut-50,jsonl-fifo
 
 An index is built once from three sources of real corpus articles (``../shared``; generated
@@ -74,6 +74,7 @@ class Expect:
     unchanged: bool = False                          # nothing may be added, updated or removed
     paths: list[str] | None = None                   # instead of PATHS
     during: Callable | None = None                   # a fault injected while the run goes on
+    extra: tuple[str, ...] = ()                      # more options for vnsearch index (--rebuild)
     check: Callable[[Path, dict, dict], list[str]] | None = None  # (case, manifest after, report) -> failures
 
 
@@ -581,6 +582,74 @@ def folder_crlf_bom(c: Case) -> Expect:
     return Expect(rc=(0,), unchanged=True)
 
 
+# --- found after the hand-over of a missing source's ids (5a9606d) -----------------------------
+
+def rebuild(broken: Callable[[Case], Expect] | None = None):
+    """``--rebuild`` over the three sources, one of them broken first (None: none)."""
+    def apply(c: Case) -> Expect:
+        expect = broken(c) if broken is not None else Expect(rc=(0,))
+        expect.extra = ("--rebuild",)
+        return expect
+    return apply
+
+
+def _kept_as_before(ids: list[str], before: dict) -> Callable[[Path, dict, dict], list[str]]:
+    """Each of ``ids`` still indexed in the version, and from the source, it was before."""
+    def check(case: Path, manifest: dict, report: dict) -> list[str]:
+        changed = [i for i in ids if manifest.get(i) != before.get(i)]
+        if not changed:
+            return []
+        origin = manifest.get(changed[0], (None, None))[1]
+        return [f"{len(changed)} of the {len(ids)} articles a mirror also holds were replaced by another "
+                f"source's version (e.g. {changed[0]!r} now from {origin})"]
+    return check
+
+
+def _mirror(c: Case, name: str, count: int = 20) -> list[str]:
+    """A feed outside src/ holding ``count`` of feed.jsonl's ids, retitled (a mirror, an aggregator)."""
+    records = [dict(a, title="BẢN SAO " + a["title"]) for a in c.articles["jsonl"][:count]]
+    (c.dir / name).write_text("".join(as_json_line(a) + "\n" for a in records), "utf-8")
+    return [a["id"] for a in records]
+
+
+def owner_unreachable_mirror(c: Case) -> Expect:
+    # Every source is there, but the folder holding them cannot be searched (mode 000, as an NFS
+    # export with the wrong owner, or a mount point on its way up would be): the sources fail and
+    # must keep their articles, the 20 a mirror also holds included, in their own version.
+    ids = _mirror(c, "mirror.jsonl")
+    before = live_manifest(c.dir / "ix")
+    os.chmod(c.src, 0)
+    return Expect(rc=(3,), failed="feed.jsonl", paths=PATHS + ["mirror.jsonl"], check=_kept_as_before(ids, before))
+
+
+def renamed_after_mirror(c: Case) -> Expect:
+    # feed.jsonl renamed feed-2021.jsonl, unchanged; the cron job names a mirror holding 20 of its
+    # ids first.  The renamed feed is the one the articles came from: its version should stay.
+    ids = _mirror(c, "mirror.jsonl")
+    before = live_manifest(c.dir / "ix")
+    os.rename(c.src / "feed.jsonl", c.src / "feed-2021.jsonl")
+    renamed = str(c.src / "feed-2021.jsonl")
+    expected = {i: (h, renamed if o.endswith("/src/feed.jsonl") else o) for i, (h, o) in before.items()}
+
+    def check(case: Path, manifest: dict, report: dict) -> list[str]:
+        return _kept_as_before(ids, expected)(case, manifest, report)
+
+    return Expect(rc=(0,), paths=["src/feed.jsonl.gz", "mirror.jsonl", "src/feed-2021.jsonl", "src/articles"],
+                  check=check)
+
+
+def dotdot_through_link(c: Case) -> Expect:
+    # A path with '..' after a symlink: link/../src/feed.jsonl is, for the system, other/src/feed.jsonl
+    # (link -> other/sub), a different feed of 5 articles.  Reading it must not stand for src/feed.jsonl,
+    # which is not named in this run and keeps its 120.
+    (c.dir / "other" / "sub").mkdir(parents=True)
+    (c.dir / "other" / "src").mkdir()
+    other = [_good(f"other{k}") for k in range(5)]
+    (c.dir / "other" / "src" / "feed.jsonl").write_text("".join(json.dumps(a) + "\n" for a in other), "utf-8")
+    os.symlink("other/sub", c.dir / "link")
+    return Expect(rc=(0,), added=5, paths=["src/feed.jsonl.gz", "link/../src/feed.jsonl", "src/articles"])
+
+
 # Defects this harness found, reported and now fixed, their kinds expected to pass.  In 1778340:
 # a plain .jsonl cut mid-line, or in the wrong format (binary, a JSON array), or a folder source
 # replaced by a file, removed what it held (exit 0); an over-long line was read to its end (12 GiB:
@@ -588,8 +657,10 @@ def folder_crlf_bom(c: Case) -> Expect:
 # command line was a usage error (exit 2) that updated no source.  In f87d402: a feed cut in place
 # while read lost what followed the cut (F); a folder switched to a symlinked release was a new
 # source, its edits never indexed (K).  After e8eecf0: a renamed source was a new one, every article
-# a duplicate of the old name's (L); a source that no longer exists now hands its ids over.
-# A kind found failing again is marked with ``known=``.
+# a duplicate of the old name's (L); in 5a9606d a source that no longer exists hands its ids over.
+# Open on 6de5e4c, marked ``known=`` (reported): a --rebuild drops what a failed source held (M); a
+# source that cannot be reached counts as gone (N); a gone source's ids go to whichever source is read
+# first (O); '..' after a symlink is resolved before the link (P).
 
 
 KINDS: list[Kind] = [
@@ -661,6 +732,23 @@ KINDS: list[Kind] = [
          folder_renamed),
     Kind("named-through-link", "the article folder named through a symlink to it", named_through_link),
     Kind("folder-crlf-bom", "every .txt rewritten with a BOM and CRLF line ends", folder_crlf_bom),
+    Kind("rebuild-clean", "--rebuild of the three sources, nothing broken", rebuild()),
+    Kind("rebuild-gz-cut", "--rebuild with the .jsonl.gz cut at 50%", rebuild(gz_cut(0.50)),
+         "defect M: a rebuild publishes an index without what a failed source held (exit 3, 'nothing it held "
+         "was removed')"),
+    Kind("rebuild-folder-missing", "--rebuild with the article folder deleted", rebuild(missing("articles", "articles")),
+         "defect M: a rebuild publishes an index without what a failed source held"),
+    Kind("owner-unreachable-mirror", "the sources' folder mode 000, a mirror feed outside it holding 20 of a "
+         "feed's ids (retitled)", owner_unreachable_mirror,
+         "defect N: a source that cannot be reached (lexists() false on EACCES) counts as gone, and hands its "
+         "ids to the mirror"),
+    Kind("renamed-after-mirror", "a feed renamed, unchanged, and named after a mirror holding 20 of its ids",
+         renamed_after_mirror, "defect O: a gone source's ids go to the first source read, here the mirror's "
+         "retitled copies"),
+    Kind("dotdot-through-link", "a feed named link/../src/feed.jsonl, where link points into another tree "
+         "holding another feed.jsonl", dotdot_through_link,
+         "defect P: '..' is resolved before the link, so the other feed is read as src/feed.jsonl, whose "
+         "articles are removed"),
 ]
 
 
@@ -823,7 +911,8 @@ def main(argv: list[str] | None = None) -> int:
             before = live_manifest(case / "ix")
             expect = kind.apply(c)
             paths = expect.paths or PATHS
-            cmd = drop_dac() + index_command(paths, "ix", "--json", "--problems", "problems.jsonl", jobs=args.jobs)
+            cmd = drop_dac() + index_command(paths, "ix", "--json", "--problems", "problems.jsonl", *expect.extra,
+                                             jobs=args.jobs)
             run = run_measured(cmd, case, args.bound * 2, during=expect.during)
             row = check_kind(kind, expect, case, before, run, baseline, args.bound)
             rows.append(row)
