@@ -238,7 +238,7 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
     try:
         # Posting arrays for vectorised search: the writers built them with their segments;
         # this builds any that are missing (and drops those of merged-away segments).
-        build_missing(generation, INDEX_NAME, jobs)
+        build_missing(generation, INDEX_NAME)
         write_line_cache(generation, lines)
         claims.write(generation)
     except Exception as exc:

@@ -250,24 +250,6 @@ def _save_strings(out: Path, name: str, strings: list[bytes]) -> None:
     np.save(out / f"{name}_offsets.npy", np.cumsum([0] + [len(s) for s in strings], dtype=np.int64))
 
 
-def _build_one(args: tuple[str, str, str]) -> str | None:
-    """Worker: build the arrays of one segment (opened afresh in this process)."""
-    from whoosh import index as whoosh_index
-
-    generation, indexname, segid = args
-    ix = whoosh_index.open_dir(generation, indexname=indexname)
-    with ix.reader() as reader:
-        for leaf, _ in reader.leaf_readers():
-            if leaf.segment().segid == segid:
-                target = arrays_dir(Path(generation), segid)
-                tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-                shutil.rmtree(tmp, ignore_errors=True)
-                _build(leaf, tmp)
-                os.replace(tmp, target)  # readers see the whole directory or none
-                return segid
-    return None
-
-
 def ensure_arrays(generation: Path, leaf) -> SegmentArrays:
     """The arrays of ``leaf``'s segment, built now if it has none (an index written before
     them, or with an older format): search reads nothing else.
@@ -303,25 +285,24 @@ def ensure_arrays(generation: Path, leaf) -> SegmentArrays:
     return built
 
 
-def build_missing(generation: Path, indexname: str, jobs: int = 1) -> list[str]:
-    """Build the arrays of every segment that has none; returns the segment ids built."""
+def build_missing(generation: Path, indexname: str) -> list[str]:
+    """Build the arrays of every segment that has none (an index written before they were,
+    or with an older format), and drop those of merged-away segments; returns the segment
+    ids built.  Commits write every segment's arrays with it, so this finds none after a
+    normal run; a reader finding one missing builds it itself (:func:`ensure_arrays`)."""
     from whoosh import index as whoosh_index
 
     ix = whoosh_index.open_dir(str(generation), indexname=indexname)
+    built = []
     with ix.reader() as reader:
-        segids = [leaf.segment().segid for leaf, _ in reader.leaf_readers()
-                  if leaf.doc_count_all() and not (arrays_dir(generation, leaf.segment().segid) / "meta.json").exists()]
+        for leaf, _ in reader.leaf_readers():
+            segid = leaf.segment().segid
+            if leaf.doc_count_all() and SegmentArrays.open(generation, segid) is None:
+                ensure_arrays(generation, leaf)
+                built.append(segid)
     ix.close()
-    tasks = [(str(generation), indexname, s) for s in segids]
-    if jobs > 1 and len(tasks) > 1:
-        import multiprocessing
-
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
-            built = pool.map(_build_one, tasks)
-    else:
-        built = [_build_one(t) for t in tasks]
     remove_stale(generation, indexname)
-    return [b for b in built if b]
+    return built
 
 
 def remove_stale(generation: Path, indexname: str) -> None:
