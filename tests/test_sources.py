@@ -396,26 +396,32 @@ def _leftovers(index_dir: Path) -> list[str]:
     return odd
 
 
-def test_a_killed_worker_ends_the_run_at_once_and_cleanly(tmp_path):
+def _indexing_with_workers(tmp_path) -> tuple[subprocess.Popen, int, Path]:
+    """A 10-article index, then a run adding 3,000 with two workers: (the run, one of its
+    writer processes once it is writing, the index folder)."""
     folder = tmp_path / "src"
     folder.mkdir()
     (folder / "base.jsonl").write_bytes(_jsonl(_records(10)))
     ix_dir = tmp_path / "ix"
     assert vnsearch("index", str(folder), "--index-dir", str(ix_dir), "-q").returncode == 0
     (folder / "more.jsonl").write_bytes(_jsonl(_records(3000, 100)))
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "index", str(folder), "--index-dir", str(ix_dir),
-                             "-q", "--jobs", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    worker = None
+                             "-q", "--jobs", "2"], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while worker is None and time.monotonic() < deadline and proc.poll() is None:
+    while time.monotonic() < deadline and proc.poll() is None:
         kids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
         # Forked writers run the parent's command line (not multiprocessing's resource tracker).
         writers = [int(k) for k in kids if "indexer.cli" in Path(f"/proc/{k}/cmdline").read_text(errors="replace")]
-        worker = writers[0] if writers else None
+        if writers:
+            time.sleep(0.5)  # let it write part of its segment
+            return proc, writers[0], ix_dir
         time.sleep(0.05)
-    assert worker is not None, "no worker started"
-    time.sleep(1.0)  # let it write part of its segment
+    raise AssertionError("no worker started")
+
+
+def test_a_killed_worker_ends_the_run_at_once_and_cleanly(tmp_path):
+    proc, worker, ix_dir = _indexing_with_workers(tmp_path)
     os.kill(worker, signal.SIGKILL)
     killed = time.monotonic()
     _, err = proc.communicate(timeout=60)
@@ -424,7 +430,7 @@ def test_a_killed_worker_ends_the_run_at_once_and_cleanly(tmp_path):
         and err.endswith(" was killed by SIGKILL\n") and err.count("\n") == 1, err
     assert _leftovers(ix_dir) == []
     assert open_index(ix_dir).count() == 10
-    assert vnsearch("index", str(folder), "--index-dir", str(ix_dir), "-q").returncode == 0  # lock released
+    assert vnsearch("index", str(tmp_path / "src"), "--index-dir", str(ix_dir), "-q").returncode == 0  # lock released
     assert open_index(ix_dir).count() == 3010
 
 
@@ -644,22 +650,7 @@ def test_usage_and_filesystem_errors_are_one_line(tmp_path):
 
 def test_sigterm_stops_a_run_cleanly(tmp_path):
     """Defect S: SIGTERM stops a run as Ctrl-C does: exit 143, one line, nothing left over."""
-    folder = tmp_path / "src"
-    folder.mkdir()
-    (folder / "base.jsonl").write_bytes(_jsonl(_records(10)))
-    ix_dir = tmp_path / "ix"
-    assert vnsearch("index", str(folder), "--index-dir", str(ix_dir), "-q").returncode == 0
-    (folder / "more.jsonl").write_bytes(_jsonl(_records(3000, 100)))
-    proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "index", str(folder), "--index-dir", str(ix_dir),
-                             "-q", "--jobs", "2"], env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:  # until the workers write
-        kids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-        if any("indexer.cli" in Path(f"/proc/{k}/cmdline").read_text(errors="replace") for k in kids):
-            break
-        time.sleep(0.05)
-    time.sleep(0.5)
+    proc, _, ix_dir = _indexing_with_workers(tmp_path)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143 and err.strip() == "Error: terminated: nothing was changed", err
