@@ -664,3 +664,21 @@ def test_json_documents_are_not_read_as_one_article_and_ndjson_is_json_lines(tmp
     nd.write_bytes(_jsonl(_records(3)))
     report = open_index(tmp_path / "ix").update([doc, nd], jobs=1)
     assert report.added == 3 and list(report.failed_sources) == [str(doc)]
+
+
+def test_an_unmounted_disk_is_not_an_emptied_folder(tmp_path, small_disk):
+    """An unmounted mount point is an empty folder: its articles are not gone."""
+    mount = small_disk / "news"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
+    try:
+        for n in range(5):
+            (mount / f"a{n}.txt").write_text(ARTICLE.format(n=n, m=1, token=f"t{n}"), encoding="utf-8")
+        ix = str(tmp_path / "ix")
+        assert vnsearch("index", str(mount), "--index-dir", ix, "-q").returncode == 0
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+    out = vnsearch("index", str(mount), "--index-dir", ix, "-q")
+    assert out.returncode == 3 and "a disk not mounted?" in out.stdout and "0 removed" in out.stdout, out.stdout
+    assert _count(Path(ix)) == 5
+    assert vnsearch("forget", str(mount), "--index-dir", ix).stdout.startswith("removed 5")  # if it is gone for good

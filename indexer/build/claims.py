@@ -10,7 +10,8 @@ second source silently overwrote the first one's article, and removing it from t
 second deleted it although the first still held it.
 
 A source that was a folder and is now a file (or the reverse) is not read: its
-articles were not removed from it, it was replaced (``--rebuild`` starts afresh).
+articles were not removed from it, it was replaced (``--rebuild`` starts afresh).  Nor is
+an empty folder on another filesystem than when last read: a disk not mounted.
 
 Saved as ``claims.json`` in the generation after each commit.  Losing the file
 loses only this memory: the next reading of each source reports duplicates again.
@@ -33,6 +34,7 @@ class Claims:
     others: dict[str, list[str]] = field(default_factory=dict)  # id -> other sources that hold it
     released: set[str] = field(default_factory=set)  # ids kept for another source after their owner dropped them
     kinds: dict[str, str] = field(default_factory=dict)  # source -> "folder" or "file" when last read
+    devices: dict[str, int] = field(default_factory=dict)  # folder source -> its filesystem when last read
     _held_now: dict[str, set[str]] = field(default_factory=dict, repr=False)  # id -> sources seen claiming it now
 
     @classmethod
@@ -41,7 +43,8 @@ class Claims:
             data = json.loads((generation / CLAIMS).read_text(encoding="utf-8"))
             return cls({str(k): [str(o) for o in v] for k, v in data["others"].items()},
                        {str(i) for i in data["released"]},
-                       {str(k): str(v) for k, v in data.get("kinds", {}).items()})
+                       {str(k): str(v) for k, v in data.get("kinds", {}).items()},
+                       {str(k): int(v) for k, v in data.get("devices", {}).items()})
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()
 
@@ -50,7 +53,8 @@ class Claims:
         others = {doc_id: origins for doc_id, origins in self.others.items() if origins}
         try:
             tmp.write_text(json.dumps({"others": others, "released": sorted(self.released & set(others)),
-                                       "kinds": self.kinds}, ensure_ascii=False), encoding="utf-8")
+                                       "kinds": self.kinds, "devices": self.devices}, ensure_ascii=False),
+                           encoding="utf-8")
             os.replace(tmp, generation / CLAIMS)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -92,6 +96,7 @@ class Claims:
                 self.drop(doc_id)
         for origin in origins:
             self.kinds.pop(origin, None)
+            self.devices.pop(origin, None)
 
     def forget_unheld(self, read_whole: set[str]) -> None:
         """Claims of sources read whole this run that no longer hold the id."""

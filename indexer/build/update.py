@@ -235,6 +235,8 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
     for path in readable:
         if origin_of(path) not in report.failed_sources:
             claims.kinds[origin_of(path)] = kind_of(path) or "file"
+            if os.path.isdir(path):
+                claims.devices[origin_of(path)] = os.stat(path).st_dev
     try:
         # Posting arrays for vectorised search: the writers built them with their segments;
         # this builds any that are missing (and drops those of merged-away segments).
@@ -312,8 +314,10 @@ def forget_sources(paths: list[str | Path], index_dir: str | Path) -> IndexRepor
 
 
 def _same_kind(paths: list[str | Path], claims: Claims, report: IndexReport) -> list[str | Path]:
-    """``paths`` but those that were a folder when last read and are a file now, or the
-    reverse: such a source was replaced, not emptied, so it fails and keeps its articles."""
+    """``paths`` but those that cannot be what they were when last read: a folder that is a
+    file now, or the reverse (replaced, not emptied), and an empty folder on another
+    filesystem than then (a disk not mounted: its articles are not gone).  Such a source
+    fails and keeps its articles."""
     readable = []
     for path in paths:
         origin, now = origin_of(path), kind_of(path)
@@ -321,9 +325,23 @@ def _same_kind(paths: list[str | Path], claims: Claims, report: IndexReport) -> 
         if before is not None and now is not None and now != before:
             report.add(Problem(str(path), f"was a {before} when last indexed and is a {now} now: not read (use "
                                           "--rebuild to index it afresh)", origin=origin, fails_source=True))
+        elif now == "folder" and _unmounted(path, claims.devices.get(origin)):
+            report.add(Problem(str(path), "an empty folder on another filesystem than when last indexed (a disk "
+                                          "not mounted?): not read", origin=origin, fails_source=True))
         else:
             readable.append(path)
     return readable
+
+
+def _unmounted(folder: str | Path, device: int | None) -> bool:
+    """Whether ``folder`` is empty and on another filesystem than ``device``."""
+    try:
+        if device is None or os.stat(folder).st_dev == device:
+            return False
+        with os.scandir(folder) as entries:
+            return not any(entries)
+    except OSError:  # unreadable: iter_articles reports it
+        return False
 
 
 def _remove_gone(writer, existing: dict[str, tuple[str, str]], origins: set[str], owned: set[str],
