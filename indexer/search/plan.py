@@ -19,9 +19,7 @@ query classes are the tree's vocabulary; ``evaluate.py`` evaluates it.
 
 from __future__ import annotations
 
-import heapq
 import itertools
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,6 +31,7 @@ from ..text.acronyms import AcronymTable
 from ..text.analysis import analyze
 from ..text.normalize import fold, has_diacritics
 from ..text.syllables import split_glued
+from .expand import blended, fuzzy_terms, prefix_terms
 from .lexicon import Lexicon
 from .parser import And, DateRange, Node, Not, Or, Phrase, Word
 from .rescore import AdjacentPairs, LeadTerms
@@ -318,7 +317,7 @@ class QueryBuilder:
         accented = any(has_diacritics(s) for s in syllables)
         suffix = "" if accented else "_fold"
         key_field = "body" + suffix if "body" in fields else fields[0] + suffix
-        candidates = self._prefix_terms(key_field, syllables[-1]) or [syllables[-1]]
+        candidates = prefix_terms(self.lexicon, self.limits, key_field, syllables[-1]) or [syllables[-1]]
         # A phrase per completion: a long phrase gets fewer (bounded work, hostile input included).
         limit = max(1, min(self.limits.max_phrase_expansions, self.expansions_left,
                            self.limits.phrase_expansion_syllables // len(syllables)))
@@ -394,9 +393,9 @@ class QueryBuilder:
         suffix = "_fold" if folded else ""
         key_field = "body" + suffix if w.field is None else w.field + suffix
         if w.prefix:
-            candidates = self._prefix_terms(key_field, last)
+            candidates = prefix_terms(self.lexicon, self.limits, key_field, last)
         else:
-            candidates = self._fuzzy_terms(key_field, last, w.fuzzy)
+            candidates = fuzzy_terms(self.lexicon, self.limits, key_field, last, w.fuzzy)
         if not candidates:
             candidates = [last]
         limit = max(1, min(self.limits.max_expansions, self.expansions_left))
@@ -404,7 +403,8 @@ class QueryBuilder:
             candidates = candidates[:limit]
             self.notices.append(f"“{w.text}” có quá nhiều dạng; chỉ dùng {limit} dạng phổ biến nhất.")
         self.expansions_left -= len(candidates)
-        weights = self._blended(key_field, candidates, typed=None if w.prefix else last)
+        weights = blended(self.lexicon, key_field, candidates, None if w.prefix else last,
+                          self.ranking.fuzzy_variant_weight)
         alternatives = []
         for term in candidates:
             self._mark(*[("exact", s) for s in syllables[:-1]], ("fold" if folded else "exact", term))
@@ -414,36 +414,6 @@ class QueryBuilder:
         if len(syllables) == 1:
             return expansion
         return wq.And([self._sequence(syllables[:-1], fields), expansion])
-
-    def _blended(self, fieldname: str, terms: list[str], typed: str | None) -> dict[str, float]:
-        """Boosts giving every expansion the IDF of the most frequent one.
-
-        Unblended, the rarest expansion of "học~" (a typo, "hóc") has the highest
-        IDF and ranks first: Elasticsearch blends term frequencies for the same
-        reason (``top_terms_blended_freqs``).  A fuzzy word's own form stays ahead
-        of its variants.
-        """
-        total = self.lexicon.doc_count_all() or 1
-        idf = {t: math.log(total / (self.lexicon.doc_frequency(fieldname, t) + 1)) + 1 for t in terms}
-        common = min(idf.values())
-        variant = self.ranking.fuzzy_variant_weight
-        return {t: (common / idf[t] if idf[t] > 0 else 1.0) * (1.0 if typed in (None, t) else variant) for t in terms}
-
-    def _prefix_terms(self, fieldname: str, prefix: str) -> list[str]:
-        if fieldname not in self.lexicon.schema:
-            return []
-        found = self.lexicon.prefix_frequencies(fieldname, prefix, self.limits.max_scan)
-        return [t for _, t in heapq.nlargest(self.limits.max_expansions, found)]
-
-    def _fuzzy_terms(self, fieldname: str, text: str, maxdist: int) -> list[str]:
-        if fieldname not in self.lexicon.schema or len(text) < 3:
-            return [text]
-        found = []
-        for i, term in enumerate(self.lexicon.terms_within(fieldname, text, maxdist, prefix=1)):
-            if i >= self.limits.max_scan:
-                break
-            found.append((self.lexicon.doc_frequency(fieldname, term), term))
-        return [t for _, t in heapq.nlargest(self.limits.max_expansions, found)]
 
 
 def _or(parts: list[wq.Query]) -> wq.Query | None:
