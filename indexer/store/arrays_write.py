@@ -296,8 +296,10 @@ def build_missing(generation: Path, indexname: str) -> list[str]:
     built = []
     with ix.reader() as reader:
         for leaf, _ in reader.leaf_readers():
+            if not leaf.doc_count_all():  # an index with no articles: an empty reader, no segment
+                continue
             segid = leaf.segment().segid
-            if leaf.doc_count_all() and SegmentArrays.open(generation, segid) is None:
+            if SegmentArrays.open(generation, segid) is None:
                 ensure_arrays(generation, leaf)
                 built.append(segid)
     ix.close()
