@@ -40,6 +40,16 @@ class Ranking:
     lead_syllables: int = 100       # (both tuned on vietnews-title and vicov19qa dev)
     max_bonus_phrase: int = 6       # whole-run phrase bonus for runs up to this many syllables
     max_bonus_pairs: int = 64       # adjacent-pair bonuses for this many syllables of a run
+    # A run of at most this many syllables (a topic: "mặt trận tổ quốc") has its adjacent
+    # pairs and itself scored as terms with their own IDF, over every match (shingles):
+    # the words decide which articles are candidates, not only how the top ones are reordered.
+    shingle_syllables: int = 6
+    shingle_weight: float = 1.5     # each adjacent pair of such a run
+    shingle_phrase_weight: float = 1.0  # the whole run
+    # ... over the best this many matches by syllable score when there are more (the
+    # shingles' IDF then counted over them): "người dân" matches most of a large index.
+    shingle_window: int = 3_000
+    topic_lead_weight: float = 0.0  # such a run's syllables in the lead (any-word mode has lead_weight)
     fuzzy_variant_weight: float = 0.8  # a fuzzy word's other forms, relative to the form typed
     # An acronym's other forms weigh what the typed form weighs (its IDF mass): one concept,
     # however it is written.  False: each form by its own IDF (bench/acronyms.py compares).

@@ -22,6 +22,7 @@ from whoosh.query.spans import Span, SpanNear2
 from whoosh.scoring import BM25F, bm25
 
 from indexer.config import DEFAULT, Ranking
+from indexer.search.bm25 import idf
 from indexer.search.rescore import AdjacentPairs, LeadTerms
 from indexer.store.schema import base_of
 
@@ -253,29 +254,33 @@ def rescore(bonus, searcher, lexicon, candidates: list[int], ranking: Ranking = 
 
 
 def _pairs(self: AdjacentPairs, searcher, lexicon, candidates, K1, B) -> dict[int, float]:
-    pairs = list(dict.fromkeys(zip(self.syllables, self.syllables[1:]))) if self.boost else []
-    whole = self.syllables if self.phrase_boost and len(self.syllables) > 1 else []
-    if not (pairs or whole) or not candidates or self.field not in lexicon.schema:
+    shingles = self.shingles()
+    if not shingles or not candidates or self.field not in lexicon.schema:
         return {}
-    positions = {s: _positions(searcher, lexicon, self.field, s, candidates) for s in dict.fromkeys(self.syllables)}
-    idf = {s: lexicon.idf(self.field, s) for s in positions}
+    words = dict.fromkeys(self.syllables + [s for form in self.forms for s in form])
+    positions = {s: _positions(searcher, lexicon, self.field, s, candidates) for s in words}
+
+    def count(run, docnum) -> int:
+        found = [positions[s].get(docnum) for s in run]
+        if not all(found):
+            return 0
+        return sum(1 for p in found[0] if all(p + k in found[k] for k in range(1, len(found))))
+
+    tfs = [{d: count(run, d) + sum(count(form, d) for form in self.forms) for d in candidates}
+           for run, _ in shingles]
+    if self.own_idf:
+        idfs = [idf(lexicon.doc_count_all(), sum(1 for v in tf.values() if v)) for tf in tfs]
+    else:
+        idfs = [sum(lexicon.idf(self.field, s) for s in run) / len(run) for run, _ in shingles]
     avg = lexicon.field_length(self.field) / max(1, lexicon.doc_count())
-    whole_idf = sum(idf[s] for s in whole) / len(whole) if whole else 0.0
     base = base_of(self.field) or self.field
     out: dict[int, float] = {}
     for docnum in candidates:
         total = 0.0
         length = searcher.doc_field_length(docnum, base, 1) or 1
-        for a, b in pairs:
-            pa, pb = positions[a].get(docnum), positions[b].get(docnum)
-            tf = sum(1 for p in pa if p + 1 in pb) if pa and pb else 0
-            if tf:
-                total += self.boost * bm25((idf[a] + idf[b]) / 2, tf, length, avg or 1, B, K1)
-        found = [positions[s].get(docnum) for s in whole]
-        if whole and all(found):
-            tf = sum(1 for p in found[0] if all(p + k in found[k] for k in range(1, len(found))))
-            if tf:
-                total += self.phrase_boost * bm25(whole_idf, tf, length, avg or 1, B, K1)
+        for tf, (_, weight), term_idf in zip(tfs, shingles, idfs):
+            if tf[docnum]:
+                total += weight * bm25(term_idf, tf[docnum], length, avg or 1, B, K1)
         if total:
             out[docnum] = total
     return out

@@ -79,16 +79,32 @@ def test_an_accented_syllable_must_match_exactly_and_an_unaccented_one_folded(le
     assert plan.words == [("tran", "tran", True)]  # what did-you-mean may correct
 
 
-def test_adjacency_only_rescores_and_marks_are_what_is_searched(lexicon):
+def test_a_topics_words_score_every_match_and_marks_are_what_is_searched(lexicon):
     plan = QueryBuilder(lexicon, load_acronyms()).build(parse("mặt trận tổ quốc -vàng")[0])
     assert isinstance(plan.query, wq.AndNot)  # the excluded word filters ...
     assert all(("exact", "vàng") not in mark for mark in plan.marks)  # ... and is not marked
-    pairs = [r for r in plan.rescore if isinstance(r, AdjacentPairs)]
-    assert [p.field for p in pairs] == ["title_fold", "body_fold"]
-    assert pairs[0].syllables == ["mat", "tran", "to", "quoc"]
-    assert pairs[0].boost == DEFAULT.ranking.field_weights["title"] * DEFAULT.ranking.pair_weight
+    # A short run: its pairs and itself are scored on every match, before the top is chosen,
+    # exact (typed with marks), each with its own IDF; the acronym counts as the phrase.
+    assert not [r for r in plan.rescore if isinstance(r, AdjacentPairs)]
+    shingles = plan.proximity
+    assert [p.field for p in shingles] == ["title", "body"]
+    assert shingles[0].syllables == ["mặt", "trận", "tổ", "quốc"] and shingles[0].own_idf
+    assert shingles[0].forms == [["mttq"]]
+    assert shingles[0].boost == DEFAULT.ranking.field_weights["title"] * DEFAULT.ranking.shingle_weight
     compounds = [r for r in plan.rescore if isinstance(r, wq.Term) and r.fieldname.endswith("_word")]
     assert {r.text for r in compounds} >= {"mặt_trận", "tổ_quốc"}  # pyvi's words, as bonuses only
+    folded = QueryBuilder(lexicon, load_acronyms()).build(parse("mat tran to quoc")[0]).proximity
+    assert [p.field for p in folded] == ["title_fold", "body_fold"] and folded[0].forms == [["mttq"]]
+
+
+def test_a_headline_adjacency_only_rescores_the_top(lexicon):
+    plan = QueryBuilder(lexicon, load_acronyms(), any_terms=True).build(
+        parse("giá vàng hôm nay tăng mạnh trên thị trường thế giới")[0])
+    assert not plan.proximity
+    pairs = [r for r in plan.rescore if isinstance(r, AdjacentPairs)]
+    assert [p.field for p in pairs] == ["title_fold", "body_fold"] and not pairs[0].own_idf
+    assert pairs[0].syllables[:3] == ["gia", "vang", "hom"]
+    assert pairs[0].boost == DEFAULT.ranking.field_weights["title"] * DEFAULT.ranking.pair_weight
 
 
 def test_an_acronym_and_its_expansion_are_alternatives_weighed_as_the_typed_form(lexicon):

@@ -85,6 +85,12 @@ def _same(ix: Index, searcher, query: str, mode: str = "all", **kwargs) -> None:
         want = oracle.rescore(bonus, searcher, snap.lexicon, candidates)
         assert sorted(got) == sorted(want), (query, bonus)
         assert [got[d] for d in sorted(got)] == pytest.approx([want[d] for d in sorted(want)], rel=1e-6), query
+    matches = sorted(d for d, _ in ours)  # a short run's shingles score every match (own IDF)
+    for shingles in plan.proximity:
+        got = shingles.scores(snap.lexicon, snap.segments, matches, ix.config.ranking)
+        want = oracle.rescore(shingles, searcher, snap.lexicon, matches)
+        assert sorted(got) == sorted(want), (query, shingles)
+        assert [got[d] for d in sorted(got)] == pytest.approx([want[d] for d in sorted(want)], rel=1e-6), query
     newest = by_date(docs, per_doc(snap.segments, docs, "date"), 20, ix._snapshots.id_order(snap))
     dates = [snap.searcher.stored_fields(d).get("date") for d in newest]
     assert dates == oracle.newest(q, searcher, snap.lexicon, 20), query

@@ -272,6 +272,9 @@ class Index:
         if plan.filter is not None:  # date ranges score a constant: ranking is unchanged
             q = plan.filter if isinstance(q, wq.Every) else wq.And([q, plan.filter])
         docs, scores, timed_out = evaluate(q, snap.lexicon, self.config.ranking, snap.segments, deadline)
+        if plan.proximity and sort != "date" and len(docs):
+            scores = self._with_shingles(snap, plan.proximity, docs, scores, deadline)
+            timed_out |= time.perf_counter() > deadline
         rank = self._snapshots.id_order(snap)
         if sort == "date":
             best: list[tuple[int, float | None]] = [
@@ -279,6 +282,21 @@ class Index:
         else:
             best = list(top(docs, scores, limit, rank))
         return _Collected(best, len(docs), timed_out, facets(snap.segments, docs) if with_facets else {})
+
+    def _with_shingles(self, snap: Snapshot, proximity: list, docs: np.ndarray, scores: np.ndarray,
+                       deadline: float) -> np.ndarray:
+        """``scores`` plus a short run's shingles, on every match (or the best ``shingle_window``)."""
+        window = self.config.ranking.shingle_window
+        candidates = docs  # ascending: segments in order, each's docnums ascending
+        if len(docs) > window:
+            candidates = np.sort(docs[np.argpartition(-scores, window - 1)[:window]])
+        scores = scores.copy()
+        for shingles in proximity:
+            if time.perf_counter() > deadline:
+                break
+            found, values = shingles.score_arrays(snap.lexicon, snap.segments, candidates, self.config.ranking)
+            scores[np.searchsorted(docs, found)] += values
+        return scores
 
     def _rescored(self, snap: Snapshot, found: list, queries: list, deadline: float) -> list[tuple[int, float]]:
         """Add each bonus's score to the candidates, reading their postings only.

@@ -55,6 +55,8 @@ class Plan:
     clauses: int = 0  # number of top-level required clauses (any-term fallback needs >= 2)
     # Queries that only rescore the top candidates (bonuses, common words): see Index.search.
     rescore: list[wq.Query | AdjacentPairs | LeadTerms] = field(default_factory=list)
+    # Scored on every match before the top is chosen: a short run's shingles.
+    proximity: list[AdjacentPairs] = field(default_factory=list)
 
 
 class QueryBuilder:
@@ -72,6 +74,7 @@ class QueryBuilder:
         self.word_budget = self.limits.max_words_any if any_terms else self.limits.max_words
         self.rescore: list[wq.Query | AdjacentPairs | LeadTerms] = []
         self.expansions_left = self.limits.max_query_expansions
+        self.proximity: list[AdjacentPairs] = []
 
     def _mark(self, *matchers: tuple[str, str]) -> None:
         self.marks.append(tuple(matchers))
@@ -90,7 +93,7 @@ class QueryBuilder:
             query, dates = self._and(children, top=True)
             filters += dates
         flt = None if not filters else (filters[0] if len(filters) == 1 else wq.And(filters))
-        return Plan(query, flt, self.marks, self.notices, self.words, clauses, self.rescore)
+        return Plan(query, flt, self.marks, self.notices, self.words, clauses, self.rescore, self.proximity)
 
     # --- tree -------------------------------------------------------------
     def _node(self, node: Node) -> wq.Query | None:
@@ -188,6 +191,7 @@ class QueryBuilder:
             self.word_budget -= 1
             units.append((w, syllables))
         required: list[wq.Query] = []
+        self._run_forms: list[list[str]] = []
         i = 0
         while i < len(units):
             match, span = None, 1  # span: how many units the table form covers
@@ -225,6 +229,9 @@ class QueryBuilder:
                             and self.ranking.acronym_forms_as_typed else 1.0
                         alternatives.append(self._exact_sequence(list(form), scale))
                 required.append(_or(alternatives))
+                if i == 0 and span == len(units):  # the whole run is the concept: its other forms
+                    self._run_forms = [list(form) for form in forms
+                                       if tuple(map(fold, form)) != tuple(map(fold, typed))]
                 i += span
             else:
                 required.append(self._unit(*units[i]))
@@ -240,19 +247,32 @@ class QueryBuilder:
             return []
         boosts: list[wq.Query | AdjacentPairs | LeadTerms] = []
         folded = [fold(s) for s in syllables]
-        # Positions of the query syllables are read on the candidates only
-        # (proximity.py): the whole run as a phrase for a few words, every
-        # adjacent pair for a headline or a question.
+        # Positions of the query syllables are read on the candidates only (rescore.py):
+        # for a few words, on every match; for a headline or a question, on the top window.
         r = self.ranking
-        for f in ("title", "body"):
-            w = self.weights[f]
-            # Two syllables: the pair is the phrase.
-            boosts.append(AdjacentPairs(f + "_fold", folded[:r.max_bonus_pairs],
-                                        boost=w * r.pair_weight if len(syllables) > 2 else 0.0,
-                                        phrase_boost=w * r.phrase_weight if len(syllables) <= r.max_bonus_phrase
-                                        else 0.0))
+        if len(syllables) <= r.shingle_syllables:
+            # A topic's words: each pair and the whole run scored with their own IDF over
+            # every match, exact where every syllable was typed with its marks.
+            exact = all(has_diacritics(s) for s in syllables)
+            for f in ("title", "body"):
+                w = self.weights[f]
+                forms = [form if exact else [fold(s) for s in form] for form in self._run_forms]
+                self.proximity.append(AdjacentPairs(f if exact else f + "_fold", syllables if exact else folded,
+                                                    boost=w * r.shingle_weight if len(syllables) > 2 else 0.0,
+                                                    phrase_boost=w * r.shingle_phrase_weight, own_idf=True,
+                                                    forms=forms))
+        else:
+            for f in ("title", "body"):
+                w = self.weights[f]
+                # Two syllables: the pair is the phrase.
+                boosts.append(AdjacentPairs(f + "_fold", folded[:r.max_bonus_pairs],
+                                            boost=w * r.pair_weight if len(syllables) > 2 else 0.0,
+                                            phrase_boost=w * r.phrase_weight if len(syllables) <= r.max_bonus_phrase
+                                            else 0.0))
         if r.lead_weight and self.any_terms:  # tuned for headlines and questions (any-word mode)
             boosts.append(LeadTerms("body_fold", list(dict.fromkeys(folded)), r.lead_syllables, r.lead_weight))
+        elif r.topic_lead_weight and len(syllables) <= r.shingle_syllables:
+            boosts.append(LeadTerms("body_fold", list(dict.fromkeys(folded)), r.lead_syllables, r.topic_lead_weight))
         if any(has_diacritics(s) for s in syllables):
             text = " ".join(w.text for w, _ in units)
             for compound in dict.fromkeys(analyze(text).words):

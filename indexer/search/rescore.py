@@ -10,13 +10,14 @@ counted from them, each scored like a BM25 term (``bm25.py``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..config import Ranking
 from ..store.schema import base_of
-from .bm25 import bm25
+from .bm25 import bm25, idf
 
 __all__ = ["AdjacentPairs", "LeadTerms"]
 
@@ -26,59 +27,94 @@ class AdjacentPairs:
     """Bonus for each adjacent pair of ``syllables`` found in ``field``, in the text's order.
 
     A pair scores like a BM25 term whose frequency is the number of times it
-    occurs, with the mean IDF of its two syllables (a pair is at least as
-    specific as its parts; its own document frequency would need a scan).
-    With ``phrase_boost`` the whole sequence scores the same way, as a phrase.
+    occurs.  With ``phrase_boost`` the whole sequence scores the same way, as a
+    phrase.  Its IDF: with ``own_idf``, the pair's (or phrase's) own, counted
+    over the candidates, which must then be every document that can hold it (all
+    the matches of a query requiring or ranking by its syllables: Lucene's
+    shingle field, without indexing the shingles); else the mean IDF of its
+    syllables (a pair is at least as specific as its parts), for a top window.
     """
 
     field: str
     syllables: list[str]
     boost: float = 1.0
     phrase_boost: float = 0.0
+    own_idf: bool = False
+    # Other written forms of the whole run (an acronym: "mttq" for "mặt trận tổ quốc"):
+    # where one stands, every pair of the run and the run itself count as found.
+    forms: list[list[str]] = dataclasses.field(default_factory=list)
 
-    def scores(self, lexicon, segments, candidates: list[int], ranking: Ranking) -> dict[int, float]:
+    def scores(self, lexicon, segments, candidates, ranking: Ranking) -> dict[int, float]:
         """Bonus per candidate (global docnums) that has any."""
+        docs, values = self.score_arrays(lexicon, segments, candidates, ranking)
+        return dict(zip(docs.tolist(), values.tolist()))
+
+    def shingles(self) -> list[tuple[tuple[str, ...], float]]:
+        """(syllables, boost) of each adjacent pair and of the whole run, as scored."""
         pairs = list(dict.fromkeys(zip(self.syllables, self.syllables[1:]))) if self.boost else []
-        whole = self.syllables if self.phrase_boost and len(self.syllables) > 1 else []
-        if not (pairs or whole) or not candidates or self.field not in lexicon.schema:
-            return {}
-        syllables = list(dict.fromkeys(self.syllables))
-        idf = {s: lexicon.idf(self.field, s) for s in syllables}
-        avg = lexicon.field_length(self.field) / max(1, lexicon.doc_count()) or 1
-        whole_idf = sum(idf[s] for s in whole) / len(whole) if whole else 0.0
+        out = [(pair, self.boost) for pair in pairs]
+        if self.phrase_boost and len(self.syllables) > 1 and tuple(self.syllables) not in pairs:
+            out.append((tuple(self.syllables), self.phrase_boost))
+        elif self.phrase_boost and len(self.syllables) == 2:  # two syllables: the pair is the phrase
+            out = [(pair, boost + self.phrase_boost) for pair, boost in out]
+        return out
+
+    def score_arrays(self, lexicon, segments, candidates, ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+        """(global docnums ascending, bonus) of the candidates that have any."""
+        shingles = self.shingles()
+        if not shingles or not len(candidates) or self.field not in lexicon.schema:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        syllables = list(dict.fromkeys(self.syllables + [s for form in self.forms for s in form]))
         base = base_of(self.field) or self.field
-        out: dict[int, float] = {}
+        found = []  # per segment: (segment, its candidates, [(docs, tf) of each shingle])
+        neighbours = {s: set() for s in syllables}  # what a syllable must stand beside to count
+        for run in [self.syllables, *self.forms]:
+            for a, b in zip(run, run[1:]):
+                neighbours[a].add(b)
+                neighbours[b].add(a)
         for seg, local, is_candidate in _candidates_by_segment(segments, candidates):
             arrays = seg.arrays
+            postings = {s: arrays.postings(arrays.term_ids(self.field, s)) for s in syllables}
+            holds = {}
+            for s, p in postings.items():
+                holds[s] = np.zeros(arrays.doc_count, dtype=bool)
+                holds[s][p.docs] = True
             keys = {}  # syllable -> sorted unique (doc << 32 | position)
-            for s in syllables:
-                p = arrays.postings(arrays.term_ids(self.field, s))
-                owner, pos = p.positions(np.flatnonzero(is_candidate[p.docs]))
-                found = (p.docs[owner] << 32) | pos
-                keys[s] = np.sort(found) if p.union else found  # one term's come in order
-            total = np.zeros(len(local))
-            lengths = arrays.lengths[base][local].astype(np.float64)
+            for s, p in postings.items():
+                # Positions only where a neighbour is too: a common syllable's are most of the cost.
+                wanted = is_candidate
+                if neighbours[s]:
+                    wanted = is_candidate & np.logical_or.reduce([holds[n] for n in neighbours[s]])
+                owner, pos = p.positions(np.flatnonzero(wanted[p.docs]))
+                at = (p.docs[owner] << 32) | pos
+                keys[s] = np.sort(at) if p.union else at  # one term's come in order
+            as_forms = [_run_keys(keys, form) for form in self.forms]
+            if as_forms:
+                as_forms = [np.sort(np.concatenate(as_forms))]
+            counts = [_per_doc(_run_keys(keys, words), *as_forms) for words, _ in shingles]
+            found.append((seg, local, counts))
+        if self.own_idf:
+            dfs = [sum(len(counts[i][0]) for _, _, counts in found) for i in range(len(shingles))]
+            idfs = [idf(lexicon.doc_count_all(), df) for df in dfs]
+        else:
+            syllable_idf = {s: lexicon.idf(self.field, s) for s in syllables}
+            idfs = [sum(syllable_idf[s] for s in words) / len(words) for words, _ in shingles]
+        avg = lexicon.field_length(self.field) / max(1, lexicon.doc_count()) or 1
+        all_docs, all_values = [], []
+        for seg, local, counts in found:
+            lengths = seg.arrays.lengths[base][local].astype(np.float64)
             lengths[lengths == 0] = 1
-
-            def add(found: np.ndarray, weight: float, term_idf: float, local=local, lengths=lengths,
-                    total=total) -> None:
-                if not len(found):
-                    return
-                docs, tf = np.unique(found >> 32, return_counts=True)
-                at = np.searchsorted(local, docs)
-                total[at] += weight * bm25(term_idf, tf, lengths[at], avg, ranking.b, ranking.k1)
-
-            for a, b in pairs:
-                add(_common_keys(keys[a], keys[b] - 1), self.boost, (idf[a] + idf[b]) / 2)
-            if whole:
-                found = keys[whole[0]]
-                for k, s in enumerate(whole[1:], 1):
-                    found = _common_keys(found, keys[s] - k)
-                add(found, self.phrase_boost, whole_idf)
-            for d, v in zip((local + seg.offset).tolist(), total.tolist()):
-                if v:
-                    out[d] = v
-        return out
+            total = np.zeros(len(local))
+            for (docs, tf), (_, weight), term_idf in zip(counts, shingles, idfs):
+                if len(docs):
+                    at = np.searchsorted(local, docs)
+                    total[at] += weight * bm25(term_idf, tf, lengths[at], avg, ranking.b, ranking.k1)
+            hit = np.flatnonzero(total)
+            all_docs.append(local[hit] + seg.offset)
+            all_values.append(total[hit])
+        if not all_docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(all_docs), np.concatenate(all_values)
 
 
 def _candidates_by_segment(segments, candidates: list[int]):
@@ -91,6 +127,33 @@ def _candidates_by_segment(segments, candidates: list[int]):
             mask = np.zeros(count, dtype=bool)
             mask[local] = True
             yield seg, local, mask
+
+
+def _per_doc(*sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(documents ascending, occurrences) of ascending keys (doc << 32 | position), several
+    ascending arrays counted together."""
+    parts = [_runs(k >> 32) for k in sorted_keys if len(k)]
+    if len(parts) != 1:
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        docs = np.concatenate([d for d, _ in parts])
+        unique, inverse = np.unique(docs, return_inverse=True)
+        return unique, np.bincount(inverse, weights=np.concatenate([c for _, c in parts])).astype(np.int64)
+    return parts[0]
+
+
+def _runs(docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ascending ``docs`` and how often each occurs (no sorting)."""
+    starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+    return docs[starts], np.diff(np.append(starts, len(docs)))
+
+
+def _run_keys(keys: dict[str, np.ndarray], words) -> np.ndarray:
+    """Where ``words`` stand together, in order: the keys (doc << 32 | position) of the first."""
+    run = keys[words[0]]
+    for k, s in enumerate(words[1:], 1):
+        run = _common_keys(run, keys[s] - k)
+    return run
 
 
 def _common_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
