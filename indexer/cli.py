@@ -191,13 +191,15 @@ def _terminal(snippet_html: str, color: bool) -> str:
 @click.option("--from", "date_from", default=None, help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--to", "date_to", default=None, help="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--any", "any_terms", is_flag=True, help="Rank by any word instead of requiring all.")
+@click.option("--as-typed", is_flag=True, help="Words typed without diacritics: do not rank them as the index "
+              "most often writes them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_terms, as_json):
+def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_terms, as_typed, as_json):
     """Search the index.  QUERY supports "phrases", -exclusion, OR, title:, date:2020."""
     ix = open_index(index_dir)
     try:
         results = ix.search(query, page=page, per_page=limit, sort=sort, date_from=date_from,
-                            date_to=date_to, mode="any" if any_terms else "all")
+                            date_to=date_to, mode="any" if any_terms else "all", as_typed=as_typed)
     except NoIndexError as exc:
         raise click.ClickException(str(exc)) from None
     except ValueError as exc:
@@ -207,6 +209,8 @@ def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_
         return
     color = sys.stdout.isatty()
     click.echo(f"{results.total_text} kết quả ({results.took_ms:.0f} ms), trang {results.page}/{results.pages}")
+    if results.reading:
+        click.echo(f"Kết quả cho: {results.reading} (--as-typed: tìm đúng như đã gõ)")
     if results.notice:
         click.echo(f"! {results.notice}")
     if results.suggestion:

@@ -44,11 +44,17 @@ class Ranking:
     # pairs and itself scored as terms with their own IDF, over every match (shingles):
     # the words decide which articles are candidates, not only how the top ones are reordered.
     shingle_syllables: int = 6
-    shingle_weight: float = 1.5     # each adjacent pair of such a run
-    shingle_phrase_weight: float = 1.0  # the whole run
+    shingle_weight: float = 1.0     # each adjacent pair of such a run (tuned on vi-topics and vicov19qa dev)
+    shingle_phrase_weight: float = 1.5  # the whole run
     # ... over the best this many matches by syllable score when there are more (the
     # shingles' IDF then counted over them): "người dân" matches most of a large index.
     shingle_window: int = 3_000
+    # A run typed without diacritics is also scored as the collection writes it (its
+    # readings, reading.py): each reading's shingles, exact, by the share of the run's
+    # occurrences written so, read on the best ``reading_sample`` matches.
+    reading_weight: float = 1.0
+    reading_sample: int = 500
+    reading_notice_share: float = 0.5  # "kết quả cho: mặt trận tổ quốc" when a reading is this common
     topic_lead_weight: float = 0.0  # such a run's syllables in the lead (any-word mode has lead_weight)
     fuzzy_variant_weight: float = 0.8  # a fuzzy word's other forms, relative to the form typed
     # An acronym's other forms weigh what the typed form weighs (its IDF mass): one concept,

@@ -63,6 +63,7 @@ def _search_args(params, max_per_page: int, long_query: bool = False) -> dict:
         "date_from": params.get("from") or None,
         "date_to": params.get("to") or None,
         "category": params.get("category") or None,
+        "as_typed": params.get("as_typed", "") in ("1", "true"),
     }
     year = params.get("year", "")
     if year:
@@ -77,7 +78,7 @@ def index():
     params = _params()
     # Echoed in the box, the title and every link: at most MAX_QUERY_CHARS of the query (a
     # 240 KB query made a 3.85 MB page); the engine searches that much and says it cut it.
-    form = {k: params.get(k, "")[:MAX_QUERY_CHARS] for k in ("q", "sort", "from", "to", "year", "category")}
+    form = {k: params.get(k, "")[:MAX_QUERY_CHARS] for k in ("q", "sort", "from", "to", "year", "category", "as_typed")}
     error = None
     results = None
     try:

@@ -266,19 +266,19 @@ def _pairs(self: AdjacentPairs, searcher, lexicon, candidates, K1, B) -> dict[in
             return 0
         return sum(1 for p in found[0] if all(p + k in found[k] for k in range(1, len(found))))
 
-    tfs = [{d: count(run, d) + sum(count(form, d) for form in self.forms) for d in candidates}
-           for run, _ in shingles]
+    tfs = [{d: count(run, d) + (sum(count(form, d) for form in self.forms) if with_forms else 0)
+            for d in candidates} for run, _, with_forms in shingles]
     if self.own_idf:
         idfs = [idf(lexicon.doc_count_all(), sum(1 for v in tf.values() if v)) for tf in tfs]
     else:
-        idfs = [sum(lexicon.idf(self.field, s) for s in run) / len(run) for run, _ in shingles]
+        idfs = [sum(lexicon.idf(self.field, s) for s in run) / len(run) for run, _, _ in shingles]
     avg = lexicon.field_length(self.field) / max(1, lexicon.doc_count())
     base = base_of(self.field) or self.field
     out: dict[int, float] = {}
     for docnum in candidates:
         total = 0.0
         length = searcher.doc_field_length(docnum, base, 1) or 1
-        for tf, (_, weight), term_idf in zip(tfs, shingles, idfs):
+        for tf, (_, weight, _), term_idf in zip(tfs, shingles, idfs):
             if tf[docnum]:
                 total += weight * bm25(term_idf, tf[docnum], length, avg or 1, B, K1)
         if total:

@@ -94,3 +94,35 @@ def test_an_acronym_counts_as_much_as_the_words_it_stands_for(tmp_path, query):
     })
     assert ids(ix.search(query)) == ["c-full", "b-acronym", "a-words"]
     assert ids(ix.search("UBND")) == ["b-acronym", "c-full"]
+
+
+# --- topics: words decide, syllables back off (issue 21) ---------------------------------------
+TOPIC = {
+    "phrase": "Ủy ban Mặt trận Tổ quốc tỉnh họp phiên thường kỳ; Mặt trận Tổ quốc kêu gọi ủng hộ.",
+    "acronym": "MTTQ tỉnh họp bàn công tác an sinh xã hội cuối năm.",
+    # Every syllable, many times, inside other words: "mặt khác", "trận đấu", "tổ chức", "Hàn Quốc".
+    "scattered": "Mặt khác, ban tổ chức trận đấu cho biết Hàn Quốc thắng trận. Trận đấu được tổ chức "
+                 "tốt, mặt sân đẹp; Hàn Quốc và ban tổ chức trận đấu hài lòng. Quốc tế khen mặt sân.",
+    "other-reading": "Bí ẩn mật trần tơ quốc: một cách viết lạ của bốn âm tiết này.",
+    "again": "Mặt trận Tổ quốc xã trao quà; Mặt trận Tổ quốc huyện chúc mừng.",
+}
+
+
+@pytest.mark.parametrize("query", ["mặt trận tổ quốc", "Mặt Trận Tổ Quốc", "mat tran to quoc"])
+@pytest.mark.parametrize("mode", ["all", "any"])
+def test_articles_holding_the_words_as_words_rank_above_their_syllables_scattered(tmp_path, query, mode):
+    ix = build(tmp_path, TOPIC)
+    found = ids(ix.search(query, mode=mode, per_page=10))
+    assert set(found[:2]) == {"phrase", "again"}, found  # the form typed (or read) first
+    assert found.index("acronym") < found.index("scattered") and found.index("scattered") > 2
+
+
+def test_words_typed_without_diacritics_rank_as_the_collection_writes_them(tmp_path):
+    ix = build(tmp_path, TOPIC)
+    read = ix.search("mat tran to quoc", per_page=10)
+    assert read.reading == "mặt trận tổ quốc" and read.to_dict()["reading"] == "mặt trận tổ quốc"
+    assert ids(read)[:2] == ["again", "phrase"] or ids(read)[:2] == ["phrase", "again"]
+    typed = ix.search("mat tran to quoc", per_page=10, as_typed=True)
+    assert typed.reading is None and typed.total == read.total
+    assert ix.search("mặt trận tổ quốc").reading is None  # typed with its marks: nothing to read
+    assert ix.search("mat tran to quoc", sort="date").reading is None  # newest first: no ranking to help

@@ -108,7 +108,7 @@ def test_api_search_shape(client):
     r = client.get("/api/search", query_string={"q": "uy ban", "per_page": 2, "page": 1})
     data = r.get_json()
     assert r.status_code == 200 and r.mimetype == "application/json"
-    assert set(data) == {"query", "total", "total_relation", "page", "per_page", "took_ms", "suggestion", "notice", "hits"}
+    assert set(data) == {"query", "total", "total_relation", "page", "per_page", "took_ms", "suggestion", "notice", "reading", "hits"}
     assert data["per_page"] == 2 and len(data["hits"]) == 2
     assert set(data["hits"][0]) == {"id", "title", "date", "score", "url", "snippet"}
     ranged = client.get("/api/search", query_string={"q": "mặt trận", "from": "2019-01-01", "to": "2020-12-31",
@@ -250,3 +250,21 @@ def test_ids_the_indexer_refuses_are_not_served(client, bad):
 
     assert id_problem(bad)
     assert client.get("/article/" + bad).status_code == 404
+
+
+def test_the_page_says_how_unaccented_words_were_read_with_a_link_to_search_as_typed(tmp_path):
+    from search_web import create_app
+
+    from .test_ranking import TOPIC, build
+
+    ix = build(tmp_path, TOPIC)
+    client = create_app(index_dir=ix.index_dir, test_config={"TESTING": True}).test_client()
+    page = client.get("/?q=mat+tran+to+quoc").get_data(as_text=True)
+    assert 'id="reading"' in page and "Kết quả cho: <strong>mặt trận tổ quốc</strong>" in page
+    link = re.search(r'id="as-typed" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "as_typed=1" in link
+    as_typed = client.get(link).get_data(as_text=True)
+    assert 'id="reading"' not in as_typed and "Kết quả cho" not in as_typed
+    api = client.get("/api/search?q=mat+tran+to+quoc").get_json()
+    assert api["reading"] == "mặt trận tổ quốc"
+    assert client.get("/api/search?q=mat+tran+to+quoc&as_typed=1").get_json()["reading"] is None

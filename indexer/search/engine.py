@@ -32,6 +32,7 @@ from ..config import DEFAULT, Config
 from ..ingest import Problem
 from ..store.arrays_read import NO_YEAR
 from ..store.generations import NoIndexError, current_generation
+from ..store.schema import base_of
 from ..text.acronyms import AcronymTable, load_acronyms
 from ..text.ime import MORE_FREQUENT, decode_query
 from ..text.normalize import has_diacritics
@@ -41,6 +42,7 @@ from .evaluate import evaluate
 from .highlight import Highlighter
 from .parser import parse
 from .plan import Plan, QueryBuilder
+from .reading import readings
 from .request import SORTS, Request
 from .rescore import AdjacentPairs, LeadTerms
 from .results import Hit, SearchResults, StoredArticle, date_text, stored_article
@@ -71,6 +73,7 @@ class _Collected:
     total: int
     timed_out: bool = False
     groups: dict[str, dict] = field(default_factory=dict)
+    reading: str | None = None  # how an unaccented run was read ("mặt trận tổ quốc"), if one reading leads
 
 
 class Index:
@@ -145,7 +148,7 @@ class Index:
     def search(self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance",
                date_from: datetime | str | None = None, date_to: datetime | str | None = None,
                mode: str = "all", facets: bool = False, snippet_chars: int = 240,
-               category: str | None = None, highlight: bool = True) -> SearchResults:
+               category: str | None = None, highlight: bool = True, as_typed: bool = False) -> SearchResults:
         """Ranked search.
 
         ``mode="all"`` requires every word (falling back to any word, with a
@@ -158,12 +161,15 @@ class Index:
 
         A query typed with the Vietnamese keyboard off ("mawtj traanj", Telex;
         "ma85t tra65n", VNI) that finds next to nothing is searched as the
-        words it spells ("mặt trận", ``ime.decode_query``), with a notice.
+        words it spells ("mặt trận", ``ime.decode_query``), with a notice.  A few
+        words typed without diacritics also rank as the collection most often writes
+        them ("mat tran to quoc": "mặt trận tổ quốc" first; ``results.reading``), unless
+        ``as_typed``.
         """
         started = time.perf_counter()
         snap = self._snapshots.current()
         request = Request.make(query, self.config.limits, page, per_page, sort, date_from, date_to, mode, facets,
-                               snippet_chars, category, highlight)
+                               snippet_chars, category, highlight, as_typed)
         decoded, unknown = self._keystrokes(snap, request.query) if self.config.suggest.keystrokes else (None, False)
         spelled = None
         if decoded is not None and unknown:
@@ -235,12 +241,13 @@ class Index:
             return SearchResults(query, 0, request.page, request.per_page, _ms(started),
                                  notice=_join(notices) or "Hãy nhập từ khoá để tìm kiếm."), False
         deadline = started + COLLECT_SECONDS
-        found = self._collect(snap, plan, self._limit(request, plan), request.sort, request.facets, deadline)
+        found = self._collect(snap, plan, self._limit(request, plan), request.sort, request.facets, deadline,
+                              request.as_typed)
         relaxed = False
         if found.total == 0 and request.mode == "all" and plan.clauses >= 2:
             any_plan = self._plan(snap, query, True, *args)
             any_found = self._collect(snap, any_plan, self._limit(request, any_plan), request.sort, request.facets,
-                                      deadline)
+                                      deadline, request.as_typed)
             if any_found.total:
                 notices.append(RELAXED_NOTICE)
                 plan, found, relaxed = any_plan, any_found, True
@@ -260,20 +267,26 @@ class Index:
                                if k not in (None, "", 0, NO_YEAR)}
                         for name, groups in found.groups.items()}
         return SearchResults(query, found.total, request.page, request.per_page, _ms(started), hits, suggestion,
-                             _join(notices), facet_counts), relaxed
+                             _join(notices), facet_counts, reading=found.reading), relaxed
 
     def _limit(self, request: Request, plan: Plan) -> int:
         """How many top matches to collect: the page, or the rescore window if larger."""
         return max(request.wanted, self.config.ranking.rescore_window if plan.rescore else 0)
 
-    def _collect(self, snap: Snapshot, plan, limit: int, sort: str, with_facets: bool, deadline: float) -> _Collected:
+    def _collect(self, snap: Snapshot, plan, limit: int, sort: str, with_facets: bool, deadline: float,
+                 as_typed: bool = False) -> _Collected:
         """The top ``limit`` matches of ``plan`` (by score, or newest first), their total and facets."""
         q = plan.query or wq.Every()
         if plan.filter is not None:  # date ranges score a constant: ranking is unchanged
             q = plan.filter if isinstance(q, wq.Every) else wq.And([q, plan.filter])
         docs, scores, timed_out = evaluate(q, snap.lexicon, self.config.ranking, snap.segments, deadline)
+        reading = None
         if plan.proximity and sort != "date" and len(docs):
-            scores = self._with_shingles(snap, plan.proximity, docs, scores, deadline)
+            proximity = plan.proximity
+            if plan.readable and not as_typed:
+                read, reading = self._readings(snap, plan.readable, docs, scores)
+                proximity = proximity + read
+            scores = self._with_shingles(snap, proximity, docs, scores, deadline)
             timed_out |= time.perf_counter() > deadline
         rank = self._snapshots.id_order(snap)
         if sort == "date":
@@ -281,7 +294,30 @@ class Index:
                 (d, None) for d in by_date(docs, per_doc(snap.segments, docs, "date"), limit, rank)]
         else:
             best = list(top(docs, scores, limit, rank))
-        return _Collected(best, len(docs), timed_out, facets(snap.segments, docs) if with_facets else {})
+        return _Collected(best, len(docs), timed_out, facets(snap.segments, docs) if with_facets else {}, reading)
+
+    def _readings(self, snap: Snapshot, runs: list[AdjacentPairs], docs: np.ndarray,
+                  scores: np.ndarray) -> tuple[list[AdjacentPairs], str | None]:
+        """Exact shingles of how the collection writes each unaccented run (reading.py), read
+        on the best matches, and the reading to announce when the query is one run read one way."""
+        r = self.config.ranking
+        sample = docs
+        if len(docs) > r.reading_sample:
+            sample = np.sort(docs[np.argpartition(-scores, r.reading_sample - 1)[:r.reading_sample]])
+        out: list[AdjacentPairs] = []
+        announced = []
+        for run in runs:
+            found = readings(snap.segments, base_of(run.field) or run.field, run.syllables, sample)
+            for reading in found:
+                for f in ("title", "body"):
+                    w = r.field_weights[f] * r.reading_weight * reading.share
+                    out.append(AdjacentPairs(f, list(reading.syllables), boost=w * r.shingle_weight
+                                             if len(run.syllables) > 2 else 0.0,
+                                             phrase_boost=w * r.shingle_phrase_weight, own_idf=True,
+                                             forms=run.forms))
+            if found and found[0].share >= r.reading_notice_share:
+                announced.append(found[0].text)
+        return out, announced[0] if len(runs) == 1 and announced else None
 
     def _with_shingles(self, snap: Snapshot, proximity: list, docs: np.ndarray, scores: np.ndarray,
                        deadline: float) -> np.ndarray:

@@ -57,6 +57,8 @@ class Plan:
     rescore: list[wq.Query | AdjacentPairs | LeadTerms] = field(default_factory=list)
     # Scored on every match before the top is chosen: a short run's shingles.
     proximity: list[AdjacentPairs] = field(default_factory=list)
+    # Runs typed without any diacritic (folded syllables), whose readings can rank (reading.py).
+    readable: list[AdjacentPairs] = field(default_factory=list)  # their folded shingles, with their forms
 
 
 class QueryBuilder:
@@ -75,6 +77,7 @@ class QueryBuilder:
         self.rescore: list[wq.Query | AdjacentPairs | LeadTerms] = []
         self.expansions_left = self.limits.max_query_expansions
         self.proximity: list[AdjacentPairs] = []
+        self.readable: list[AdjacentPairs] = []
 
     def _mark(self, *matchers: tuple[str, str]) -> None:
         self.marks.append(tuple(matchers))
@@ -93,7 +96,8 @@ class QueryBuilder:
             query, dates = self._and(children, top=True)
             filters += dates
         flt = None if not filters else (filters[0] if len(filters) == 1 else wq.And(filters))
-        return Plan(query, flt, self.marks, self.notices, self.words, clauses, self.rescore, self.proximity)
+        return Plan(query, flt, self.marks, self.notices, self.words, clauses, self.rescore, self.proximity,
+                    self.readable)
 
     # --- tree -------------------------------------------------------------
     def _node(self, node: Node) -> wq.Query | None:
@@ -261,6 +265,8 @@ class QueryBuilder:
                                                     boost=w * r.shingle_weight if len(syllables) > 2 else 0.0,
                                                     phrase_boost=w * r.shingle_phrase_weight, own_idf=True,
                                                     forms=forms))
+                if f == "body" and not self.accented:
+                    self.readable.append(self.proximity[-1])
         else:
             for f in ("title", "body"):
                 w = self.weights[f]

@@ -28,12 +28,13 @@ class Request:
     snippet_chars: int = 240
     category: str | None = None
     highlight: bool = True
+    as_typed: bool = False  # no reading of unaccented words as the collection writes them
 
     @classmethod
     def make(cls, query: object, limits: Limits, page: int = 1, per_page: int = 10, sort: str = "relevance",
              date_from: datetime | str | None = None, date_to: datetime | str | None = None, mode: str = "all",
              facets: bool = False, snippet_chars: int = 240, category: str | None = None,
-             highlight: bool = True) -> Request:
+             highlight: bool = True, as_typed: bool = False) -> Request:
         page, per_page = int(page), int(per_page)
         if page < 1 or not 1 <= per_page <= limits.max_per_page or page * per_page > limits.max_results_depth:
             raise ValueError(f"page must be >= 1, per_page 1..{limits.max_per_page}, "
@@ -44,7 +45,7 @@ class Request:
             raise ValueError("mode must be 'all' or 'any'")
         return cls(query if isinstance(query, str) else str(query), page, per_page, sort,
                    _bound(date_from, end=False), _bound(date_to, end=True), mode, facets, snippet_chars,
-                   category or None, highlight)
+                   category or None, highlight, bool(as_typed))
 
     def for_query(self, query: str) -> Request:
         return replace(self, query=query)

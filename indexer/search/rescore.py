@@ -41,7 +41,8 @@ class AdjacentPairs:
     phrase_boost: float = 0.0
     own_idf: bool = False
     # Other written forms of the whole run (an acronym: "mttq" for "mặt trận tổ quốc"):
-    # where one stands, every pair of the run and the run itself count as found.
+    # where one stands, every pair of the run and the run itself count as found; the run as
+    # typed scores that much once more, so that the form typed ranks first.
     forms: list[list[str]] = dataclasses.field(default_factory=list)
 
     def scores(self, lexicon, segments, candidates, ranking: Ranking) -> dict[int, float]:
@@ -49,14 +50,19 @@ class AdjacentPairs:
         docs, values = self.score_arrays(lexicon, segments, candidates, ranking)
         return dict(zip(docs.tolist(), values.tolist()))
 
-    def shingles(self) -> list[tuple[tuple[str, ...], float]]:
-        """(syllables, boost) of each adjacent pair and of the whole run, as scored."""
+    def shingles(self) -> list[tuple[tuple[str, ...], float, bool]]:
+        """(syllables, boost, whether the forms count) of each adjacent pair and of the whole run."""
         pairs = list(dict.fromkeys(zip(self.syllables, self.syllables[1:]))) if self.boost else []
-        out = [(pair, self.boost) for pair in pairs]
-        if self.phrase_boost and len(self.syllables) > 1 and tuple(self.syllables) not in pairs:
-            out.append((tuple(self.syllables), self.phrase_boost))
-        elif self.phrase_boost and len(self.syllables) == 2:  # two syllables: the pair is the phrase
-            out = [(pair, boost + self.phrase_boost) for pair, boost in out]
+        forms = bool(self.forms)
+        out: list[tuple[tuple[str, ...], float, bool]] = [(pair, self.boost, forms) for pair in pairs]
+        whole = tuple(self.syllables)
+        if self.phrase_boost and len(whole) > 1:
+            if whole in pairs:  # two syllables: the pair is the phrase
+                out = [(pair, boost + self.phrase_boost, forms) for pair, boost, forms in out]
+            else:
+                out.append((whole, self.phrase_boost, forms))
+            if forms:  # the form typed: as much again as all its pairs and itself
+                out.append((whole, self.phrase_boost + self.boost * len(pairs), False))
         return out
 
     def score_arrays(self, lexicon, segments, candidates, ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +73,7 @@ class AdjacentPairs:
         syllables = list(dict.fromkeys(self.syllables + [s for form in self.forms for s in form]))
         base = base_of(self.field) or self.field
         found = []  # per segment: (segment, its candidates, [(docs, tf) of each shingle])
-        neighbours = {s: set() for s in syllables}  # what a syllable must stand beside to count
+        neighbours: dict[str, set[str]] = {s: set() for s in syllables}  # what a syllable must stand beside to count
         for run in [self.syllables, *self.forms]:
             for a, b in zip(run, run[1:]):
                 neighbours[a].add(b)
@@ -91,21 +97,22 @@ class AdjacentPairs:
             as_forms = [_run_keys(keys, form) for form in self.forms]
             if as_forms:
                 as_forms = [np.sort(np.concatenate(as_forms))]
-            counts = [_per_doc(_run_keys(keys, words), *as_forms) for words, _ in shingles]
+            counts = [_per_doc(_run_keys(keys, words), *(as_forms if with_forms else []))
+                      for words, _, with_forms in shingles]
             found.append((seg, local, counts))
         if self.own_idf:
             dfs = [sum(len(counts[i][0]) for _, _, counts in found) for i in range(len(shingles))]
             idfs = [idf(lexicon.doc_count_all(), df) for df in dfs]
         else:
             syllable_idf = {s: lexicon.idf(self.field, s) for s in syllables}
-            idfs = [sum(syllable_idf[s] for s in words) / len(words) for words, _ in shingles]
+            idfs = [sum(syllable_idf[s] for s in words) / len(words) for words, _, _ in shingles]
         avg = lexicon.field_length(self.field) / max(1, lexicon.doc_count()) or 1
         all_docs, all_values = [], []
         for seg, local, counts in found:
             lengths = seg.arrays.lengths[base][local].astype(np.float64)
             lengths[lengths == 0] = 1
             total = np.zeros(len(local))
-            for (docs, tf), (_, weight), term_idf in zip(counts, shingles, idfs):
+            for (docs, tf), (_, weight, _), term_idf in zip(counts, shingles, idfs):
                 if len(docs):
                     at = np.searchsorted(local, docs)
                     total[at] += weight * bm25(term_idf, tf, lengths[at], avg, ranking.b, ranking.k1)
@@ -117,8 +124,9 @@ class AdjacentPairs:
         return np.concatenate(all_docs), np.concatenate(all_values)
 
 
-def _candidates_by_segment(segments, candidates: list[int]):
-    """(segment, its candidates' local docnums ascending, a mask of them) for each segment holding some."""
+def _candidates_by_segment(segments, candidates):
+    """(segment, its candidates' local docnums ascending, a mask of them) for each segment holding
+    some; ``candidates``: global docnums, ascending (a list or an array)."""
     wanted = np.asarray(candidates, dtype=np.int64)
     for seg in segments:
         count = seg.arrays.doc_count

@@ -40,6 +40,8 @@ class SearchResults:
     # How ``total`` relates to the real number of matches: always "eq" (exact), every
     # match being counted; kept in the JSON shape, as Elasticsearch's ``total.relation``.
     total_relation: str = "eq"
+    # How words typed without diacritics were read ("mặt trận tổ quốc"), when one reading leads.
+    reading: str | None = None
 
     @property
     def total_text(self) -> str:
@@ -54,7 +56,7 @@ class SearchResults:
         return {
             "query": self.query, "total": self.total, "total_relation": self.total_relation,
             "page": self.page, "per_page": self.per_page,
-            "took_ms": self.took_ms, "suggestion": self.suggestion, "notice": self.notice,
+            "took_ms": self.took_ms, "suggestion": self.suggestion, "notice": self.notice, "reading": self.reading,
             "hits": [h.to_dict() for h in self.hits],
         }
 
