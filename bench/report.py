@@ -127,6 +127,31 @@ def acronyms_section(acr) -> list[str]:
             f"{a['mean_title_about_at_10']} in the same run with every form weighted alike.", ""] + rows + [""]
 
 
+def topics_section(top, base) -> list[str]:
+    if not top:
+        return ["Not run yet: `python bench/topics.py`.", ""]
+    t = top["vi_topics_dev"]
+    rows = ["| mode | nDCG@10 | P@10 | judged@10 | before (nDCG@10 / P@10) |", "|---|---:|---:|---:|---|"]
+    for mode, m in t["modes"].items():
+        b = (base or {}).get("vi_topics_dev", {}).get("modes", {}).get(mode)
+        rows.append(f"| {mode} | {m['ndcg@10']:.3f} | {m['p@10']:.3f} | {m['judged@10']:.3f} | "
+                    + (f"{b['ndcg@10']:.3f} / {b['p@10']:.3f} |" if b else "– |"))
+    worst = sorted(t["modes"]["all"]["per_query"].values(), key=lambda r: r["ndcg@10"])[:5]
+    out = [ran(top), "",
+           f"../shared/ir/vi-topics dev: {t['queries']} short topical queries (a third without diacritics) over "
+           f"{t['documents']:,} articles, {t['judgments']} graded judgments (the collection's and the project's blind "
+           "ones in `bench/data/`); nDCG@10 with gain 2^grade − 1. \"before\" is the engine before shingles "
+           "(`topics-baseline.json`). Targets (issue 21): nDCG@10 ≥ 0.93 and P@10 ≥ 0.95 (default mode: "
+           f"{t['modes']['all']['ndcg@10']:.3f} "
+           f"({'met' if t['modes']['all']['ndcg@10'] >= 0.93 else 'NOT met'}) and {t['modes']['all']['p@10']:.3f} "
+           f"({'met' if t['modes']['all']['p@10'] >= 0.95 else 'NOT met'})).", ""] + rows
+    out += ["", "Weakest (default mode): " + ", ".join(f"{r['text']} {r['ndcg@10']:.2f}" for r in worst) + "."]
+    for check in top.get("slice_5000", []):
+        out.append(f"- 5,000-article slice, `{check['query']}`: {check['concept_in_top']} of the top {check['depth']} "
+                   f"name the concept (phrase or acronym){'' if check['met'] else ' (NOT met)'}.")
+    return out + [""]
+
+
 def suggest_section(sug) -> list[str]:
     if not sug:
         return ["Not run yet: `python bench/suggest.py`.", ""]
@@ -258,6 +283,7 @@ def main():
     if machine:
         lines += [f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']}, Python {machine['python']}.", ""]
     lines += ["## Relevance", ""] + relevance_section(rel)
+    lines += ["### Short topical queries", ""] + topics_section(load("topics"), load("topics-baseline"))
     lines += ["### Acronyms and their full forms", ""] + acronyms_section(acr)
     lines += ["### Did-you-mean", ""] + suggest_section(sug)
     lines += ["### Typed with the Vietnamese keyboard off", ""] + keystrokes_section(key)

@@ -193,8 +193,9 @@ def _terminal(snippet_html: str, color: bool) -> str:
 @click.option("--any", "any_terms", is_flag=True, help="Rank by any word instead of requiring all.")
 @click.option("--as-typed", is_flag=True, help="Words typed without diacritics: do not rank them as the index "
               "most often writes them.")
+@click.option("--explain", is_flag=True, help="Show how each hit's score was made (each term, phrase and bonus).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_terms, as_typed, as_json):
+def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_terms, as_typed, explain, as_json):
     """Search the index.  QUERY supports "phrases", -exclusion, OR, title:, date:2020."""
     ix = open_index(index_dir)
     try:
@@ -204,8 +205,13 @@ def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_
         raise click.ClickException(str(exc)) from None
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    explanations = {h.id: ix.explain(query, h.id, mode="any" if any_terms else "all", as_typed=as_typed,
+                                     date_from=date_from, date_to=date_to) for h in results.hits} if explain else {}
     if as_json:
-        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+        data = results.to_dict()
+        for hit in data["hits"] if explain else []:
+            hit["explanation"] = explanations[hit["id"]]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     color = sys.stdout.isatty()
     click.echo(f"{results.total_text} kết quả ({results.took_ms:.0f} ms), trang {results.page}/{results.pages}")
@@ -220,6 +226,8 @@ def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_
         click.echo(f"{n}. {click.style(hit.title, bold=True) if color else hit.title}")
         click.echo(f"   {hit.date or 'không rõ ngày'} · {hit.id}" + (f" · {hit.url}" if hit.url else ""))
         click.echo("   " + _terminal(hit.snippet, color).replace("\n", " "))
+        for line in (explanations[hit.id] or {}).get("details", []) if explain else []:
+            click.echo(f"   = {line['value']:9.3f}  {line['description']}")
 
 
 @main.command("show")

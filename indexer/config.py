@@ -55,7 +55,6 @@ class Ranking:
     reading_weight: float = 1.0
     reading_sample: int = 500
     reading_notice_share: float = 0.5  # "kết quả cho: mặt trận tổ quốc" when a reading is this common
-    topic_lead_weight: float = 0.0  # such a run's syllables in the lead (any-word mode has lead_weight)
     fuzzy_variant_weight: float = 0.8  # a fuzzy word's other forms, relative to the form typed
     # An acronym's other forms weigh what the typed form weighs (its IDF mass): one concept,
     # however it is written.  False: each form by its own IDF (bench/acronyms.py compares).

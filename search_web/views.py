@@ -140,13 +140,20 @@ def article(doc_id: str):
 @bp.get("/api/search")
 def api_search():
     try:
-        args = _search_args(_params(), current_app.config["MAX_PER_PAGE"])
+        params = _params()
+        args = _search_args(params, current_app.config["MAX_PER_PAGE"])
         results = engine().search(**args)
+        data = results.to_dict()
+        if params.get("explain", "") in ("1", "true"):  # how each hit scored (Index.explain)
+            for hit in data["hits"]:
+                hit["explanation"] = engine().explain(
+                    args["query"], hit["id"], mode=args["mode"], as_typed=args["as_typed"],
+                    date_from=args["date_from"], date_to=args["date_to"], category=args["category"])
     except (BadRequest, ValueError) as exc:
         return jsonify(error=str(exc)), 400
     except NoIndexError:
         return jsonify(error="chưa có chỉ mục"), 503
-    return jsonify(results.to_dict())
+    return jsonify(data)
 
 
 @bp.get("/api/suggest")

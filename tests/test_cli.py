@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT
 
 
@@ -85,3 +87,17 @@ def test_an_index_with_no_articles_is_a_normal_state(tmp_path):
     assert show.returncode == 1 and "no article with id 'x'" in show.stderr and "Traceback" not in show.stderr
     stats = vnsearch("stats", "--index-dir", ix, "--json")
     assert stats.returncode == 0 and json.loads(stats.stdout)["documents"] == 0
+
+
+def test_search_explain_shows_how_each_score_was_made(corpus_dir, tmp_path):
+    ix = str(tmp_path / "ix")
+    vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q")
+    text = vnsearch("search", "mat tran to quoc", "--index-dir", ix, "--explain", "-n", "2")
+    assert text.returncode == 0 and "Kết quả cho: mặt trận tổ quốc" in text.stdout
+    assert "   =  " in text.stdout and "shingles body" in text.stdout
+    data = json.loads(vnsearch("search", "mat tran to quoc", "--index-dir", ix, "--explain", "--json").stdout)
+    assert data["reading"] == "mặt trận tổ quốc"
+    for hit in data["hits"]:
+        assert hit["explanation"]["score"] == pytest.approx(hit["score"], abs=1e-4)
+    typed = json.loads(vnsearch("search", "mat tran to quoc", "--index-dir", ix, "--as-typed", "--json").stdout)
+    assert typed["reading"] is None and typed["total"] == data["total"]

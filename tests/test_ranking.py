@@ -126,3 +126,45 @@ def test_words_typed_without_diacritics_rank_as_the_collection_writes_them(tmp_p
     assert typed.reading is None and typed.total == read.total
     assert ix.search("mặt trận tổ quốc").reading is None  # typed with its marks: nothing to read
     assert ix.search("mat tran to quoc", sort="date").reading is None  # newest first: no ranking to help
+
+
+@pytest.mark.parametrize("mode", ["all", "any"])
+def test_an_acronym_finds_its_expansion_in_either_mode(tmp_path, mode):
+    ix = build(tmp_path, {"acronym": "UBND xã họp.", "full": "Ủy ban nhân dân xã họp.", "other": "Xã họp bàn."})
+    assert set(ids(ix.search("UBND", mode=mode))) == {"acronym", "full"}
+    assert set(ids(ix.search("ủy ban nhân dân", mode=mode))) >= {"acronym", "full"}
+
+
+def test_every_piece_of_evidence_is_marked_the_words_together_first(tmp_path):
+    ix = build(tmp_path, TOPIC)
+    hits = {h.id.removesuffix(".txt"): h for h in ix.search("mặt trận tổ quốc", per_page=10).hits}
+    assert "<mark>Mặt trận Tổ quốc</mark>" in hits["phrase"].snippet
+    assert "<mark>MTTQ</mark>" in hits["acronym"].snippet
+    # Matched through syllables inside other words: those syllables are marked, so a reader sees why.
+    assert "<mark>Mặt</mark> khác" in hits["scattered"].snippet and "<mark>trận</mark>" in hits["scattered"].snippet
+
+
+@pytest.mark.parametrize("mode", ["all", "any"])
+@pytest.mark.parametrize("query", ["mặt trận tổ quốc", "mat tran to quoc", "MTTQ", "trận đấu", "tổ chức -hàn"])
+def test_explain_adds_up_to_the_score_search_gives(tmp_path, query, mode):
+    ix = build(tmp_path, TOPIC)
+    results = ix.search(query, mode=mode, per_page=10)
+    assert results.hits
+    for hit in results.hits:
+        why = ix.explain(query, hit.id, mode=mode)
+        assert why["matched"] and why["score"] == pytest.approx(hit.score, abs=1e-4), (hit.id, why)
+        assert sum(d["value"] for d in why["details"]) == pytest.approx(hit.score, abs=1e-4)
+        terms = [d for d in why["details"] if "tf" in d]
+        assert all(d["tf"] >= 1 and d["idf"] > 0 and d["field_length"] >= 1 for d in terms)
+
+
+def test_explain_says_what_counted_and_what_did_not(tmp_path):
+    ix = build(tmp_path, TOPIC)
+    phrase = ix.explain("mặt trận tổ quốc", "phrase.txt")
+    assert any(d["description"].startswith("shingles body:") and d["value"] > 0 for d in phrase["details"])
+    assert {d["term"] for d in phrase["details"] if "term" in d} >= {"mặt", "trận", "tổ", "quốc"}
+    scattered = ix.explain("mặt trận tổ quốc", "scattered.txt")
+    assert scattered["matched"] and not any(d["description"].startswith("shingles") for d in scattered["details"])
+    assert ix.explain("mặt trận tổ quốc", "scattered.txt")["score"] < phrase["score"]
+    assert ix.explain("mặt trận tổ quốc -hàn", "scattered.txt")["matched"] is False  # excluded
+    assert ix.explain("mặt trận", "no-such-id") is None

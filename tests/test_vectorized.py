@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from whoosh import query as wq
 
 from indexer import Index, open_index
 from indexer.search.collect import by_date, facets, per_doc
@@ -58,17 +57,12 @@ def _articles(target: Path, n: int = 160, seed: int = 7) -> None:
         (target / f"a{i:03d}.txt").write_text(f"{title}\n{date}\n{body}\nPV\n", encoding="utf-8")
 
 
-def _whole(plan):
-    q = plan.query or wq.Every()
-    return q if plan.filter is None else (plan.filter if isinstance(q, wq.Every) else wq.And([q, plan.filter]))
-
-
 def _same(ix: Index, searcher, query: str, mode: str = "all", **kwargs) -> None:
     """The plan of ``query`` matches, scores, rescores, sorts by date and counts facets
     the same on the arrays as by Whoosh's matchers."""
     snap = ix._snapshots.current()
     plan = ix.plan(query, mode=mode, **kwargs)
-    q = _whole(plan)
+    q = plan.whole()
     docs, scores, timed_out = evaluate(q, snap.lexicon, ix.config.ranking, snap.segments)
     ours = sorted(zip(docs.tolist(), scores.tolist()))
     theirs = oracle.evaluate(q, searcher, snap.lexicon)

@@ -268,3 +268,13 @@ def test_the_page_says_how_unaccented_words_were_read_with_a_link_to_search_as_t
     api = client.get("/api/search?q=mat+tran+to+quoc").get_json()
     assert api["reading"] == "mặt trận tổ quốc"
     assert client.get("/api/search?q=mat+tran+to+quoc&as_typed=1").get_json()["reading"] is None
+
+
+def test_the_api_explains_each_hit_on_request(client):
+    plain = client.get("/api/search?q=mat+tran").get_json()
+    assert plain["hits"] and all("explanation" not in h for h in plain["hits"])
+    data = client.get("/api/search?q=mat+tran&explain=1").get_json()
+    for hit in data["hits"]:
+        why = hit["explanation"]
+        assert why["id"] == hit["id"] and why["score"] == pytest.approx(hit["score"], abs=1e-4)
+        assert why["details"] and all({"description", "value"} <= set(d) for d in why["details"])

@@ -32,19 +32,19 @@ from ..config import DEFAULT, Config
 from ..ingest import Problem
 from ..store.arrays_read import NO_YEAR
 from ..store.generations import NoIndexError, current_generation
-from ..store.schema import base_of
 from ..text.acronyms import AcronymTable, load_acronyms
 from ..text.ime import MORE_FREQUENT, decode_query
 from ..text.normalize import has_diacritics
 from ..text.segment import load_model
 from .collect import by_date, facets, per_doc, top
 from .evaluate import evaluate
+from .explain import explanation
 from .highlight import Highlighter
 from .parser import parse
 from .plan import Plan, QueryBuilder
-from .reading import readings
+from .reading import reading_shingles
 from .request import SORTS, Request
-from .rescore import AdjacentPairs, LeadTerms
+from .rescore import AdjacentPairs, LeadTerms, add_shingles
 from .results import Hit, SearchResults, StoredArticle, date_text, stored_article
 from .snapshot import Snapshot, Snapshots, leaves
 from .suggest import complete, did_you_mean
@@ -62,6 +62,7 @@ EMPTY_INDEX_NOTICE = "Chỉ mục chưa có bài viết nào."
 TIMED_OUT_NOTICE = "Truy vấn quá rộng: kết quả được xếp hạng trong thời gian cho phép, có thể chưa đầy đủ."
 KEYSTROKES_NOTICE = ("Hiển thị kết quả cho “{}”: chữ gõ khi tắt bộ gõ tiếng Việt (Telex, VNI). "
                      "Đặt trong ngoặc kép để tìm đúng chữ đã gõ.")
+MINOR_MARK_SCALE = 0.1  # a phrase's syllable alone, in choosing a snippet's passage
 RELAXED_NOTICE = "Không có bài nào chứa tất cả các từ; đang hiển thị các bài chứa một số từ."
 
 
@@ -256,7 +257,7 @@ class Index:
         ranked: Sequence[tuple[int, float | None]] = found.top
         if plan.rescore and request.sort == "relevance":
             ranked = self._rescored(snap, found.top, plan.rescore, started + limits.rescore_seconds)
-        highlighter = self._highlighter(snap, plan.marks) if request.highlight else None
+        highlighter = self._highlighter(snap, plan.marks, plan.minor_marks) if request.highlight else None
         start = (request.page - 1) * request.per_page
         hits = [self._hit(snap, docnum, score, highlighter, request.snippet_chars, request.sort)
                 for docnum, score in ranked[start:start + request.per_page]]
@@ -276,18 +277,7 @@ class Index:
     def _collect(self, snap: Snapshot, plan, limit: int, sort: str, with_facets: bool, deadline: float,
                  as_typed: bool = False) -> _Collected:
         """The top ``limit`` matches of ``plan`` (by score, or newest first), their total and facets."""
-        q = plan.query or wq.Every()
-        if plan.filter is not None:  # date ranges score a constant: ranking is unchanged
-            q = plan.filter if isinstance(q, wq.Every) else wq.And([q, plan.filter])
-        docs, scores, timed_out = evaluate(q, snap.lexicon, self.config.ranking, snap.segments, deadline)
-        reading = None
-        if plan.proximity and sort != "date" and len(docs):
-            proximity = plan.proximity
-            if plan.readable and not as_typed:
-                read, reading = self._readings(snap, plan.readable, docs, scores)
-                proximity = proximity + read
-            scores = self._with_shingles(snap, proximity, docs, scores, deadline)
-            timed_out |= time.perf_counter() > deadline
+        docs, scores, timed_out, reading = self._scores(snap, plan, sort, deadline, as_typed)
         rank = self._snapshots.id_order(snap)
         if sort == "date":
             best: list[tuple[int, float | None]] = [
@@ -296,43 +286,23 @@ class Index:
             best = list(top(docs, scores, limit, rank))
         return _Collected(best, len(docs), timed_out, facets(snap.segments, docs) if with_facets else {}, reading)
 
-    def _readings(self, snap: Snapshot, runs: list[AdjacentPairs], docs: np.ndarray,
-                  scores: np.ndarray) -> tuple[list[AdjacentPairs], str | None]:
-        """Exact shingles of how the collection writes each unaccented run (reading.py), read
-        on the best matches, and the reading to announce when the query is one run read one way."""
-        r = self.config.ranking
-        sample = docs
-        if len(docs) > r.reading_sample:
-            sample = np.sort(docs[np.argpartition(-scores, r.reading_sample - 1)[:r.reading_sample]])
-        out: list[AdjacentPairs] = []
-        announced = []
-        for run in runs:
-            found = readings(snap.segments, base_of(run.field) or run.field, run.syllables, sample)
-            for reading in found:
-                for f in ("title", "body"):
-                    w = r.field_weights[f] * r.reading_weight * reading.share
-                    out.append(AdjacentPairs(f, list(reading.syllables), boost=w * r.shingle_weight
-                                             if len(run.syllables) > 2 else 0.0,
-                                             phrase_boost=w * r.shingle_phrase_weight, own_idf=True,
-                                             forms=run.forms))
-            if found and found[0].share >= r.reading_notice_share:
-                announced.append(found[0].text)
-        return out, announced[0] if len(runs) == 1 and announced else None
-
-    def _with_shingles(self, snap: Snapshot, proximity: list, docs: np.ndarray, scores: np.ndarray,
-                       deadline: float) -> np.ndarray:
-        """``scores`` plus a short run's shingles, on every match (or the best ``shingle_window``)."""
-        window = self.config.ranking.shingle_window
-        candidates = docs  # ascending: segments in order, each's docnums ascending
-        if len(docs) > window:
-            candidates = np.sort(docs[np.argpartition(-scores, window - 1)[:window]])
-        scores = scores.copy()
-        for shingles in proximity:
-            if time.perf_counter() > deadline:
-                break
-            found, values = shingles.score_arrays(snap.lexicon, snap.segments, candidates, self.config.ranking)
-            scores[np.searchsorted(docs, found)] += values
-        return scores
+    def _scores(self, snap: Snapshot, plan, sort: str, deadline: float, as_typed: bool,
+                parts: list | None = None) -> tuple[np.ndarray, np.ndarray, bool, str | None]:
+        """Every match of ``plan`` (ascending docnums) and its score before the top is rescored,
+        whether the deadline passed, and the reading announced; ``parts`` collects each shingle
+        item's (item, docnums, values) for ``explain``."""
+        docs, scores, timed_out = evaluate(plan.whole(), snap.lexicon, self.config.ranking, snap.segments,
+                                           deadline)
+        reading = None
+        if plan.proximity and sort != "date" and len(docs):
+            proximity = plan.proximity
+            if plan.readable and not as_typed:
+                read, reading = reading_shingles(snap.segments, plan.readable, docs, scores, self.config.ranking)
+                proximity = proximity + read
+            scores = add_shingles(snap.lexicon, snap.segments, proximity, docs, scores, self.config.ranking,
+                                  deadline, parts)
+            timed_out |= time.perf_counter() > deadline
+        return docs, scores, timed_out, reading
 
     def _rescored(self, snap: Snapshot, found: list, queries: list, deadline: float) -> list[tuple[int, float]]:
         """Add each bonus's score to the candidates, reading their postings only.
@@ -355,7 +325,7 @@ class Index:
         order = self._snapshots.id_order(snap)
         return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))
 
-    def _highlighter(self, snap: Snapshot, marks) -> Highlighter:
+    def _highlighter(self, snap: Snapshot, marks, minor_marks=()) -> Highlighter:
         lexicon = snap.lexicon
 
         def weigh(matcher: tuple[str, str]) -> float:
@@ -367,6 +337,8 @@ class Index:
         highlighter = Highlighter(weigh=weigh)
         for mark in marks:
             highlighter.add(*mark)
+        for mark in minor_marks:
+            highlighter.add(*mark, scale=MINOR_MARK_SCALE)
         return highlighter
 
     def _hit(self, snap: Snapshot, docnum: int, score: float | None, highlighter: Highlighter | None,
@@ -386,12 +358,43 @@ class Index:
         """What ``query`` would mark: ``.mark(text)`` / ``.snippet(text)`` give escaped HTML."""
         snap = self._snapshots.current()
         decoded, _ = self._keystrokes(snap, query)
-        marks = []
+        marks, minor = [], []
         for text in (query, decoded) if decoded else (query,):  # keystrokes: also the words they spell
-            marks += self._plan(snap, text, False, None, None, None).marks
-        return self._highlighter(snap, marks)
+            plan = self._plan(snap, text, False, None, None, None)
+            marks += plan.marks
+            minor += plan.minor_marks
+        return self._highlighter(snap, marks, minor)
 
     # --- articles -------------------------------------------------------------
+    def explain(self, query: str, doc_id: str, mode: str = "all", as_typed: bool = False,
+                date_from: datetime | str | None = None, date_to: datetime | str | None = None,
+                category: str | None = None) -> dict | None:
+        """How ``doc_id`` scored for ``query`` (as ``search`` ranks it on the first page), as
+        Elasticsearch's ``_explain``: each term or phrase with its field, statistics and
+        contribution, the shingles of the query's words and the bonuses on the top
+        candidates; the ``value`` of the parts adds up to ``score``.  None for an unknown id.
+        The query is explained as typed (not as keystrokes typed with the keyboard off)."""
+        snap = self._snapshots.current()
+        docnum = snap.searcher.document_number(id=doc_id)
+        if docnum is None:
+            return None
+        request = Request.make(query, self.config.limits, date_from=date_from, date_to=date_to, mode=mode,
+                               category=category, as_typed=as_typed)
+        text = request.query[:self.config.limits.max_query_chars]
+        args = (request.date_from, request.date_to, request.category)
+        plan = self._plan(snap, text, mode == "any", *args)
+        deadline = time.perf_counter() + COLLECT_SECONDS
+        parts: list = []  # each shingle item's (item, docnums, values)
+        docs, scores, _, reading = self._scores(snap, plan, "relevance", deadline, as_typed, parts)
+        relaxed = not len(docs) and mode == "all" and plan.clauses >= 2
+        if relaxed:  # as search does: nothing has every word, so any word counts
+            plan, parts = self._plan(snap, text, True, *args), []
+            docs, scores, _, reading = self._scores(snap, plan, "relevance", deadline, as_typed, parts)
+        window = dict(top(docs, scores, self._limit(request, plan), self._snapshots.id_order(snap)))
+        return explanation(plan, snap.lexicon, snap.segments, self.config.ranking, docnum, parts,
+                           docnum in window, {"id": doc_id, "query": query, "mode": "any" if relaxed else mode,
+                                              "reading": reading})
+
     def get(self, doc_id: str) -> StoredArticle | None:
         """The stored article with this id, or None."""
         stored = self._snapshots.current().searcher.document(id=doc_id)

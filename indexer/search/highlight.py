@@ -78,13 +78,17 @@ class _PassageScorer(FragmentScorer):
     nang" a passage saying "đã" eight times beats one saying "Đà Nẵng".  Here a
     mark is worth the IDF of its words times the number of query words standing
     together in it; a passage adds its marks best first, the i-th at 1/i of its
-    worth, times the number of query words it covers.
+    worth, times the number of query words it covers (``minor`` patterns, a phrase's
+    syllables standing alone, do not count as covering anything).
     """
+
+    def __init__(self, minor: frozenset = frozenset()):
+        self.minor = minor
 
     def __call__(self, f: Fragment) -> float:
         covered: set = set()
         for t in f.matches:
-            covered |= t.patterns
+            covered |= t.patterns - self.minor
         worth = sorted((t.boost for t in f.matches), reverse=True)
         return sum(w / i for i, w in enumerate(worth, 1)) * max(1, len(covered))
 
@@ -113,15 +117,21 @@ class Highlighter:
     patterns: set[tuple[Matcher, ...]] = field(default_factory=set)
     weigh: Callable[[Matcher], float] | None = field(default=None, compare=False, repr=False)
     _weights: dict = field(default_factory=dict, compare=False, repr=False)
+    _scales: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def add(self, *matchers: Matcher) -> None:
+    def add(self, *matchers: Matcher, scale: float = 1.0) -> None:
+        """Mark ``matchers`` standing together; ``scale`` < 1: marked, but worth less when a
+        snippet's passage is chosen (a syllable of the query's phrase standing alone)."""
         if matchers:
-            self.patterns.add(tuple(matchers))
+            pattern = tuple(matchers)
+            self._scales[pattern] = max(scale, self._scales.get(pattern, 0.0)) if pattern in self.patterns else scale
+            self.patterns.add(pattern)
 
     def _weight(self, pattern: tuple[Matcher, ...]) -> float:
         w = self._weights.get(pattern)
         if w is None:
-            w = self._weights[pattern] = sum(self.weigh(m) for m in pattern) if self.weigh else float(len(pattern))
+            w = sum(self.weigh(m) for m in pattern) if self.weigh else float(len(pattern))
+            w = self._weights[pattern] = w * self._scales.get(pattern, 1.0)
         return w
 
     def _marks(self, analysis: Analysis) -> list[_Mark]:
@@ -280,10 +290,13 @@ class Highlighter:
         if not count:
             return _opening(text, maxchars)
         fragmenter = ContextFragmenter(maxchars=maxchars, surround=max(20, maxchars // 3), charlimit=None)
-        scorer = _PassageScorer()
+        scorer = _PassageScorer(frozenset(p for p, scale in self._scales.items() if scale < 1))
         # ContextFragmenter yields an empty fragment spanning from the text's start when a
         # fragment's countdown lands exactly on 0 (whoosh 2.7.5); such a "passage" has no match.
         found = [f for run in _runs(text, tokens) for f in fragmenter.fragment_tokens(text, run) if f.matches]
+        if scorer.minor:  # a passage with the query's words together, if any, before scattered syllables
+            major = [f for f in found if any(t.patterns - scorer.minor for t in f.matches)]
+            found = major or found
         frags = sorted(found, key=scorer, reverse=True)[:fragments]
         frags.sort(key=lambda f: f.startchar)
         merged: list[Fragment] = []

@@ -31,6 +31,7 @@ from ..text.acronyms import AcronymTable
 from ..text.analysis import analyze
 from ..text.normalize import fold, has_diacritics
 from ..text.syllables import split_glued
+from .bonuses import phrase_bonus, run_bonuses
 from .expand import blended, fuzzy_terms, prefix_terms
 from .lexicon import Lexicon
 from .parser import And, DateRange, Node, Not, Or, Phrase, Word
@@ -49,6 +50,8 @@ class Plan:
     query: wq.Query | None
     filter: wq.Query | None
     marks: list[Mark] = field(default_factory=list)
+    # Marked too, but worth little in choosing a snippet: a phrase's syllables standing alone.
+    minor_marks: list[Mark] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     # (text as typed, syllable, folded?) of each plain positive word, for did-you-mean.
     words: list[tuple[str, str, bool]] = field(default_factory=list)
@@ -59,6 +62,13 @@ class Plan:
     proximity: list[AdjacentPairs] = field(default_factory=list)
     # Runs typed without any diacritic (folded syllables), whose readings can rank (reading.py).
     readable: list[AdjacentPairs] = field(default_factory=list)  # their folded shingles, with their forms
+
+    def whole(self) -> wq.Query:
+        """The query and its filter as one tree (date ranges score a constant: ranking is unchanged)."""
+        q = self.query or wq.Every()
+        if self.filter is None:
+            return q
+        return self.filter if isinstance(q, wq.Every) else wq.And([q, self.filter])
 
 
 class QueryBuilder:
@@ -71,6 +81,7 @@ class QueryBuilder:
         self.ranking, self.limits = config.ranking, config.limits
         self.weights = self.ranking.field_weights
         self.marks: list[Mark] = []
+        self.minor_marks: list[Mark] = []
         self.notices: list[str] = []
         self.words: list[tuple[str, str, bool]] = []
         self.word_budget = self.limits.max_words_any if any_terms else self.limits.max_words
@@ -96,8 +107,8 @@ class QueryBuilder:
             query, dates = self._and(children, top=True)
             filters += dates
         flt = None if not filters else (filters[0] if len(filters) == 1 else wq.And(filters))
-        return Plan(query, flt, self.marks, self.notices, self.words, clauses, self.rescore, self.proximity,
-                    self.readable)
+        return Plan(query, flt, self.marks, self.minor_marks, self.notices, self.words, clauses, self.rescore,
+                    self.proximity, self.readable)
 
     # --- tree -------------------------------------------------------------
     def _node(self, node: Node) -> wq.Query | None:
@@ -139,7 +150,7 @@ class QueryBuilder:
                 # In a question or a pasted headline, quotes mark a quotation, not a
                 # filter: its words count like the others, standing together is a bonus.
                 run.extend(Word(t) for t in child.text.split())
-                self.rescore += self._phrase_bonus(child.text)
+                self.rescore += phrase_bonus(child.text, self.ranking)
                 continue
             flush()
             if isinstance(child, Not):
@@ -166,9 +177,10 @@ class QueryBuilder:
         return positive, dates
 
     def _excluded(self, node: Node) -> wq.Query | None:
-        start = len(self.marks)
+        start, minor = len(self.marks), len(self.minor_marks)
         q = self._node(node)
         del self.marks[start:]  # excluded words are not marked
+        del self.minor_marks[minor:]
         return q
 
     # --- runs of plain words ----------------------------------------------
@@ -212,16 +224,21 @@ class QueryBuilder:
                 typed = [s for k in range(i, i + span) for s in units[k][1]]
                 start = len(self.marks)
                 own = [self._unit(units[k][0], units[k][1]) for k in range(i, i + span)]
-                # Mark the typed words where they stand together, not each one anywhere.
+                # Mark the typed words where they stand together, and each one where it stands
+                # alone: a scattered syllable counted too, and the reader sees why it is there.
                 del self.marks[start:]
-                self._mark(*[("exact" if has_diacritics(s) or self.accented else "fold", s) for s in typed])
+                typed_marks = [("exact" if has_diacritics(s) or self.accented else "fold", s) for s in typed]
+                self._mark(*typed_marks)
+                if len(typed_marks) > 1:
+                    self.minor_marks += [(matcher,) for matcher in dict.fromkeys(typed_marks)]
                 alternatives = [own[0] if span == 1 else wq.And(own)]
                 typed_weight = self._idf_sum(typed)
                 for form in forms:
                     if tuple(map(fold, form)) == tuple(map(fold, typed)):
                         continue
-                    if self.any_terms and len(form) > 1:
-                        # A phrase per question word is too slow: the expansion rescores.
+                    if self.any_terms and len(form) > 1 and len(units) > self.ranking.shingle_syllables:
+                        # A phrase per question word is too slow: the expansion rescores
+                        # (a short query, "UBND", matches its expansion in either mode).
                         self._mark(*[("exact", s) for s in form])
                         self.rescore += [wq.Term(f, s, boost=self.weights[f] * 0.5)
                                          for s in form for f in ("title", "body")]
@@ -242,60 +259,13 @@ class QueryBuilder:
                 i += 1
         # Bonuses never decide what matches, so they only rescore the top candidates:
         # positions are read for them alone.
-        self.rescore += self._run_boosts(units)
-        return required, []
-
-    def _run_boosts(self, units) -> list[wq.Query | AdjacentPairs | LeadTerms]:
         syllables = [s for _, syls in units for s in syls]
-        if len(syllables) < 2:
-            return []
-        boosts: list[wq.Query | AdjacentPairs | LeadTerms] = []
-        folded = [fold(s) for s in syllables]
-        # Positions of the query syllables are read on the candidates only (rescore.py):
-        # for a few words, on every match; for a headline or a question, on the top window.
-        r = self.ranking
-        if len(syllables) <= r.shingle_syllables:
-            # A topic's words: each pair and the whole run scored with their own IDF over
-            # every match, exact where every syllable was typed with its marks.
-            exact = all(has_diacritics(s) for s in syllables)
-            for f in ("title", "body"):
-                w = self.weights[f]
-                forms = [form if exact else [fold(s) for s in form] for form in self._run_forms]
-                self.proximity.append(AdjacentPairs(f if exact else f + "_fold", syllables if exact else folded,
-                                                    boost=w * r.shingle_weight if len(syllables) > 2 else 0.0,
-                                                    phrase_boost=w * r.shingle_phrase_weight, own_idf=True,
-                                                    forms=forms))
-                if f == "body" and not self.accented:
-                    self.readable.append(self.proximity[-1])
-        else:
-            for f in ("title", "body"):
-                w = self.weights[f]
-                # Two syllables: the pair is the phrase.
-                boosts.append(AdjacentPairs(f + "_fold", folded[:r.max_bonus_pairs],
-                                            boost=w * r.pair_weight if len(syllables) > 2 else 0.0,
-                                            phrase_boost=w * r.phrase_weight if len(syllables) <= r.max_bonus_phrase
-                                            else 0.0))
-        if r.lead_weight and self.any_terms:  # tuned for headlines and questions (any-word mode)
-            boosts.append(LeadTerms("body_fold", list(dict.fromkeys(folded)), r.lead_syllables, r.lead_weight))
-        elif r.topic_lead_weight and len(syllables) <= r.shingle_syllables:
-            boosts.append(LeadTerms("body_fold", list(dict.fromkeys(folded)), r.lead_syllables, r.topic_lead_weight))
-        if any(has_diacritics(s) for s in syllables):
-            text = " ".join(w.text for w, _ in units)
-            for compound in dict.fromkeys(analyze(text).words):
-                for f in ("title", "body"):
-                    boosts.append(wq.Term(f + "_word", compound, boost=self.weights[f] * r.word_weight))
-        return boosts
-
-    def _phrase_bonus(self, text: str) -> list[AdjacentPairs]:
-        syllables = analyze(text, words=False).syllables
-        if len(syllables) < 2:
-            return []
-        if any(has_diacritics(s) for s in syllables):
-            suffix = ""
-        else:
-            suffix, syllables = "_fold", [fold(s) for s in syllables]
-        return [AdjacentPairs(f + suffix, syllables, boost=0.0,
-                              phrase_boost=self.weights[f] * self.ranking.phrase_weight) for f in ("title", "body")]
+        bonuses = run_bonuses(syllables, " ".join(w.text for w, _ in units), self.ranking, self.any_terms,
+                              self.accented, self._run_forms)
+        self.rescore += bonuses.rescore
+        self.proximity += bonuses.proximity
+        self.readable += bonuses.readable
+        return required, []
 
     # --- single units -----------------------------------------------------
     def _fields(self, name: str | None) -> tuple[str, ...]:

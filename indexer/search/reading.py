@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import Ranking
 from ..store.arrays_read import SEP
-from .rescore import _candidates_by_segment, _common_keys
+from ..store.schema import base_of
+from .rescore import AdjacentPairs, _candidates_by_segment, _common_keys
 
-__all__ = ["Reading", "readings"]
+__all__ = ["Reading", "reading_shingles", "readings"]
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,27 @@ def readings(segments, field: str, folded: list[str], candidates: np.ndarray, le
         return []
     found = [Reading(form, n / total) for form, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     return [r for r in found if r.share >= least]
+
+
+def reading_shingles(segments, runs: list[AdjacentPairs], docs: np.ndarray, scores: np.ndarray,
+                     ranking: Ranking) -> tuple[list[AdjacentPairs], str | None]:
+    """Exact shingles of how the collection writes each unaccented run (its folded shingles,
+    ``runs``), read on the best ``reading_sample`` of ``docs``; and the reading to announce
+    when the query is one run that one reading leads."""
+    sample = docs
+    if len(docs) > ranking.reading_sample:
+        sample = np.sort(docs[np.argpartition(-scores, ranking.reading_sample - 1)[:ranking.reading_sample]])
+    out: list[AdjacentPairs] = []
+    announced = []
+    for run in runs:
+        found = readings(segments, base_of(run.field) or run.field, run.syllables, sample)
+        for reading in found:
+            for f in ("title", "body"):
+                w = ranking.field_weights[f] * ranking.reading_weight * reading.share
+                out.append(AdjacentPairs(f, list(reading.syllables),
+                                         boost=w * ranking.shingle_weight if len(run.syllables) > 2 else 0.0,
+                                         phrase_boost=w * ranking.shingle_phrase_weight, own_idf=True,
+                                         forms=run.forms))
+        if found and found[0].share >= ranking.reading_notice_share:
+            announced.append(found[0].text)
+    return out, announced[0] if len(runs) == 1 and announced else None

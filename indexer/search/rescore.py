@@ -11,6 +11,7 @@ counted from them, each scored like a BM25 term (``bm25.py``).
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ from ..config import Ranking
 from ..store.schema import base_of
 from .bm25 import bm25, idf
 
-__all__ = ["AdjacentPairs", "LeadTerms"]
+__all__ = ["AdjacentPairs", "LeadTerms", "add_shingles"]
 
 
 @dataclass
@@ -122,6 +123,25 @@ class AdjacentPairs:
         if not all_docs:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(all_docs), np.concatenate(all_values)
+
+
+def add_shingles(lexicon, segments, proximity: list[AdjacentPairs], docs: np.ndarray, scores: np.ndarray,
+                 ranking: Ranking, deadline: float, parts: list | None = None) -> np.ndarray:
+    """``scores`` of ``docs`` (ascending global docnums: every match) plus a short run's
+    shingles, on every match or the best ``ranking.shingle_window`` by score; past ``deadline``
+    the rest are left out.  ``parts`` collects each item's (item, docnums, values)."""
+    candidates = docs
+    if len(docs) > ranking.shingle_window:
+        candidates = np.sort(docs[np.argpartition(-scores, ranking.shingle_window - 1)[:ranking.shingle_window]])
+    scores = scores.copy()
+    for shingles in proximity:
+        if time.perf_counter() > deadline:
+            break
+        found, values = shingles.score_arrays(lexicon, segments, candidates, ranking)
+        scores[np.searchsorted(docs, found)] += values
+        if parts is not None:
+            parts.append((shingles, found, values))
+    return scores
 
 
 def _candidates_by_segment(segments, candidates):
