@@ -48,10 +48,11 @@ class Ranking:
     shingle_phrase_weight: float = 1.5  # the whole run
     # ... over the best this many matches by syllable score when there are more (the
     # shingles' IDF then counted over them): "người dân" matches most of a large index.
-    shingle_window: int = 3_000
+    shingle_window: int = 2_000
     # A run typed without diacritics is also scored as the collection writes it (its
-    # readings, reading.py): each reading's shingles, exact, by the share of the run's
-    # occurrences written so, read on the best ``reading_sample`` matches.
+    # readings, reading.py, found on the best ``reading_sample`` matches by syllable score):
+    # its shingles found written so score again, times the share of the run's occurrences
+    # written so.
     reading_weight: float = 1.0
     reading_sample: int = 500
     reading_notice_share: float = 0.5  # "kết quả cho: mặt trận tổ quốc" when a reading is this common

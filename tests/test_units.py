@@ -159,3 +159,20 @@ def test_bm25_is_whooshs():
     got = bm25(2.5, tf, length, 20.0, 0.75, 1.2)
     assert got.tolist() == [whoosh_bm25(2.5, t, fl, 20.0, 0.75, 1.2) for t, fl in zip(tf, length)]
     assert idf(100, 9) == math.log(100 / 10) + 1 and idf(0, 0) == 1.0  # an empty index still plans
+
+
+def test_a_reading_scores_the_shingles_written_so_again(tmp_path):
+    ix = build_index(tmp_path, {"right": "Giá vàng tăng.", "other": "Gia vang tăng.", "far": "Giá cả và vàng."})
+    snap = ix._snapshots.current()
+    docs = {snap.searcher.stored_fields(d)["id"]: d for d in range(snap.searcher.doc_count_all())}
+    candidates = sorted(docs.values())
+    plain = AdjacentPairs("body_fold", ["gia", "vang"], boost=0.0, phrase_boost=1.0, own_idf=True)
+    read = AdjacentPairs("body_fold", ["gia", "vang"], boost=0.0, phrase_boost=1.0, own_idf=True,
+                         readings=[(("giá", "vàng"), 0.5)])
+    before = plain.scores(snap.lexicon, snap.segments, candidates, DEFAULT.ranking)
+    after = read.scores(snap.lexicon, snap.segments, candidates, DEFAULT.ranking)
+    assert set(before) == set(after) == {docs["right.txt"], docs["other.txt"]}  # "giá cả và vàng": no pair
+    assert before[docs["right.txt"]] == pytest.approx(before[docs["other.txt"]])
+    assert after[docs["other.txt"]] == pytest.approx(before[docs["other.txt"]])  # written otherwise: as before
+    assert after[docs["right.txt"]] > before[docs["right.txt"]]  # written so: half as much again (own IDF)
+    ix.close()

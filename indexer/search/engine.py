@@ -42,7 +42,7 @@ from .explain import explanation
 from .highlight import Highlighter
 from .parser import parse
 from .plan import Plan, QueryBuilder
-from .reading import reading_shingles
+from .reading import read_runs
 from .request import SORTS, Request
 from .rescore import AdjacentPairs, LeadTerms, add_shingles
 from .results import Hit, SearchResults, StoredArticle, date_text, stored_article
@@ -294,12 +294,12 @@ class Index:
         docs, scores, timed_out = evaluate(plan.whole(), snap.lexicon, self.config.ranking, snap.segments,
                                            deadline)
         reading = None
+        r = self.config.ranking
         if plan.proximity and sort != "date" and len(docs):
             proximity = plan.proximity
-            if plan.readable and not as_typed:
-                read, reading = reading_shingles(snap.segments, plan.readable, docs, scores, self.config.ranking)
-                proximity = proximity + read
-            scores = add_shingles(snap.lexicon, snap.segments, proximity, docs, scores, self.config.ranking,
+            if plan.readable and not as_typed:  # unaccented words: also as the collection writes them
+                proximity, reading = read_runs(snap.segments, proximity, plan.readable, docs, scores, r)
+            scores = add_shingles(snap.lexicon, snap.segments, proximity, docs, scores, r, r.shingle_window,
                                   deadline, parts)
             timed_out |= time.perf_counter() > deadline
         return docs, scores, timed_out, reading

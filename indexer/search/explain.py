@@ -41,8 +41,11 @@ def explanation(plan: Plan, lexicon, segments: list[Segment], ranking: Ranking, 
         if len(at):
             shingles = " · ".join(" ".join(words) + ("" if with_forms or not item.forms else " (as typed)")
                                   for words, _, with_forms in item.shingles())
-            details.append(part(f"shingles {item.field}: {shingles}", values[at[0]], field=item.field,
-                                syllables=item.syllables, forms=item.forms))
+            read = ", ".join(f"{' '.join(r)} (×{w:.2f})" for r, w in item.readings)
+            read = f"; read as {read}" if read else ""
+            details.append(part(f"shingles {item.field}: {shingles}{read}", values[at[0]], field=item.field,
+                                syllables=item.syllables, forms=item.forms,
+                                readings=[{"syllables": list(r), "weight": w} for r, w in item.readings]))
     for bonus in plan.rescore if in_window else []:  # the bonuses rescore the top candidates only
         if isinstance(bonus, (AdjacentPairs, LeadTerms)):
             value = bonus.scores(lexicon, segments, [docnum], ranking).get(docnum)

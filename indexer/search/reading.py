@@ -12,7 +12,7 @@ writes it so (``Ranking.reading_weight``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from ..store.arrays_read import SEP
 from ..store.schema import base_of
 from .rescore import AdjacentPairs, _candidates_by_segment, _common_keys
 
-__all__ = ["Reading", "reading_shingles", "readings"]
+__all__ = ["Reading", "read_runs", "readings"]
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,21 @@ def readings(segments, field: str, folded: list[str], candidates: np.ndarray, le
             starts = _common_keys(starts, keys[k] - k)
         if not len(starts):
             continue
-        written = np.stack([terms[k][np.searchsorted(keys[k], starts + k)] for k in range(len(folded))], axis=1)
-        forms, times = np.unique(written, axis=0, return_counts=True)
+        # Each occurrence's exact terms, as one integer: each syllable's variant, numbered densely.
+        code = np.zeros(len(starts), dtype=np.int64)
+        variants = []
+        for k in range(len(folded)):
+            values, index = np.unique(terms[k][np.searchsorted(keys[k], starts + k)], return_inverse=True)
+            code = code * len(values) + index
+            variants.append(values)
         head = len(field) + len(SEP)
-        for form, n in zip(forms.tolist(), times.tolist()):
-            text = tuple(arrays.keys.get(t)[head:].decode("utf-8") for t in form)
+        codes, times = np.unique(code, return_counts=True)
+        for c, n in zip(codes.tolist(), times.tolist()):
+            form = []
+            for values in reversed(variants):
+                c, i = divmod(c, len(values))
+                form.append(arrays.keys.get(int(values[i]))[head:].decode("utf-8"))
+            text = tuple(reversed(form))
             counts[text] = counts.get(text, 0) + n
     total = sum(counts.values())
     if not total:
@@ -75,25 +85,21 @@ def readings(segments, field: str, folded: list[str], candidates: np.ndarray, le
     return [r for r in found if r.share >= least]
 
 
-def reading_shingles(segments, runs: list[AdjacentPairs], docs: np.ndarray, scores: np.ndarray,
-                     ranking: Ranking) -> tuple[list[AdjacentPairs], str | None]:
-    """Exact shingles of how the collection writes each unaccented run (its folded shingles,
-    ``runs``), read on the best ``reading_sample`` of ``docs``; and the reading to announce
-    when the query is one run that one reading leads."""
+def read_runs(segments, proximity: list[AdjacentPairs], runs: list[AdjacentPairs], docs: np.ndarray,
+              scores: np.ndarray, ranking: Ranking) -> tuple[list[AdjacentPairs], str | None]:
+    """``proximity`` with each unaccented run's folded shingles (``runs``) also scored as the
+    collection writes it (its readings, found on the best ``reading_sample`` of ``docs``), and
+    the reading to announce when the query is one run that one reading leads."""
     sample = docs
     if len(docs) > ranking.reading_sample:
         sample = np.sort(docs[np.argpartition(-scores, ranking.reading_sample - 1)[:ranking.reading_sample]])
-    out: list[AdjacentPairs] = []
+    read: dict[tuple[str, ...], list[tuple[tuple[str, ...], float]]] = {}
     announced = []
     for run in runs:
         found = readings(segments, base_of(run.field) or run.field, run.syllables, sample)
-        for reading in found:
-            for f in ("title", "body"):
-                w = ranking.field_weights[f] * ranking.reading_weight * reading.share
-                out.append(AdjacentPairs(f, list(reading.syllables),
-                                         boost=w * ranking.shingle_weight if len(run.syllables) > 2 else 0.0,
-                                         phrase_boost=w * ranking.shingle_phrase_weight, own_idf=True,
-                                         forms=run.forms))
+        read[tuple(run.syllables)] = [(r.syllables, r.share * ranking.reading_weight) for r in found]
         if found and found[0].share >= ranking.reading_notice_share:
             announced.append(found[0].text)
+    out = [replace(item, readings=read[tuple(item.syllables)])
+           if base_of(item.field) and read.get(tuple(item.syllables)) else item for item in proximity]
     return out, announced[0] if len(runs) == 1 and announced else None

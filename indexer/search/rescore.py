@@ -45,6 +45,9 @@ class AdjacentPairs:
     # where one stands, every pair of the run and the run itself count as found; the run as
     # typed scores that much once more, so that the form typed ranks first.
     forms: list[list[str]] = dataclasses.field(default_factory=list)
+    # How the collection writes a folded run (reading.py): (exact syllables, weight). Each
+    # shingle found written so (or as one of the forms) scores again, times the weight.
+    readings: list[tuple[tuple[str, ...], float]] = dataclasses.field(default_factory=list)
 
     def scores(self, lexicon, segments, candidates, ranking: Ranking) -> dict[int, float]:
         """Bonus per candidate (global docnums) that has any."""
@@ -79,6 +82,11 @@ class AdjacentPairs:
             for a, b in zip(run, run[1:]):
                 neighbours[a].add(b)
                 neighbours[b].add(a)
+        entries: list[tuple[tuple[str, ...], float, bool, tuple[str, ...] | None]] = [
+            (words, weight, with_forms, None) for words, weight, with_forms in shingles]
+        for written_as, factor in self.readings:  # each shingle again, counted where written so
+            entries += [(words, weight * factor, with_forms, _aligned(self.syllables, words, written_as))
+                        for words, weight, with_forms in shingles]
         for seg, local, is_candidate in _candidates_by_segment(segments, candidates):
             arrays = seg.arrays
             postings = {s: arrays.postings(arrays.term_ids(self.field, s)) for s in syllables}
@@ -86,7 +94,7 @@ class AdjacentPairs:
             for s, p in postings.items():
                 holds[s] = np.zeros(arrays.doc_count, dtype=bool)
                 holds[s][p.docs] = True
-            keys = {}  # syllable -> sorted unique (doc << 32 | position)
+            keys, terms = {}, {}  # syllable -> sorted unique (doc << 32 | position), the exact term there
             for s, p in postings.items():
                 # Positions only where a neighbour is too: a common syllable's are most of the cost.
                 wanted = is_candidate
@@ -94,26 +102,35 @@ class AdjacentPairs:
                     wanted = is_candidate & np.logical_or.reduce([holds[n] for n in neighbours[s]])
                 owner, pos = p.positions(np.flatnonzero(wanted[p.docs]))
                 at = (p.docs[owner] << 32) | pos
-                keys[s] = np.sort(at) if p.union else at  # one term's come in order
+                order = np.argsort(at, kind="stable") if p.union else slice(None)  # one term's come in order
+                keys[s], terms[s] = at[order], p.term_ids[owner][order]
             as_forms = [_run_keys(keys, form) for form in self.forms]
             if as_forms:
                 as_forms = [np.sort(np.concatenate(as_forms))]
-            counts = [_per_doc(_run_keys(keys, words), *(as_forms if with_forms else []))
-                      for words, _, with_forms in shingles]
+            counts = []
+            for words, _, with_forms, exact in entries:
+                starts = _run_keys(keys, words)
+                if exact is not None:
+                    written = np.ones(len(starts), dtype=bool)
+                    for k, (s, e) in enumerate(zip(words, exact)):
+                        ids = arrays.term_ids(base, e) or [-1]
+                        written &= terms[s][np.searchsorted(keys[s], starts + k)] == ids[0]
+                    starts = starts[written]
+                counts.append(_per_doc(starts, *(as_forms if with_forms else [])))
             found.append((seg, local, counts))
         if self.own_idf:
-            dfs = [sum(len(counts[i][0]) for _, _, counts in found) for i in range(len(shingles))]
+            dfs = [sum(len(counts[i][0]) for _, _, counts in found) for i in range(len(entries))]
             idfs = [idf(lexicon.doc_count_all(), df) for df in dfs]
         else:
             syllable_idf = {s: lexicon.idf(self.field, s) for s in syllables}
-            idfs = [sum(syllable_idf[s] for s in words) / len(words) for words, _, _ in shingles]
+            idfs = [sum(syllable_idf[s] for s in words) / len(words) for words, _, _, _ in entries]
         avg = lexicon.field_length(self.field) / max(1, lexicon.doc_count()) or 1
         all_docs, all_values = [], []
         for seg, local, counts in found:
             lengths = seg.arrays.lengths[base][local].astype(np.float64)
             lengths[lengths == 0] = 1
             total = np.zeros(len(local))
-            for (docs, tf), (_, weight, _), term_idf in zip(counts, shingles, idfs):
+            for (docs, tf), (_, weight, _, _), term_idf in zip(counts, entries, idfs):
                 if len(docs):
                     at = np.searchsorted(local, docs)
                     total[at] += weight * bm25(term_idf, tf, lengths[at], avg, ranking.b, ranking.k1)
@@ -126,13 +143,13 @@ class AdjacentPairs:
 
 
 def add_shingles(lexicon, segments, proximity: list[AdjacentPairs], docs: np.ndarray, scores: np.ndarray,
-                 ranking: Ranking, deadline: float, parts: list | None = None) -> np.ndarray:
+                 ranking: Ranking, window: int, deadline: float, parts: list | None = None) -> np.ndarray:
     """``scores`` of ``docs`` (ascending global docnums: every match) plus a short run's
-    shingles, on every match or the best ``ranking.shingle_window`` by score; past ``deadline``
-    the rest are left out.  ``parts`` collects each item's (item, docnums, values)."""
+    shingles, on every match or the best ``window`` by score; past ``deadline`` the rest
+    are left out.  ``parts`` collects each item's (item, docnums, values)."""
     candidates = docs
-    if len(docs) > ranking.shingle_window:
-        candidates = np.sort(docs[np.argpartition(-scores, ranking.shingle_window - 1)[:ranking.shingle_window]])
+    if len(docs) > window:
+        candidates = np.sort(docs[np.argpartition(-scores, window - 1)[:window]])
     scores = scores.copy()
     for shingles in proximity:
         if time.perf_counter() > deadline:
@@ -174,6 +191,14 @@ def _runs(docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of ascending ``docs`` and how often each occurs (no sorting)."""
     starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
     return docs[starts], np.diff(np.append(starts, len(docs)))
+
+
+def _aligned(run: list[str], words: tuple[str, ...], exact: tuple[str, ...]) -> tuple[str, ...]:
+    """The exact syllables of ``exact`` (a reading of ``run``) standing where ``words`` stand in it."""
+    for j in range(len(run) - len(words) + 1):
+        if tuple(run[j:j + len(words)]) == tuple(words):
+            return tuple(exact[j:j + len(words)])
+    return tuple(exact[:len(words)])
 
 
 def _run_keys(keys: dict[str, np.ndarray], words) -> np.ndarray:

@@ -45,6 +45,7 @@ FORMAT_VERSION = "2"  # 2: fold_df.npy
 SEP = "\x1f"
 NO_DATE = np.iinfo(np.uint64).max    # Whoosh's column default for a missing date
 NO_YEAR = np.iinfo(np.uint32).max
+POSTINGS_CACHE_BYTES = 16 << 20  # per segment: the postings of the last terms read
 CUM_CACHE_BYTES = 32 << 20  # per segment: cached position offsets of recently read terms
 READ_DENSITY = 8  # ... unless the needed entries are at least 1 in this many of the range
 READ_GAP = 4096   # positions: a gap wider than this between needed entries is skipped, not read
@@ -194,6 +195,8 @@ class SegmentArrays:
         self.category = np.load(folder / "category.npy")
         self._cum_tfs: dict[int, np.ndarray] = {}  # term -> offsets of its postings' positions
         self._cum_bytes = 0
+        self._postings: dict[tuple, Postings] = {}  # term ids -> their postings (postings())
+        self._postings_bytes = 0
 
     @classmethod
     def open(cls, generation: Path, segid: str) -> SegmentArrays | None:
@@ -216,7 +219,23 @@ class SegmentArrays:
         return [] if i < 0 else [i]
 
     def postings(self, term_ids: list[int]) -> Postings:
-        """The postings of the union of ``term_ids`` (tfs summed per document)."""
+        """The postings of the union of ``term_ids`` (tfs summed per document); the last ones
+        read are kept (bounded): a query reads a syllable's again for its shingles and readings."""
+        key = tuple(term_ids)
+        found = self._postings.get(key)
+        if found is None:
+            found = self._read_postings(term_ids)
+            for array in (found.docs, found.tfs, found.term_ids, found.rows):
+                array.flags.writeable = False  # shared by every reader of the cache
+            size = found.docs.nbytes + found.tfs.nbytes + found.term_ids.nbytes + found.rows.nbytes
+            if self._postings_bytes + size > POSTINGS_CACHE_BYTES:
+                self._postings.clear()
+                self._postings_bytes = 0
+            self._postings[key] = found
+            self._postings_bytes += size
+        return found
+
+    def _read_postings(self, term_ids: list[int]) -> Postings:
         if not term_ids:
             empty = np.zeros(0, dtype=np.int64)
             return Postings(empty, np.zeros(0), self, empty, empty)
