@@ -200,18 +200,13 @@ def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_
     ix = open_index(index_dir)
     try:
         results = ix.search(query, page=page, per_page=limit, sort=sort, date_from=date_from,
-                            date_to=date_to, mode="any" if any_terms else "all", as_typed=as_typed)
+                            date_to=date_to, mode="any" if any_terms else "all", as_typed=as_typed, explain=explain)
     except NoIndexError as exc:
         raise click.ClickException(str(exc)) from None
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    explanations = {h.id: ix.explain(query, h.id, mode="any" if any_terms else "all", as_typed=as_typed,
-                                     date_from=date_from, date_to=date_to) for h in results.hits} if explain else {}
     if as_json:
-        data = results.to_dict()
-        for hit in data["hits"] if explain else []:
-            hit["explanation"] = explanations[hit["id"]]
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
     color = sys.stdout.isatty()
     click.echo(f"{results.total_text} kết quả ({results.took_ms:.0f} ms), trang {results.page}/{results.pages}")
@@ -226,7 +221,7 @@ def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_
         click.echo(f"{n}. {click.style(hit.title, bold=True) if color else hit.title}")
         click.echo(f"   {hit.date or 'không rõ ngày'} · {hit.id}" + (f" · {hit.url}" if hit.url else ""))
         click.echo("   " + _terminal(hit.snippet, color).replace("\n", " "))
-        for line in (explanations[hit.id] or {}).get("details", []) if explain else []:
+        for line in (hit.explanation or {}).get("details", []):
             click.echo(f"   = {line['value']:9.3f}  {line['description']}")
 
 

@@ -63,7 +63,7 @@ def _search_args(params, max_per_page: int, long_query: bool = False) -> dict:
         "date_from": params.get("from") or None,
         "date_to": params.get("to") or None,
         "category": params.get("category") or None,
-        "as_typed": params.get("as_typed", "") in ("1", "true"),
+        "as_typed": params.get("as_typed", ""),
     }
     year = params.get("year", "")
     if year:
@@ -142,18 +142,12 @@ def api_search():
     try:
         params = _params()
         args = _search_args(params, current_app.config["MAX_PER_PAGE"])
-        results = engine().search(**args)
-        data = results.to_dict()
-        if params.get("explain", "") in ("1", "true"):  # how each hit scored (Index.explain)
-            for hit in data["hits"]:
-                hit["explanation"] = engine().explain(
-                    args["query"], hit["id"], mode=args["mode"], as_typed=args["as_typed"],
-                    date_from=args["date_from"], date_to=args["date_to"], category=args["category"])
+        results = engine().search(explain=params.get("explain", ""), **args)  # explain: how each hit scored
     except (BadRequest, ValueError) as exc:
         return jsonify(error=str(exc)), 400
     except NoIndexError:
         return jsonify(error="chưa có chỉ mục"), 503
-    return jsonify(data)
+    return jsonify(results.to_dict())
 
 
 @bp.get("/api/suggest")

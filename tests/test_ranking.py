@@ -168,3 +168,69 @@ def test_explain_says_what_counted_and_what_did_not(tmp_path):
     assert ix.explain("mặt trận tổ quốc", "scattered.txt")["score"] < phrase["score"]
     assert ix.explain("mặt trận tổ quốc -hàn", "scattered.txt")["matched"] is False  # excluded
     assert ix.explain("mặt trận", "no-such-id") is None
+
+
+def test_search_explains_its_own_hits_on_every_page_and_sort(tmp_path):
+    ix = build(tmp_path, {**TOPIC, **{f"x{n}": t + " Mặt trận." for n, t in enumerate(FILLER)}})
+    from dataclasses import replace
+
+    from indexer import DEFAULT, Index
+    small = Index(ix.index_dir, config=replace(DEFAULT, ranking=replace(DEFAULT.ranking, rescore_window=2)))
+    for query, kwargs in [("mặt trận", {"page": 3, "per_page": 2}),   # beyond the rescore window
+                          ("mawtj traanj", {}),                          # keystrokes: searched as spelled
+                          ("mat tran to quoc", {"mode": "any"})]:
+        results = small.search(query, explain=True, **kwargs)
+        assert results.hits, query
+        for hit in results.hits:
+            assert hit.explanation["score"] == pytest.approx(hit.score, abs=1e-4), (query, hit.id)
+            assert hit.to_dict()["explanation"] == hit.explanation
+    dated = small.search("mặt trận", sort="date", explain=True)
+    assert all(h.score is None and h.explanation["score"] is None for h in dated.hits)
+    assert "explanation" not in small.search("mặt trận").hits[0].to_dict()
+
+
+def test_explain_of_nothing_or_of_an_impossible_id(tmp_path):
+    ix = build(tmp_path, TOPIC)
+    assert ix.explain("", "phrase.txt")["matched"] is False and ix.explain("!!!", "phrase.txt")["matched"] is False
+    assert ix.explain("mặt trận", "\ud800") is None
+
+
+@pytest.mark.parametrize("value,on", [("1", True), ("true", True), ("Yes", True), ("on", True), ("0", False),
+                                      ("", False), ("no", False), (True, True), (False, False)])
+def test_switches_read_as_a_person_means_them(tmp_path, value, on):
+    ix = build(tmp_path, TOPIC)
+    assert (ix.search("mat tran to quoc", as_typed=value).reading is None) == on
+
+
+def test_a_reading_the_same_as_typed_is_not_announced(tmp_path):
+    ix = build(tmp_path, {"a": "Hội nghị tp hcm mở rộng.", "b": "Tp hcm họp, tp hcm bàn."})
+    assert ix.search("tp hcm").reading is None
+
+
+def test_which_tied_matches_get_the_shingles_does_not_depend_on_the_build_order(tmp_path):
+    """A window holding only some of many equal scores takes every tie: which articles get the
+    shingles must not follow the order a feed listed them in (docnums)."""
+    import json
+    from dataclasses import replace
+
+    from indexer import DEFAULT, Index, open_index
+    config = replace(DEFAULT, ranking=replace(DEFAULT.ranking, shingle_window=3))
+    rows = [{"id": f"dup-{n:02d}", "title": "Tin", "body": "Mặt khác, trận đấu tổ chức ở Hàn Quốc. Mặt trận Tổ quốc."}
+            for n in range(8)]
+    scores = []
+    for name, order in (("a", rows), ("b", rows[::-1])):
+        feed = tmp_path / f"{name}.jsonl"
+        feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in order), encoding="utf-8")
+        open_index(tmp_path / name).update([feed], jobs=1)
+        scores.append({h.id: h.score for h in Index(tmp_path / name, config=config).search("mặt trận tổ quốc").hits})
+    assert scores[0] == scores[1] and len(set(scores[0].values())) == 1
+
+
+def test_explanations_are_bounded_in_time(tmp_path):
+    from dataclasses import replace
+
+    from indexer import DEFAULT, Index
+    ix = build(tmp_path, TOPIC)
+    hurried = Index(ix.index_dir, config=replace(DEFAULT, limits=replace(DEFAULT.limits, rescore_seconds=0.0)))
+    hits = hurried.search("mặt trận tổ quốc", explain=True).hits
+    assert hits and all(h.explanation["timed_out"] and h.explanation["score"] is None for h in hits)

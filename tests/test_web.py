@@ -278,3 +278,23 @@ def test_the_api_explains_each_hit_on_request(client):
         why = hit["explanation"]
         assert why["id"] == hit["id"] and why["score"] == pytest.approx(hit["score"], abs=1e-4)
         assert why["details"] and all({"description", "value"} <= set(d) for d in why["details"])
+
+
+def test_the_api_explains_hits_found_as_spelled_and_bounds_the_work(client):
+    data = client.get("/api/search?q=mawtj+traanj&explain=yes").get_json()  # keystrokes: searched as spelled
+    assert data["hits"]
+    for hit in data["hits"]:
+        assert hit["explanation"]["score"] == pytest.approx(hit["score"], abs=1e-4)
+    assert all("explanation" not in h for h in client.get("/api/search?q=mawtj+traanj&explain=0").get_json()["hits"])
+
+
+def test_the_as_typed_link_keeps_the_filters(tmp_path):
+    from search_web import create_app
+
+    from .test_ranking import TOPIC, build
+
+    ix = build(tmp_path, TOPIC)
+    client = create_app(index_dir=ix.index_dir, test_config={"TESTING": True}).test_client()
+    page = client.get("/?q=mat+tran+to+quoc&from=2020&to=2022-06").get_data(as_text=True)
+    link = re.search(r'id="as-typed" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "as_typed=1" in link and "from=2020" in link and "to=2022-06" in link

@@ -39,7 +39,7 @@ from ..text.segment import load_model
 from .collect import by_date, facets, per_doc, top
 from .evaluate import evaluate
 from .explain import explanation
-from .highlight import Highlighter
+from .highlight import Highlighter, highlighter_for
 from .parser import parse
 from .plan import Plan, QueryBuilder
 from .reading import read_runs
@@ -62,7 +62,6 @@ EMPTY_INDEX_NOTICE = "Chỉ mục chưa có bài viết nào."
 TIMED_OUT_NOTICE = "Truy vấn quá rộng: kết quả được xếp hạng trong thời gian cho phép, có thể chưa đầy đủ."
 KEYSTROKES_NOTICE = ("Hiển thị kết quả cho “{}”: chữ gõ khi tắt bộ gõ tiếng Việt (Telex, VNI). "
                      "Đặt trong ngoặc kép để tìm đúng chữ đã gõ.")
-MINOR_MARK_SCALE = 0.1  # a phrase's syllable alone, in choosing a snippet's passage
 RELAXED_NOTICE = "Không có bài nào chứa tất cả các từ; đang hiển thị các bài chứa một số từ."
 
 
@@ -75,6 +74,7 @@ class _Collected:
     timed_out: bool = False
     groups: dict[str, dict] = field(default_factory=dict)
     reading: str | None = None  # how an unaccented run was read ("mặt trận tổ quốc"), if one reading leads
+    parts: list = field(default_factory=list)  # each shingle item's (item, docnums, values), for explain
 
 
 class Index:
@@ -149,7 +149,8 @@ class Index:
     def search(self, query: str, page: int = 1, per_page: int = 10, sort: str = "relevance",
                date_from: datetime | str | None = None, date_to: datetime | str | None = None,
                mode: str = "all", facets: bool = False, snippet_chars: int = 240,
-               category: str | None = None, highlight: bool = True, as_typed: bool = False) -> SearchResults:
+               category: str | None = None, highlight: bool = True, as_typed: bool = False,
+               explain: bool = False) -> SearchResults:
         """Ranked search.
 
         ``mode="all"`` requires every word (falling back to any word, with a
@@ -165,12 +166,13 @@ class Index:
         words it spells ("mặt trận", ``ime.decode_query``), with a notice.  A few
         words typed without diacritics also rank as the collection most often writes
         them ("mat tran to quoc": "mặt trận tổ quốc" first; ``results.reading``), unless
-        ``as_typed``.
+        ``as_typed``.  ``explain``: each hit's ``explanation`` (see :meth:`explain`), made
+        with this search's own plan and candidates, within a time budget.
         """
         started = time.perf_counter()
         snap = self._snapshots.current()
         request = Request.make(query, self.config.limits, page, per_page, sort, date_from, date_to, mode, facets,
-                               snippet_chars, category, highlight, as_typed)
+                               snippet_chars, category, highlight, as_typed, explain)
         decoded, unknown = self._keystrokes(snap, request.query) if self.config.suggest.keystrokes else (None, False)
         spelled = None
         if decoded is not None and unknown:
@@ -257,10 +259,17 @@ class Index:
         ranked: Sequence[tuple[int, float | None]] = found.top
         if plan.rescore and request.sort == "relevance":
             ranked = self._rescored(snap, found.top, plan.rescore, started + limits.rescore_seconds)
-        highlighter = self._highlighter(snap, plan.marks, plan.minor_marks) if request.highlight else None
+        highlighter = highlighter_for(snap.lexicon, plan.marks, plan.minor_marks) if request.highlight else None
         start = (request.page - 1) * request.per_page
         hits = [self._hit(snap, docnum, score, highlighter, request.snippet_chars, request.sort)
                 for docnum, score in ranked[start:start + request.per_page]]
+        if request.explain:  # with this search's own plan, candidates and window; bounded in time
+            window = {d for d, _ in found.top}
+            budget = time.perf_counter() + limits.rescore_seconds
+            for hit, (docnum, _) in zip(hits, ranked[start:start + request.per_page]):
+                hit.explanation = (explanation(plan, snap.lexicon, snap.segments, self.config.ranking, docnum,
+                                               found.parts, docnum in window, {"id": hit.id}, budget)
+                                   if request.sort == "relevance" else {"id": hit.id, "sort": "date", "score": None})
         suggestion = None
         if found.total < self.config.suggest.below or relaxed:
             suggestion = did_you_mean(snap.lexicon, query, plan.words, self.config.suggest)
@@ -277,14 +286,16 @@ class Index:
     def _collect(self, snap: Snapshot, plan, limit: int, sort: str, with_facets: bool, deadline: float,
                  as_typed: bool = False) -> _Collected:
         """The top ``limit`` matches of ``plan`` (by score, or newest first), their total and facets."""
-        docs, scores, timed_out, reading = self._scores(snap, plan, sort, deadline, as_typed)
+        parts: list = []
+        docs, scores, timed_out, reading = self._scores(snap, plan, sort, deadline, as_typed, parts)
         rank = self._snapshots.id_order(snap)
         if sort == "date":
             best: list[tuple[int, float | None]] = [
                 (d, None) for d in by_date(docs, per_doc(snap.segments, docs, "date"), limit, rank)]
         else:
             best = list(top(docs, scores, limit, rank))
-        return _Collected(best, len(docs), timed_out, facets(snap.segments, docs) if with_facets else {}, reading)
+        return _Collected(best, len(docs), timed_out, facets(snap.segments, docs) if with_facets else {}, reading,
+                          parts)
 
     def _scores(self, snap: Snapshot, plan, sort: str, deadline: float, as_typed: bool,
                 parts: list | None = None) -> tuple[np.ndarray, np.ndarray, bool, str | None]:
@@ -325,22 +336,6 @@ class Index:
         order = self._snapshots.id_order(snap)
         return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))
 
-    def _highlighter(self, snap: Snapshot, marks, minor_marks=()) -> Highlighter:
-        lexicon = snap.lexicon
-
-        def weigh(matcher: tuple[str, str]) -> float:
-            """What a marked syllable says about a passage: log(N/df) in the body, as matched
-            (Whoosh's IDF less its floor of 1, so that a word in most articles counts little)."""
-            kind, syllable = matcher
-            return max(0.1, lexicon.idf("body" if kind == "exact" else "body_fold", syllable) - 1)
-
-        highlighter = Highlighter(weigh=weigh)
-        for mark in marks:
-            highlighter.add(*mark)
-        for mark in minor_marks:
-            highlighter.add(*mark, scale=MINOR_MARK_SCALE)
-        return highlighter
-
     def _hit(self, snap: Snapshot, docnum: int, score: float | None, highlighter: Highlighter | None,
              snippet_chars: int, sort: str) -> Hit:
         stored = snap.searcher.stored_fields(docnum)
@@ -363,7 +358,7 @@ class Index:
             plan = self._plan(snap, text, False, None, None, None)
             marks += plan.marks
             minor += plan.minor_marks
-        return self._highlighter(snap, marks, minor)
+        return highlighter_for(snap.lexicon, marks, minor)
 
     # --- articles -------------------------------------------------------------
     def explain(self, query: str, doc_id: str, mode: str = "all", as_typed: bool = False,
@@ -375,7 +370,7 @@ class Index:
         candidates; the ``value`` of the parts adds up to ``score``.  None for an unknown id.
         The query is explained as typed (not as keystrokes typed with the keyboard off)."""
         snap = self._snapshots.current()
-        docnum = snap.searcher.document_number(id=doc_id)
+        docnum = _docnum(snap, doc_id)
         if docnum is None:
             return None
         request = Request.make(query, self.config.limits, date_from=date_from, date_to=date_to, mode=mode,
@@ -393,7 +388,7 @@ class Index:
         window = dict(top(docs, scores, self._limit(request, plan), self._snapshots.id_order(snap)))
         return explanation(plan, snap.lexicon, snap.segments, self.config.ranking, docnum, parts,
                            docnum in window, {"id": doc_id, "query": query, "mode": "any" if relaxed else mode,
-                                              "reading": reading})
+                                              "reading": reading}, deadline)
 
     def get(self, doc_id: str) -> StoredArticle | None:
         """The stored article with this id, or None."""
@@ -426,6 +421,13 @@ class Index:
     def complete(self, prefix: str, limit: int = 8) -> list[str]:
         """Completions of the last word being typed, most frequent first."""
         return complete(self._snapshots.current().lexicon, prefix, limit)
+
+
+def _docnum(snap: Snapshot, doc_id: str) -> int | None:
+    try:
+        return snap.searcher.document_number(id=doc_id)
+    except UnicodeEncodeError:  # a lone surrogate: no article has that id
+        return None
 
 
 def _and(a: wq.Query | None, b: wq.Query) -> wq.Query:

@@ -10,6 +10,9 @@ parts add up to the hit's score.
 
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 from whoosh import query as wq
 
@@ -28,12 +31,19 @@ def part(description: str, value: float, **facts) -> dict:
 
 
 def explanation(plan: Plan, lexicon, segments: list[Segment], ranking: Ranking, docnum: int, parts: list,
-                in_window: bool, head: dict) -> dict:
+                in_window: bool, head: dict, deadline: float = math.inf) -> dict:
     """``head`` with whether ``docnum`` matches ``plan``, its score and every part of it: the
     tree's leaves, the shingle items (``parts``: (item, docnums, values) as the engine added
-    them) and, ``in_window`` (among the candidates the bonuses rescore), the bonuses."""
-    matched, _, details = explain_tree(plan.whole(), lexicon, ranking, segments, docnum)
+    them) and, ``in_window`` (among the candidates the bonuses rescore), the bonuses.  Past
+    ``deadline`` it says so (``timed_out``) instead of evaluating more."""
+    if time.perf_counter() > deadline:
+        return {**head, "timed_out": True, "score": None, "details": []}
+    if plan.query is None and plan.filter is None:  # nothing to search for: search finds nothing
+        return {**head, "matched": False, "score": 0.0, "details": []}
+    matched, _, details = explain_tree(plan.whole(), lexicon, ranking, segments, docnum, deadline)
     out = {**head, "matched": matched, "score": 0.0, "details": details}
+    if time.perf_counter() > deadline:
+        out["timed_out"] = True
     if not matched:
         return out
     for item, found, values in parts:
@@ -59,44 +69,47 @@ def explanation(plan: Plan, lexicon, segments: list[Segment], ranking: Ranking, 
     return out
 
 
-def explain_tree(q, lexicon, ranking: Ranking, segments: list[Segment], docnum: int) -> tuple[bool, float, list[dict]]:
-    """(whether ``docnum`` matches ``q``, its score, the leaves that counted)."""
+def explain_tree(q, lexicon, ranking: Ranking, segments: list[Segment], docnum: int,
+                 deadline: float = math.inf) -> tuple[bool, float, list[dict]]:
+    """(whether ``docnum`` matches ``q``, its score, the leaves that counted); past ``deadline``
+    a leaf matches nothing (as in ``evaluate``)."""
     if isinstance(q, (wq.Term, wq.Phrase)):
-        value = _value_at(q, lexicon, ranking, segments, docnum)
+        value = _value_at(q, lexicon, ranking, segments, docnum, deadline)
         if value is None:
             return False, 0.0, []
         return True, value, [_leaf(q, lexicon, segments, docnum, value)]
     if isinstance(q, (wq.NumericRange, wq.Every)):
-        value = _value_at(q, lexicon, ranking, segments, docnum)
+        value = _value_at(q, lexicon, ranking, segments, docnum, deadline)
         if value is None:
             return False, 0.0, []
         return True, value, [part(f"filter {q}", value)] if value else []
     if isinstance(q, wq.Or):
-        found = [explain_tree(c, lexicon, ranking, segments, docnum) for c in q.subqueries]
+        found = [explain_tree(c, lexicon, ranking, segments, docnum, deadline) for c in q.subqueries]
         hits = [f for f in found if f[0]]
         return bool(hits), sum(f[1] for f in hits), [d for f in hits for d in f[2]]
     if isinstance(q, wq.And):
-        found = [explain_tree(c, lexicon, ranking, segments, docnum) for c in q.subqueries]
+        found = [explain_tree(c, lexicon, ranking, segments, docnum, deadline) for c in q.subqueries]
         if not all(f[0] for f in found):
             return False, 0.0, []
         return True, sum(f[1] for f in found), [d for f in found for d in f[2]]
     if isinstance(q, wq.AndNot):
-        matched, value, details = explain_tree(q.a, lexicon, ranking, segments, docnum)
-        if not matched or explain_tree(q.b, lexicon, ranking, segments, docnum)[0]:
+        matched, value, details = explain_tree(q.a, lexicon, ranking, segments, docnum, deadline)
+        if not matched or explain_tree(q.b, lexicon, ranking, segments, docnum, deadline)[0]:
             return False, 0.0, []
         return True, value, details
     if isinstance(q, wq.AndMaybe):
-        matched, value, details = explain_tree(q.a, lexicon, ranking, segments, docnum)
+        matched, value, details = explain_tree(q.a, lexicon, ranking, segments, docnum, deadline)
         if not matched:
             return False, 0.0, []
-        extra, more, why = explain_tree(q.b, lexicon, ranking, segments, docnum)
+        extra, more, why = explain_tree(q.b, lexicon, ranking, segments, docnum, deadline)
         return True, value + (more if extra else 0.0), details + (why if extra else [])
-    value = _value_at(q, lexicon, ranking, segments, docnum)  # anything else: as evaluated
+    value = _value_at(q, lexicon, ranking, segments, docnum, deadline)  # anything else: as evaluated
     return (False, 0.0, []) if value is None else (True, value, [part(str(q), value)])
 
 
-def _value_at(q, lexicon, ranking: Ranking, segments: list[Segment], docnum: int) -> float | None:
-    docs, scores, _ = evaluate(q, lexicon, ranking, segments)
+def _value_at(q, lexicon, ranking: Ranking, segments: list[Segment], docnum: int,
+              deadline: float = math.inf) -> float | None:
+    docs, scores, _ = evaluate(q, lexicon, ranking, segments, deadline)
     at = np.flatnonzero(docs == docnum)
     return float(scores[at[0]]) if len(at) else None
 

@@ -24,7 +24,9 @@ from whoosh.highlight import ContextFragmenter, Fragment, FragmentScorer, HtmlFo
 from ..text.analysis import Analysis, analyze
 from ..text.normalize import INVISIBLE, fold
 
-__all__ = ["Highlighter", "Matcher"]
+__all__ = ["Highlighter", "Matcher", "highlighter_for"]
+
+MINOR_MARK_SCALE = 0.1  # a phrase's syllable standing alone, in choosing a snippet's passage
 
 # A syllable matcher: ("exact", canonical) or ("fold", folded).
 Matcher = tuple[str, str]
@@ -428,3 +430,20 @@ def _opening(text: str, maxchars: int) -> str:
         return escape(text, quote=False)
     cut = text.rfind(" ", 0, maxchars)
     return escape(text[: cut if cut > maxchars // 2 else maxchars], quote=False) + " …"
+
+
+def highlighter_for(lexicon, marks, minor_marks=()) -> Highlighter:
+    """A highlighter of a plan's marks, each syllable weighed by ``lexicon`` (a ``Lexicon``)."""
+
+    def weigh(matcher: Matcher) -> float:
+        """What a marked syllable says about a passage: log(N/df) in the body, as matched
+        (Whoosh's IDF less its floor of 1, so that a word in most articles counts little)."""
+        kind, syllable = matcher
+        return max(0.1, lexicon.idf("body" if kind == "exact" else "body_fold", syllable) - 1)
+
+    highlighter = Highlighter(weigh=weigh)
+    for mark in marks:
+        highlighter.add(*mark)
+    for mark in minor_marks:
+        highlighter.add(*mark, scale=MINOR_MARK_SCALE)
+    return highlighter

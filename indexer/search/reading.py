@@ -19,7 +19,7 @@ import numpy as np
 from ..config import Ranking
 from ..store.arrays_read import SEP
 from ..store.schema import base_of
-from .rescore import AdjacentPairs, _candidates_by_segment, _common_keys
+from .rescore import AdjacentPairs, _candidates_by_segment, _common_keys, best
 
 __all__ = ["Reading", "read_runs", "readings"]
 
@@ -90,16 +90,14 @@ def read_runs(segments, proximity: list[AdjacentPairs], runs: list[AdjacentPairs
     """``proximity`` with each unaccented run's folded shingles (``runs``) also scored as the
     collection writes it (its readings, found on the best ``reading_sample`` of ``docs``), and
     the reading to announce when the query is one run that one reading leads."""
-    sample = docs
-    if len(docs) > ranking.reading_sample:
-        sample = np.sort(docs[np.argpartition(-scores, ranking.reading_sample - 1)[:ranking.reading_sample]])
+    sample = best(docs, scores, ranking.reading_sample)
     read: dict[tuple[str, ...], list[tuple[tuple[str, ...], float]]] = {}
     announced = []
     for run in runs:
         found = readings(segments, base_of(run.field) or run.field, run.syllables, sample)
         read[tuple(run.syllables)] = [(r.syllables, r.share * ranking.reading_weight) for r in found]
-        if found and found[0].share >= ranking.reading_notice_share:
-            announced.append(found[0].text)
+        if found and found[0].share >= ranking.reading_notice_share and found[0].text != " ".join(run.syllables):
+            announced.append(found[0].text)  # "tp hcm" read as "tp hcm" is not news
     out = [replace(item, readings=read[tuple(item.syllables)])
            if base_of(item.field) and read.get(tuple(item.syllables)) else item for item in proximity]
     return out, announced[0] if len(runs) == 1 and announced else None

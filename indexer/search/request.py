@@ -29,12 +29,13 @@ class Request:
     category: str | None = None
     highlight: bool = True
     as_typed: bool = False  # no reading of unaccented words as the collection writes them
+    explain: bool = False   # each hit says how its score was made
 
     @classmethod
     def make(cls, query: object, limits: Limits, page: int = 1, per_page: int = 10, sort: str = "relevance",
              date_from: datetime | str | None = None, date_to: datetime | str | None = None, mode: str = "all",
              facets: bool = False, snippet_chars: int = 240, category: str | None = None,
-             highlight: bool = True, as_typed: bool = False) -> Request:
+             highlight: bool = True, as_typed: bool | str = False, explain: bool | str = False) -> Request:
         page, per_page = int(page), int(per_page)
         if page < 1 or not 1 <= per_page <= limits.max_per_page or page * per_page > limits.max_results_depth:
             raise ValueError(f"page must be >= 1, per_page 1..{limits.max_per_page}, "
@@ -45,7 +46,7 @@ class Request:
             raise ValueError("mode must be 'all' or 'any'")
         return cls(query if isinstance(query, str) else str(query), page, per_page, sort,
                    _bound(date_from, end=False), _bound(date_to, end=True), mode, facets, snippet_chars,
-                   category or None, highlight, bool(as_typed))
+                   category or None, highlight, _flag(as_typed), _flag(explain))
 
     def for_query(self, query: str) -> Request:
         return replace(self, query=query)
@@ -54,6 +55,13 @@ class Request:
     def wanted(self) -> int:
         """How many top matches the page needs."""
         return self.page * self.per_page
+
+
+def _flag(value: bool | str) -> bool:
+    """A switch given as a bool or as a web parameter ("1", "true", "yes", "on"; "0" is off)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def _bound(value: datetime | str | None, end: bool) -> datetime | None:

@@ -20,7 +20,7 @@ from ..config import Ranking
 from ..store.schema import base_of
 from .bm25 import bm25, idf
 
-__all__ = ["AdjacentPairs", "LeadTerms", "add_shingles"]
+__all__ = ["AdjacentPairs", "LeadTerms", "add_shingles", "best"]
 
 
 @dataclass
@@ -147,9 +147,7 @@ def add_shingles(lexicon, segments, proximity: list[AdjacentPairs], docs: np.nda
     """``scores`` of ``docs`` (ascending global docnums: every match) plus a short run's
     shingles, on every match or the best ``window`` by score; past ``deadline`` the rest
     are left out.  ``parts`` collects each item's (item, docnums, values)."""
-    candidates = docs
-    if len(docs) > window:
-        candidates = np.sort(docs[np.argpartition(-scores, window - 1)[:window]])
+    candidates = best(docs, scores, window)
     scores = scores.copy()
     for shingles in proximity:
         if time.perf_counter() > deadline:
@@ -159,6 +157,15 @@ def add_shingles(lexicon, segments, proximity: list[AdjacentPairs], docs: np.nda
         if parts is not None:
             parts.append((shingles, found, values))
     return scores
+
+
+def best(docs: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` best of ``docs`` by score, ascending, every tie at the threshold kept (so that
+    which articles they are does not depend on how a build numbered them)."""
+    if len(docs) <= k:
+        return docs
+    threshold = scores[np.argpartition(-scores, k - 1)[:k]].min()
+    return docs[scores >= threshold]
 
 
 def _candidates_by_segment(segments, candidates):

@@ -20,10 +20,14 @@ class Hit:
     author: str = ""
     source: str = ""
     category: str = ""
+    explanation: dict | None = None  # how the score was made, when asked (``search(explain=True)``)
 
     def to_dict(self) -> dict:
-        """The public JSON shape of a hit (CLI ``--json`` and the web API)."""
-        return {k: getattr(self, k) for k in ("id", "title", "date", "score", "url", "snippet")}
+        """The public JSON shape of a hit (CLI ``--json`` and the web API); ``explanation`` when asked."""
+        out = {k: getattr(self, k) for k in ("id", "title", "date", "score", "url", "snippet")}
+        if self.explanation is not None:
+            out["explanation"] = self.explanation
+        return out
 
 
 @dataclass
