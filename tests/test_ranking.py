@@ -234,3 +234,9 @@ def test_explanations_are_bounded_in_time(tmp_path):
     hurried = Index(ix.index_dir, config=replace(DEFAULT, limits=replace(DEFAULT.limits, rescore_seconds=0.0)))
     hits = hurried.search("mặt trận tổ quốc", explain=True).hits
     assert hits and all(h.explanation["timed_out"] and h.explanation["score"] is None for h in hits)
+
+
+@pytest.mark.parametrize("query", ["mat tran to quoc -bạo", 'mat tran to quoc -"hà nội"'])
+def test_an_accented_excluded_word_does_not_make_the_query_accented(tmp_path, query):
+    ix = build(tmp_path, TOPIC)
+    assert ix.search(query).reading == "mặt trận tổ quốc"

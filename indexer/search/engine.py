@@ -40,7 +40,7 @@ from .collect import by_date, facets, per_doc, top
 from .evaluate import evaluate
 from .explain import explanation
 from .highlight import Highlighter, highlighter_for
-from .parser import parse
+from .parser import parse, searched_text
 from .plan import Plan, QueryBuilder
 from .reading import read_runs
 from .request import SORTS, Request
@@ -199,7 +199,8 @@ class Index:
     def _plan(self, snap: Snapshot, query: str, any_terms: bool, date_from: datetime | None,
               date_to: datetime | None, category: str | None) -> Plan:
         node, notices = parse(query[:self.config.limits.max_query_chars])
-        plan = QueryBuilder(snap.lexicon, self.acronyms, any_terms=any_terms, accented=has_diacritics(query),
+        accented = has_diacritics(searched_text(node))  # an excluded word's marks do not count
+        plan = QueryBuilder(snap.lexicon, self.acronyms, any_terms=any_terms, accented=accented,
                             config=self.config).build(node, date_from, date_to)
         plan.notices[:0] = notices
         if category:

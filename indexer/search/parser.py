@@ -22,7 +22,7 @@ from typing import cast
 
 from ..store.schema import KEYWORD_FIELDS, TEXT_FIELDS
 
-__all__ = ["Word", "Phrase", "Not", "And", "Or", "DateRange", "Node", "parse", "parse_date_bound"]
+__all__ = ["Word", "Phrase", "Not", "And", "Or", "DateRange", "Node", "parse", "parse_date_bound", "searched_text"]
 
 MAX_DEPTH = 8          # deeper parentheses are read as plain grouping-free text
 FIELD_ALIASES = {"tieude": "title", "tiêu_đề": "title", "noidung": "body", "tacgia": "author", "ngay": "date",
@@ -272,6 +272,16 @@ class _Parser:
         if not text.strip("*?~^"):
             return None
         return Word(text, field_name, prefix=prefix and not fuzzy, fuzzy=fuzzy)
+
+
+def searched_text(node: Node | None) -> str:
+    """The words and phrases a tree searches for, excluded ones left out: what the reader
+    typed as wanted ("bien dong -biến" is typed without diacritics)."""
+    if isinstance(node, (Word, Phrase)):
+        return node.text
+    if isinstance(node, (And, Or)):
+        return " ".join(searched_text(c) for c in node.children)
+    return ""
 
 
 def parse(text: str) -> tuple[Node | None, list[str]]:
