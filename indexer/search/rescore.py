@@ -102,7 +102,10 @@ class AdjacentPairs:
                     wanted = is_candidate & np.logical_or.reduce([holds[n] for n in neighbours[s]])
                 owner, pos = p.positions(np.flatnonzero(wanted[p.docs]))
                 at = (p.docs[owner] << 32) | pos
-                order = np.argsort(at, kind="stable") if p.union else slice(None)  # one term's come in order
+                if not self.readings:  # the exact terms matter only to a reading
+                    keys[s] = np.sort(at) if p.union else at  # one term's come in order
+                    continue
+                order = np.argsort(at, kind="stable") if p.union else slice(None)
                 keys[s], terms[s] = at[order], p.term_ids[owner][order]
             as_forms = [_run_keys(keys, form) for form in self.forms]
             if as_forms:
