@@ -246,6 +246,8 @@ def _positions(searcher, lexicon, field: str, syllable: str, candidates: list[in
 def rescore(bonus, searcher, lexicon, candidates: list[int], ranking: Ranking = DEFAULT.ranking) -> dict[int, float]:
     """What a rescore item adds to each candidate, from Whoosh's postings."""
     if isinstance(bonus, AdjacentPairs):
+        if bonus.own_idf:  # shingles: their own saturation and length normalisation
+            return _pairs(bonus, searcher, lexicon, candidates, ranking.shingle_k1, ranking.shingle_b)
         return _pairs(bonus, searcher, lexicon, candidates, ranking.k1, ranking.b)
     if isinstance(bonus, LeadTerms):
         return _lead(bonus, searcher, lexicon, candidates, ranking.k1, ranking.b)

@@ -128,6 +128,7 @@ class AdjacentPairs:
             syllable_idf = {s: lexicon.idf(self.field, s) for s in syllables}
             idfs = [sum(syllable_idf[s] for s in words) / len(words) for words, _, _, _ in entries]
         avg = lexicon.field_length(self.field) / max(1, lexicon.doc_count()) or 1
+        k1, length_b = (ranking.shingle_k1, ranking.shingle_b) if self.own_idf else (ranking.k1, ranking.b)
         all_docs, all_values = [], []
         for seg, local, counts in found:
             lengths = seg.arrays.lengths[base][local].astype(np.float64)
@@ -136,7 +137,7 @@ class AdjacentPairs:
             for (docs, tf), (_, weight, _, _), term_idf in zip(counts, entries, idfs):
                 if len(docs):
                     at = np.searchsorted(local, docs)
-                    total[at] += weight * bm25(term_idf, tf, lengths[at], avg, ranking.b, ranking.k1)
+                    total[at] += weight * bm25(term_idf, tf, lengths[at], avg, length_b, k1)
             hit = np.flatnonzero(total)
             all_docs.append(local[hit] + seg.offset)
             all_values.append(total[hit])
