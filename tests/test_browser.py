@@ -127,14 +127,34 @@ def test_script_in_query_is_text_and_never_runs(page, server):
 def test_keyboard_and_typeahead(page, server):
     page.goto(server + "/")
     assert page.evaluate("document.activeElement.id") == "q"  # autofocus: type straight away
-    page.keyboard.type("Sơn tậ")
-    page.wait_for_selector("#suggestions option", state="attached")
-    options = page.eval_on_selector_all("#suggestions option", "els => els.map(e => e.value)")
-    assert options and all(o.startswith("Sơn tậ") for o in options)
+    page.keyboard.type("mat tr")  # typed without diacritics: the phrases as the titles write them
+    page.wait_for_selector("#suggestions li", state="visible")
+    options = page.eval_on_selector_all("#suggestions li", "els => els.map(e => e.textContent)")
+    assert options and all(o.startswith("mặt tr") for o in options), options
+    assert page.get_attribute("#q", "aria-expanded") == "true"
+    completed = page.eval_on_selector_all("#suggestions li b", "els => els.map(e => e.textContent)")
+    assert completed[0] == options[0][len("mặt tr"):]  # the completion in bold, what was typed plain
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.get_attribute("#suggestion-1", "aria-selected") == "true"
+    assert page.get_attribute("#q", "aria-activedescendant") == "suggestion-1"
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#suggestions") and page.input_value("#q") == "mat tr"
+    page.keyboard.type("a")  # typing again opens it; Down, Enter searches the first phrase
+    page.wait_for_selector("#suggestions li", state="visible")
+    first = page.text_content("#suggestion-0")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#stats")
+    assert page.input_value("#q") == first
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("/")  # "/" puts the cursor back in the box
+    assert page.evaluate("document.activeElement.id") == "q"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Tìm"
     page.keyboard.press("Enter")
     page.wait_for_selector("#stats")
+    assert page.errors == []
 
 
 def test_phone_layout(browser, server):

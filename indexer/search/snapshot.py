@@ -20,6 +20,8 @@ from ..store.arrays_read import SegmentArrays
 from ..store.arrays_write import ensure_arrays
 from ..store.generations import NoIndexError, current_generation
 from ..store.schema import INDEX_NAME
+from ..text.acronyms import AcronymTable
+from .complete import Phrases, build_phrases
 from .evaluate import Segment
 from .lexicon import Lexicon
 
@@ -57,6 +59,8 @@ class Snapshots:
         self._lock = threading.Lock()
         self._arrays: dict[tuple[str, str], SegmentArrays] = {}  # shared by threads
         self._id_orders: dict[tuple, np.ndarray] = {}
+        self._phrases: dict[tuple, Phrases] = {}
+        self._phrases_lock = threading.Lock()
 
     def current(self) -> Snapshot:
         gen = current_generation(self.index_dir)
@@ -115,6 +119,17 @@ class Snapshots:
                 self._id_orders = {snap._key: order}
         snap._order = order
         return order
+
+    def phrases(self, snap: Snapshot, acronyms: AcronymTable) -> Phrases:
+        """The type-ahead table of ``snap``'s articles, built once for all threads (the latest
+        only, as ``id_order``)."""
+        with self._phrases_lock:  # one thread builds; the others wait for it
+            found = self._phrases.get(snap._key)
+            if found is None:
+                capitals = {form[0] for form in acronyms.groups if len(form) == 1}
+                found = build_phrases(snap.segments, snap.doc_count, capitals)
+                self._phrases = {snap._key: found}
+        return found
 
     def close(self) -> None:
         snap = getattr(self._local, "snapshot", None)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from ..config import Suggest
-from ..text.analysis import analyze
-from ..text.normalize import fold, has_diacritics
+from ..text.normalize import fold
 from ..text.syllables import is_well_spelled
 from .lexicon import Lexicon
 
-__all__ = ["complete", "did_you_mean"]
+__all__ = ["did_you_mean"]
 
 
 def typo_preferences(lexicon, typed: str, folded: bool, before: str | None, after: str | None):
@@ -84,18 +83,3 @@ def did_you_mean(lexicon: Lexicon, query: str, words: list[tuple[str, str, bool]
             changed = True
     return suggestion if changed and suggestion != query else None
 
-
-def complete(lexicon: Lexicon, prefix: str, limit: int = 8) -> list[str]:
-    """Completions of the last word being typed, most frequent first."""
-    words = prefix.split()
-    if not words or prefix[-1:].isspace():
-        return []
-    last = analyze(words[-1], words=False).syllables
-    if not last:
-        return []
-    stem = last[-1]
-    head = prefix[: len(prefix) - len(words[-1])]
-    fieldname = "title" if has_diacritics(stem) else "title_fold"
-    found = lexicon.prefix_frequencies(fieldname, stem, 2000)
-    found.sort(key=lambda ft: (-ft[0], ft[1]))
-    return [head + t for _, t in found[:limit]]
