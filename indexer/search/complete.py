@@ -37,7 +37,7 @@ _PRIME = np.uint64(0x9E3779B97F4A7C15)
 class Phrases:
     keys: list[str]          # folded phrases, sorted
     shown: list[str]         # each as the collection writes it (acronyms in capitals)
-    counts: np.ndarray       # titles holding it
+    counts: np.ndarray       # its occurrences in titles
     sizes: np.ndarray        # its syllables
 
     def complete(self, typed: str, limit: int = 8) -> list[str]:
@@ -97,7 +97,6 @@ def build_phrases(segments: list[Segment], doc_count: int, acronyms: Collection[
         for phrase, count in _segment_phrases(seg, min_titles).items():
             totals[phrase] = totals.get(phrase, 0) + count
     # (kept per segment where it reaches ``min_titles``: one in each of two segments is left out)
-    totals = {p: c for p, c in totals.items() if c >= min_titles}
     # A run nearly always seen inside a longer one is a piece of it, not a phrase: "hà nội bắt"
     # of "hà nội bắt giữ", "mặt với" of "đối mặt với".
     longest: dict[str, int] = {}
