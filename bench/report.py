@@ -171,22 +171,31 @@ def completion_section(com) -> list[str]:
             f"({com['table_build_s']} s; `vnsearch serve` builds it behind, at start).", ""] + rows + [""]
 
 
-def suggest_section(sug) -> list[str]:
-    if not sug:
+def suggest_section(runs: list) -> list[str]:
+    """Did-you-mean at each index size (bench/suggest.py: suggest-seeds, suggest-5k, suggest)."""
+    runs = [r for r in runs if r]
+    if not runs:
         return ["Not run yet: `python bench/suggest.py`.", ""]
-    rows = ["| suggester | clean queries with a suggestion (false alarms) | typos fixed | typos given a wrong "
-            "suggestion | typos with none | search with a typo, p50 / p95 ms |", "|---|---:|---:|---:|---:|---:|"]
+    rows = ["| index | suggester | clean queries with a suggestion (false alarms) | typos fixed | typos given a wrong "
+            "suggestion | typos with none | search with a typo, p50 / p95 ms |", "|---|---|---:|---:|---:|---:|---:|"]
     names = {"spelling": "engine", "frequency_only": "frequency and marks only (before)"}
-    for key, label in names.items():
-        r = sug["rows"][key]
-        rows.append(f"| {label} | {r['false_alarm_share']:.1%} | {r['fixed_share']:.1%} | {r['wrong_share']:.1%} | "
-                    f"{r['missed_share']:.1%} | {r['typo_search_ms_p50']} / {r['typo_search_ms_p95']} |")
-    r = sug["rows"]["spelling"]
-    return [ran(sug), "",
-            f"{sug['documents']:,}-article index; {r['clean_queries']} runs of 2-3 words from its titles holding a rare "
-            f"word, searched as written and with one typo (a tone mark dropped, a letter deleted, doubled, swapped "
-            f"or replaced by a neighbouring key, past the first letter, making a word no article holds). Both "
-            f"suggesters in the same run.", ""] + rows + [""]
+    lines = []
+    for sug in runs:
+        for key, label in names.items():
+            r = sug["rows"][key]
+            rows.append(f"| {sug['documents']:,} articles | {label} | {r['false_alarm_share']:.1%} | "
+                        f"{r['fixed_share']:.1%} | {r['wrong_share']:.1%} | {r['missed_share']:.1%} | "
+                        f"{r['typo_search_ms_p50']} / {r['typo_search_ms_p95']} |")
+        lines.append(f"- {sug['documents']:,} articles, {sug['queries_per_set']} queries a set: {ran(sug)}")
+    ok = all(s["rows"]["spelling"]["false_alarm_share"] <= 0.05 and s["rows"]["spelling"]["fixed_share"] >= 0.8
+             for s in runs)
+    return lines + ["",
+                    "Runs of 2-3 words from the index's titles (for the five seed articles, titles and paragraphs: "
+                    "queries repeat) holding a rare word, searched as written and with one typo (a tone mark dropped, "
+                    "a letter deleted, doubled, swapped or replaced by a neighbouring key, past the first letter, "
+                    "making a word no article holds). Both suggesters in the same run. Target (issue 22): false "
+                    f"alarms ≤ 5% and typos fixed ≥ 80% at every size ({'met' if ok else 'NOT met'}). A typo search "
+                    "costs more than others: the close words are counted beside the typed neighbours.", ""] + rows + [""]
 
 
 def keystrokes_section(key) -> list[str]:
@@ -305,7 +314,7 @@ def main():
     lines += ["### Short topical queries", ""] + topics_section(load("topics"), load("topics-baseline"))
     lines += ["### Acronyms and their full forms", ""] + acronyms_section(acr)
     lines += ["### Type-ahead", ""] + completion_section(load("completion"))
-    lines += ["### Did-you-mean", ""] + suggest_section(sug)
+    lines += ["### Did-you-mean", ""] + suggest_section([load("suggest-seeds"), load("suggest-5k"), sug])
     lines += ["### Typed with the Vietnamese keyboard off", ""] + keystrokes_section(key)
     lines += ["## Indexing", ""] + indexing_section(idx)
     lines += ["### Segmentation identical to pyvi", ""] + segmentation_section(seg)

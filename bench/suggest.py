@@ -1,10 +1,13 @@
 """Did-you-mean: are typos corrected, and are real words left alone?
 
     python bench/suggest.py --index bench/work/index-111828 --docs ../shared/corpus/news-vi.jsonl.gz
+    python bench/suggest.py --index bench/work/index-5000 --docs ../shared/corpus/news-vi.jsonl.gz --limit 5000
+    python bench/suggest.py --index index_dir --docs seeds --queries 200 --name suggest-seeds
 
 Queries are 2-3 word runs of the indexed articles' titles (fixed seed) holding
-at least one rare word (in under 0.1% of the articles: the words the suggester
-looks at).  Each run is searched twice:
+at least one rare word (in under 0.1% of the articles, or 3: the words the
+suggester looks at).  A folder of article files (the seeds: five articles) gives
+too few titles: its runs are drawn from the titles and paragraphs as indexed.  Each run is searched twice:
 
 * as written ("clean"): any suggestion is a false alarm, since the words are
   an article's own;
@@ -30,6 +33,7 @@ import re
 import time
 import unicodedata
 from itertools import islice
+from pathlib import Path
 
 from common import percentile, read_jsonl, save
 
@@ -73,13 +77,13 @@ def typo(word: str, rng: random.Random) -> str | None:
 
 def make_queries(ix, titles: list[str], n: int, seed: int = 20261202) -> tuple[list[str], list[tuple[str, str]]]:
     rng = random.Random(seed)
-    rare = ix.count() * ix.config.suggest.rare_share
+    rare = max(3, ix.count() * ix.config.suggest.rare_share)  # as the suggester counts it
     df = lambda w: ix.doc_frequency(w.lower())
     clean, typos = [], []
     tries = 0
     while (len(clean) < n or len(typos) < n) and tries < 200 * n:
         tries += 1
-        words = re.findall(r"[^\W\d_]+", rng.choice(titles))
+        words = re.findall(r"[^\W\d_]+", normalize(rng.choice(titles)))  # NFC first: a combining mark is \W
         if len(words) < 3:
             continue
         size = rng.randint(2, 3)
@@ -142,12 +146,18 @@ def run(ix, clean: list[str], typos: list[tuple[str, str]]) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index", required=True)
-    ap.add_argument("--docs", required=True, help="the JSON lines the index was built from (for titles)")
+    ap.add_argument("--docs", required=True,
+                    help="the JSON lines the index was built from (for titles), or the folder of article files")
     ap.add_argument("--limit", type=int, default=None, help="titles of the first N articles only")
     ap.add_argument("--queries", type=int, default=500, help="per set")
+    ap.add_argument("--name", default="suggest", help="results file: bench/results/NAME.json")
     args = ap.parse_args()
     ix = open_index(args.index)
-    titles = [r.get("title") or "" for r in islice(read_jsonl(args.docs), args.limit)]
+    if Path(args.docs).is_dir():  # the articles as indexed (their ids are the file names)
+        stored = [ix.get(f.name) for f in sorted(Path(args.docs).iterdir())][:args.limit]
+        titles = [text for a in stored if a for text in (a.title, *a.paragraphs)]
+    else:
+        titles = [r.get("title") or "" for r in islice(read_jsonl(args.docs), args.limit)]
     clean, typos = make_queries(ix, titles, args.queries)
     print(f"{ix.count()} articles, {len(clean)} clean and {len(typos)} typo queries", flush=True)
     ix.search("khởi động")
@@ -158,7 +168,7 @@ def main():
         r = rows[name]
         print(f"{name}: false alarms {r['false_alarm_share']:.1%}, typos fixed {r['fixed_share']:.1%}, "
               f"wrong {r['wrong_share']:.1%}, missed {r['missed_share']:.1%}", flush=True)
-    save("suggest", {"index": str(args.index), "documents": ix.count(), "queries_per_set": args.queries,
+    save(args.name, {"index": str(args.index), "documents": ix.count(), "queries_per_set": args.queries,
                      "rows": rows})
 
 

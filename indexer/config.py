@@ -103,6 +103,9 @@ class Suggest:
     rare_share: float = 0.001
     popular: int = 50
     by_spelling: bool = True     # trust Vietnamese spelling; False: frequency and marks only
+    # Counting how often candidates stand beside the other words stops after this many seconds
+    # (a long query of rare words); the words left are fixed by spelling and frequency alone.
+    context_seconds: float = 0.3
     keystrokes: bool = True      # read words typed with the Vietnamese keyboard off ("mawtj" -> "mặt")
 
 

@@ -165,3 +165,14 @@ def test_phone_layout(browser, server):
     assert width <= 390  # nothing overflows sideways
     pg.screenshot(path=str(ARTIFACTS / "results-phone.png"))
     context.close()
+
+
+def test_an_empty_result_offers_the_search_without_what_emptied_it(page, server):
+    page.goto(server + "/?q=" + "UBND+date%3A1990")
+    page.wait_for_selector("#alternatives li")
+    offered = page.inner_text("#alternatives")
+    assert "bỏ lọc ngày" in offered and "kết quả" in offered
+    page.click("#alternatives a")
+    page.wait_for_selector("ol.results li.hit")
+    assert page.input_value("#q") == "UBND" and not page.is_visible("#alternatives")
+    assert page.errors == []

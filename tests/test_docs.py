@@ -42,3 +42,10 @@ def test_the_architecture_picture_is_current():
     architecture = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(architecture)
     assert architecture.dot_source() + "\n" == (ROOT / "docs" / "architecture.dot").read_text(encoding="utf-8")
+
+
+def test_no_module_is_over_450_lines():
+    """Issue 20's rule: one job per module, none over 450 lines."""
+    long = {str(p.relative_to(ROOT)): n for folder in ("indexer", "search_web") for p in (ROOT / folder).rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
+    assert long == {}

@@ -208,14 +208,18 @@ def _suggesting(ix, popular: int):
 def test_did_you_mean_a_typo_the_corpus_itself_repeats(tmp_path, monkeypatch):
     """A big corpus holds common typos a few times each ("trog": 3 of 111,828 articles):
     rare against a far more frequent close word is still a typo.  The thresholds are
-    scaled down to this 16-article index."""
+    scaled down to this 16-article index.  Where the index holds the typo beside the
+    word typed next to it, an article was quoted: left alone."""
     bodies = {f"t{n}": f"Bà con trong xóm họp bàn số {n}." for n in range(13)}
     bodies.update({f"x{n}": f"Chuyện trog làng số {n}." if n == 0 else f"Tin trog ngày {n}." for n in range(3)})
     ix = _suggesting(build_index(tmp_path, bodies), popular=4)  # 13 > 3 x 4, as 103,336 > 3 x 50
-    res = ix.search("chuyện trog làng")
-    assert res.total == 1 and res.suggestion == "chuyện trong làng"
+    res = ix.search("trog phố")
+    assert res.total == 3 and res.suggestion == "trong phố"
+    assert ix.search("trog xóm").suggestion == "trong xóm"  # "con trong xóm": the index confirms it
+    res = ix.search("chuyện trog")
+    assert res.total == 1 and res.suggestion is None
     ix = _suggesting(ix, popular=5)     # not frequent enough by far: no suggestion
-    assert ix.search("chuyện trog làng").suggestion is None
+    assert ix.search("trog phố").suggestion is None
     ix.close()
 
 
@@ -563,3 +567,25 @@ def test_an_index_with_no_articles_answers_every_call(tmp_path, how):
     assert ix.get("000_07d8e90914c7a84b.txt") is None and ix.related("000_07d8e90914c7a84b.txt") == []
     assert ix.complete("mặ") == [] and ix.complete("mat") == []
     assert ix.highlighter("mặt trận").mark("Mặt trận Tổ quốc") == "<mark>Mặt trận</mark> Tổ quốc"
+
+
+def test_did_you_mean_asks_the_neighbouring_words(tmp_path):
+    """"Hona" is one edit from "hon" (13 articles) and from "Honda" (1): beside "CB", the
+    pair the index holds decides.  "tâp huân": "tập" is the fix of "tâp", and "huân" (a
+    name, frequent) is kept only if the index ever writes "tập huân": it writes "tập huấn"."""
+    bodies = {f"t{n}": f"Đường hon dài số {n}, ông Huân đến." for n in range(13)}
+    bodies.update({f"h{n}": f"Lớp tập huấn số {n}." for n in range(4)})
+    bodies["c"] = "Xe Honda CB mới ra mắt."
+    ix = _suggesting(build_index(tmp_path, bodies), popular=2)
+    assert ix.search("Hona CB").suggestion == "Honda CB"
+    assert ix.search("Hona").suggestion == "Hon"  # no neighbour: the frequent, well-spelled word
+    assert ix.search("tâp huân").suggestion == "tập huấn"
+    assert ix.search("tập huấn").suggestion is None
+    ix.close()
+
+
+def test_did_you_mean_fixes_the_typo_not_the_word_around_it(shared_index):
+    """On the seeds: "bịn" and "Phú" are well spelled and rare there; the typo is
+    "rịg", "Trọg" (issue 22: "ban rịg", "Nguyễn Phố Trọng")."""
+    assert shared_index.search("Nguyễn Phú Trọg").suggestion == "Nguyễn Phú Trọng"
+    assert not (shared_index.search("bịn rịg").suggestion or "").startswith("ban")

@@ -44,9 +44,10 @@ from .highlight import Highlighter, highlighter_for
 from .parser import parse, searched_text
 from .plan import Plan, QueryBuilder
 from .reading import read_runs
+from .relax import alternatives
 from .request import SORTS, Request
 from .rescore import AdjacentPairs, LeadTerms, add_shingles
-from .results import Hit, SearchResults, StoredArticle, date_text, stored_article
+from .results import Hit, SearchResults, StoredArticle, date_text, elapsed_ms, join_notices, stored_article
 from .snapshot import Snapshot, Snapshots, leaves
 from .suggest import did_you_mean
 
@@ -175,6 +176,17 @@ class Index:
         snap = self._snapshots.current()
         request = Request.make(query, self.config.limits, page, per_page, sort, date_from, date_to, mode, facets,
                                snippet_chars, category, highlight, as_typed, explain)
+        results = self._answer(snap, request, started)
+        if not results.total and snap.doc_count:  # what emptied it: the searches without each condition
+            results.alternatives = alternatives(request, lambda r: self._count(snap, r))
+        return results
+
+    def _count(self, snap: Snapshot, request: Request) -> tuple[int, bool]:
+        found, relaxed = self._search(snap, request, time.perf_counter())
+        return found.total, relaxed
+
+    def _answer(self, snap: Snapshot, request: Request, started: float) -> SearchResults:
+        """The query as typed, or as the keystrokes typed with the keyboard off spell it."""
         decoded, unknown = self._keystrokes(snap, request.query) if self.config.suggest.keystrokes else (None, False)
         spelled = None
         if decoded is not None and unknown:
@@ -228,8 +240,8 @@ class Index:
 
     def _as_spelled(self, spelled: SearchResults, query: str, decoded: str, started: float) -> SearchResults:
         spelled.query = query[:self.config.limits.max_query_chars]
-        spelled.notice = _join([KEYSTROKES_NOTICE.format(decoded), spelled.notice or ""])
-        spelled.took_ms = _ms(started)
+        spelled.notice = join_notices([KEYSTROKES_NOTICE.format(decoded), spelled.notice or ""])
+        spelled.took_ms = elapsed_ms(started)
         return spelled
 
     def _search(self, snap: Snapshot, request: Request, started: float) -> tuple[SearchResults, bool]:
@@ -245,8 +257,8 @@ class Index:
         plan = self._plan(snap, query, request.mode == "any", *args)
         notices += plan.notices
         if plan.query is None and plan.filter is None:
-            return SearchResults(query, 0, request.page, request.per_page, _ms(started),
-                                 notice=_join(notices) or "Hãy nhập từ khoá để tìm kiếm."), False
+            return SearchResults(query, 0, request.page, request.per_page, elapsed_ms(started),
+                                 notice=join_notices(notices) or "Hãy nhập từ khoá để tìm kiếm."), False
         deadline = started + COLLECT_SECONDS
         found = self._collect(snap, plan, self._limit(request, plan), request.sort, request.facets, deadline,
                               request.as_typed)
@@ -280,8 +292,8 @@ class Index:
         facet_counts = {name: {str(k): v for k, v in sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))
                                if k not in (None, "", 0, NO_YEAR)}
                         for name, groups in found.groups.items()}
-        return SearchResults(query, found.total, request.page, request.per_page, _ms(started), hits, suggestion,
-                             _join(notices), facet_counts, reading=found.reading), relaxed
+        return SearchResults(query, found.total, request.page, request.per_page, elapsed_ms(started), hits, suggestion,
+                             join_notices(notices), facet_counts, reading=found.reading), relaxed
 
     def _limit(self, request: Request, plan: Plan) -> int:
         """How many top matches to collect: the page, or the rescore window if larger."""
@@ -374,7 +386,7 @@ class Index:
         candidates; the ``value`` of the parts adds up to ``score``.  None for an unknown id.
         The query is explained as typed (not as keystrokes typed with the keyboard off)."""
         snap = self._snapshots.current()
-        docnum = _docnum(snap, doc_id)
+        docnum = snap.docnum(doc_id)
         if docnum is None:
             return None
         request = Request.make(query, self.config.limits, date_from=date_from, date_to=date_to, mode=mode,
@@ -404,7 +416,7 @@ class Index:
         Bo1 key terms, its query), ranked on the posting arrays like any search; Whoosh's
         matchers took 1-3 s for it on the full corpus, and the article page waited."""
         snap = self._snapshots.current()
-        docnum = snap.searcher.document_number(id=doc_id)
+        docnum = snap.docnum(doc_id)
         if docnum is None:
             return []
         stored = snap.searcher.stored_fields(docnum)
@@ -426,22 +438,6 @@ class Index:
         """Type-ahead: the titles' phrases completing what is typed, most frequent first
         ("hà n" -> "hà nội", "hà nam"; complete.py); the first call on a generation builds them."""
         return self._snapshots.phrases(self._snapshots.current(), self.acronyms).complete(prefix, limit)
-
-
-def _docnum(snap: Snapshot, doc_id: str) -> int | None:
-    try:
-        return snap.searcher.document_number(id=doc_id)
-    except UnicodeEncodeError:  # a lone surrogate: no article has that id
-        return None
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 2)
-
-
-def _join(notices: list[str]) -> str | None:
-    notices = list(dict.fromkeys(n for n in notices if n))
-    return " ".join(notices) if notices else None
 
 
 def open_index(index_dir: str | Path = DEFAULT_INDEX_DIR, acronyms_path: str | Path | None = None,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-__all__ = ["Hit", "SearchResults", "StoredArticle", "date_text", "stored_article"]
+from .relax import Alternative
+
+__all__ = ["Hit", "SearchResults", "StoredArticle", "date_text", "elapsed_ms", "join_notices", "stored_article"]
 
 
 @dataclass
@@ -46,6 +49,8 @@ class SearchResults:
     total_relation: str = "eq"
     # How words typed without diacritics were read ("mặt trận tổ quốc"), when one reading leads.
     reading: str | None = None
+    # When nothing is found: the searches without each condition that find something (relax.py).
+    alternatives: list[Alternative] = field(default_factory=list)
 
     @property
     def total_text(self) -> str:
@@ -61,6 +66,7 @@ class SearchResults:
             "query": self.query, "total": self.total, "total_relation": self.total_relation,
             "page": self.page, "per_page": self.per_page,
             "took_ms": self.took_ms, "suggestion": self.suggestion, "notice": self.notice, "reading": self.reading,
+            "alternatives": [a.to_dict() for a in self.alternatives],
             "hits": [h.to_dict() for h in self.hits],
         }
 
@@ -86,6 +92,17 @@ class StoredArticle:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since ``started`` (``time.perf_counter()``), as ``took_ms`` shows them."""
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def join_notices(notices: list[str]) -> str | None:
+    """The notices as one, each once, in order; None when there are none."""
+    notices = list(dict.fromkeys(n for n in notices if n))
+    return " ".join(notices) if notices else None
 
 
 def date_text(stored: dict) -> str | None:

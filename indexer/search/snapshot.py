@@ -43,6 +43,13 @@ class Snapshot:
     def doc_count(self) -> int:
         return self.searcher.doc_count()
 
+    def docnum(self, doc_id: str) -> int | None:
+        """The article's document number, or None."""
+        try:
+            return self.searcher.document_number(id=doc_id)
+        except UnicodeEncodeError:  # a lone surrogate: no article has that id
+            return None
+
 
 def leaves(reader) -> list:
     """The reader's segments as (reader, docnum offset): none for an index with no articles,

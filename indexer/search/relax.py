@@ -1,0 +1,150 @@
+"""What emptied a result, and the searches without it, each with how many it finds.
+
+A reader who finds nothing learns more from "without the quotes: 153" than from
+generic tips: each condition the query or the request adds (quotes, excluded words,
+a field, a date filter, a category) is dropped in turn and the search counted
+again, as Google's "Missing: …" and Elasticsearch's relaxed suggestions do.  Plain
+words need no such step: a search for all of them that finds nothing already falls
+back to any of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from .parser import And, DateRange, Node, Not, Or, Phrase, Word, parse
+from .request import Request
+
+__all__ = ["Alternative", "alternatives", "render"]
+
+RELAX_SECONDS = 0.5  # counting alternatives stops here: a reader waits for the empty page too
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A search without one condition of the one that found nothing."""
+
+    kind: str       # "quotes", "exclusions", "fields", "dates", "category" or "plain" (all of them)
+    label: str      # what was dropped, in Vietnamese, for the page
+    query: str      # the query to search instead
+    total: int      # how many articles it finds
+    some_words: bool = False  # it finds them only with some of the words
+    # Request parameters it drops, as the keyword arguments of ``Index.search`` set to None.
+    dropped: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "label": self.label, "query": self.query, "total": self.total,
+                "some_words": self.some_words, "dropped": list(self.dropped)}
+
+
+def _map(node: Node | None, change: Callable[[Node], Node | None]) -> Node | None:
+    """``node`` with ``change`` applied bottom-up (None drops a node)."""
+    if node is None:
+        return None
+    if isinstance(node, (And, Or)):
+        kids: list[Node] = []
+        for kid in (_map(c, change) for c in node.children):
+            if isinstance(kid, And) and isinstance(node, And):
+                kids.extend(kid.children)  # an unquoted phrase's words join the words around it
+            elif kid is not None:
+                kids.append(kid)
+        joined: Node | None = type(node)(kids) if len(kids) > 1 else (kids[0] if kids else None)
+        return change(joined) if joined is not None else None
+    return change(node)  # an excluded part is dropped whole or kept as typed
+
+
+def _changes(node: Node | None, drop: Callable[[Node], Node | None]) -> bool:
+    """Whether ``drop`` changes some part of ``node``."""
+    found = False
+
+    def look(n: Node) -> Node:
+        nonlocal found
+        found = found or drop(n) is not n
+        return n
+
+    _map(node, look)
+    return found
+
+
+def _unquote(n: Node) -> Node | None:
+    return And([Word(w, n.field) for w in n.text.split()]) if isinstance(n, Phrase) and n.text.split() else n
+
+
+def _unfield(n: Node) -> Node | None:
+    return replace(n, field=None) if isinstance(n, (Word, Phrase)) and n.field else n
+
+
+DROPS: dict[str, Callable[[Node], Node | None]] = {
+    "quotes": _unquote,
+    "exclusions": lambda n: None if isinstance(n, Not) else n,
+    "fields": _unfield,
+    "dates": lambda n: None if isinstance(n, DateRange) else n,
+}
+LABELS = {"quotes": "bỏ ngoặc kép", "exclusions": "bỏ các từ bị loại trừ", "fields": "tìm trong cả bài",
+          "dates": "bỏ lọc ngày", "category": "bỏ lọc chuyên mục", "plain": "chỉ tìm các từ, bỏ mọi điều kiện"}
+
+
+def _day(d: datetime) -> str:
+    return d.strftime("%Y-%m-%d")
+
+
+def render(node: Node | None, inside: bool = False) -> str:
+    """Query text that parses back to ``node``."""
+    if node is None:
+        return ""
+    if isinstance(node, Word):
+        return (f"{node.field}:" if node.field else "") + node.text + ("*" if node.prefix else "") + (
+            f"~{node.fuzzy}" if node.fuzzy else "")
+    if isinstance(node, Phrase):
+        return (f"{node.field}:" if node.field else "") + f'"{node.text}"'
+    if isinstance(node, Not):
+        return "-" + render(node.child, inside=True)
+    if isinstance(node, DateRange):
+        if node.start and node.end:
+            return f"date:{_day(node.start)}..{_day(node.end)}"
+        return f"date:>={_day(node.start)}" if node.start else f"date:<={_day(node.end)}" if node.end else ""
+    joiner = " OR " if isinstance(node, Or) else " "
+    text = joiner.join(render(c, inside=True) for c in node.children)
+    return f"({text})" if inside else text
+
+
+def alternatives(request: Request, count: Callable[[Request], tuple[int, bool]],
+                 limit: int = 4) -> list[Alternative]:
+    """The searches without each condition of ``request`` that find something, best first.
+
+    ``count``: how many articles a request finds, and whether only with some of its words.
+    """
+    node, _ = parse(request.query)
+    in_query = [k for k, drop in DROPS.items() if _changes(node, drop)]
+    kinds = list(in_query)
+    if (request.date_from or request.date_to) and "dates" not in kinds:
+        kinds.append("dates")
+    if request.category:
+        kinds.append("category")
+    if len(kinds) > 1:
+        kinds.append("plain")
+    budget = time.perf_counter() + RELAX_SECONDS
+    found = []
+    for kind in kinds:
+        if time.perf_counter() > budget:
+            break
+        drops = [k for k in in_query if kind in (k, "plain")]
+        changed = node
+        for drop in drops:
+            changed = _map(changed, DROPS[drop])
+        dropped = tuple(name for name in ("date_from", "date_to", "category")
+                        if getattr(request, name) and kind in ("plain", "category" if name == "category" else "dates"))
+        query = render(changed) if drops else request.query
+        if not query.strip() and not dropped:
+            continue
+        relaxed = replace(request, query=query, page=1, per_page=1, highlight=False, facets=False, explain=False)
+        for name in dropped:
+            relaxed = replace(relaxed, **{name: None})  # type: ignore[arg-type]
+        total, some_words = count(relaxed)
+        if total:
+            found.append(Alternative(kind, LABELS[kind], query, total, some_words, dropped))
+    found.sort(key=lambda a: (a.some_words, -a.total))
+    return found[:limit]
