@@ -101,3 +101,12 @@ def test_search_explain_shows_how_each_score_was_made(corpus_dir, tmp_path):
         assert hit["explanation"]["score"] == pytest.approx(hit["score"], abs=1e-4)
     typed = json.loads(vnsearch("search", "mat tran to quoc", "--index-dir", ix, "--as-typed", "--json").stdout)
     assert typed["reading"] is None and typed["total"] == data["total"]
+
+
+def test_indexing_a_path_that_does_not_exist_fails_with_exit_3_and_says_why(tmp_path):
+    missing = tmp_path / "no" / "such" / "path"
+    out = vnsearch("index", str(missing), "--index-dir", str(tmp_path / "ix"), "-q")
+    assert out.returncode == 3, (out.stdout, out.stderr)
+    assert f"  skipped {missing}: no such file or folder\n" in out.stdout
+    assert f"  source not read whole: {missing}: nothing it held was removed" in out.stdout
+    assert out.stderr == "Error: 1 source could not be read whole; nothing it held was removed\n"
