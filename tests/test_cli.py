@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -51,7 +52,7 @@ def test_rebuild_flag_and_errors(corpus_dir, tmp_path):
     ix = str(tmp_path / "ix")
     assert vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q").returncode == 0
     out = vnsearch("index", str(corpus_dir), "--index-dir", ix, "--rebuild", "-q")
-    assert out.returncode == 0 and out.stdout.startswith("built")
+    assert out.returncode == 0 and out.stdout.startswith("rebuilt the index in ")
     missing = vnsearch("search", "x", "--index-dir", str(tmp_path / "none"))
     assert missing.returncode == 1 and "no index" in missing.stderr
     bad = vnsearch("search", "x", "--index-dir", ix, "--from", "hôm qua")
@@ -110,3 +111,25 @@ def test_indexing_a_path_that_does_not_exist_fails_with_exit_3_and_says_why(tmp_
     assert f"  skipped {missing}: no such file or folder\n" in out.stdout
     assert f"  source not read whole: {missing}: nothing it held was removed" in out.stdout
     assert out.stderr == "Error: 1 source could not be read whole; nothing it held was removed\n"
+
+
+def test_the_summary_says_what_was_built_and_counts_in_agreement(tmp_path):
+    """Issue 22: a first build said "rebuilt index" and "1 warnings"."""
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": "a", "title": "Tin", "body": "Nội dung", "date": "31/02/2020"}) + "\n",
+                    encoding="utf-8")
+    ix = str(tmp_path / "ix")
+    first = vnsearch("index", str(feed), "--index-dir", ix, "-q")
+    assert first.returncode == 0, first.stderr
+    assert re.fullmatch(r"built a new index in \d+\.\ds, \d+ articles/s: 1 added, 0 updated, 0 removed, "
+                        r"0 unchanged, 0 skipped, 1 warning", first.stdout.splitlines()[0]), first.stdout
+    with feed.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"id": "b", "title": "Tin", "body": "Khác", "date": "hôm qua"}) + "\n")
+    again = vnsearch("index", str(feed), "--index-dir", ix, "-q")
+    assert re.fullmatch(r"updated the index in \d+\.\ds, \d+ articles/s: 1 added, 0 updated, 0 removed, "
+                        r"1 unchanged, 0 skipped, 2 warnings", again.stdout.splitlines()[0]), again.stdout
+    rebuilt = vnsearch("index", str(feed), "--index-dir", ix, "-q", "--rebuild", "--json")
+    report = json.loads(rebuilt.stdout)
+    assert (report["rebuilt"], report["new_index"], report["added"], report["warnings_total"]) == (True, False, 2, 2)
+    assert json.loads(vnsearch("index", str(feed), "--index-dir", str(tmp_path / "ix2"), "-q", "--json").stdout
+                      )["new_index"] is True

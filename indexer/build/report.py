@@ -42,7 +42,8 @@ class IndexReport:
     problem_counts: dict[tuple[str, bool, str], int] = field(default_factory=dict)
     failed_sources: dict[str, str] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
-    rebuilt: bool = False
+    rebuilt: bool = False  # a fresh generation was built and swapped in (--rebuild, a first build, a new schema)
+    new_index: bool = False  # ... and there was no index before: a first build
     seconds: float = 0.0
     generation: str = ""
     on_problem: Callable[[Problem], None] | None = field(default=None, repr=False, compare=False)
@@ -72,13 +73,16 @@ class IndexReport:
         return [(source, skipped, kind, n - EXAMPLES_PER_KIND)
                 for (source, skipped, kind), n in self.problem_counts.items() if n > EXAMPLES_PER_KIND]
 
+    def _what(self) -> str:
+        return "built a new index" if self.new_index else "rebuilt the index" if self.rebuilt else "updated the index"
+
     def summary(self) -> str:
         indexed = self.added + self.updated
         rate = f", {indexed / self.seconds:.0f} articles/s" if self.seconds > 0 and indexed else ""
         lines = [
-            f"{'built' if self.rebuilt else 'updated'} index in {self.seconds:.1f}s{rate}: "
-            f"{self.added} added, {self.updated} updated, {self.removed} removed, "
-            f"{self.unchanged} unchanged, {self.count(True)} skipped, {_plural(self.count(False), 'warning')}"
+            f"{self._what()} in {self.seconds:.1f}s{rate}: {self.added:,} added, {self.updated:,} updated, "
+            f"{self.removed:,} removed, {self.unchanged:,} unchanged, {self.count(True):,} skipped, "
+            f"{_plural(self.count(False), 'warning')}"
         ]
         lines += [f"  skipped {p}" for p in self.skipped]
         lines += [f"  warning {p}" for p in self.warnings]
@@ -93,7 +97,7 @@ class IndexReport:
     def to_dict(self) -> dict:
         return {
             "added": self.added, "updated": self.updated, "removed": self.removed,
-            "unchanged": self.unchanged, "rebuilt": self.rebuilt, "seconds": round(self.seconds, 3),
+            "unchanged": self.unchanged, "rebuilt": self.rebuilt, "new_index": self.new_index, "seconds": round(self.seconds, 3),
             "generation": self.generation,
             "skipped": [{"where": p.where, "reason": p.reason} for p in self.skipped],
             "warnings": [{"where": p.where, "reason": p.reason} for p in self.warnings],

@@ -84,6 +84,7 @@ def update_index(
     with writer_lock(index_dir) as lock_fd:
         cleanup_generations(index_dir)
         live = current_generation(index_dir)
+        report.new_index = live is None
         if live is not None:
             remove_leftovers(live)  # of a run that was killed or failed
         fresh = rebuild or live is None or not _version_file(live).exists() or \
