@@ -417,7 +417,7 @@ def test_a_segment_mostly_replaced_is_rewritten_with_its_live_documents(tmp_path
         assert reader.doc_count_all() == (80 if reclaimed else 80 + changed)
         assert len(list(reader.leaf_readers())) == (1 if reclaimed else 2)
     stats = ix.stats()
-    assert (stats["documents"], stats["deleted"], stats["segments"]) == \
+    assert (stats["articles"], stats["deleted"], stats["segments"]) == \
         ((80, 0, 1) if reclaimed else (80, changed, 2))
     fresh = open_index(tmp_path / "fresh")
     fresh.update([folder], jobs=1)
@@ -458,7 +458,7 @@ def test_segments_to_rewrite_are_shared_out_among_processes(tmp_path, monkeypatc
     assert report.updated == 40
     assert started == ([2] if jobs == 2 else [])
     stats = ix.stats()
-    assert (stats["documents"], stats["deleted"]) == (80, 0)
+    assert (stats["articles"], stats["deleted"]) == (80, 0)
     fresh = open_index(tmp_path / "fresh")
     fresh.update([folder], jobs=1)
     for query in ("tổ dân phố", "khu dân cư", "Mặt trận xã Tân Lập"):

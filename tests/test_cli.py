@@ -64,12 +64,12 @@ def test_stats_mirrors_the_python_api(corpus_dir, tmp_path):
     from indexer import open_index
 
     ix = str(tmp_path / "ix")
-    assert json.loads(vnsearch("stats", "--index-dir", ix, "--json").stdout)["documents"] == 0
+    assert json.loads(vnsearch("stats", "--index-dir", ix, "--json").stdout)["articles"] == 0
     vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q")
     stats = json.loads(vnsearch("stats", "--index-dir", ix, "--json").stdout)
     assert stats == open_index(ix).stats()
-    assert stats["documents"] == 12 and stats["segments"] == 1 and stats["generation"].startswith("gen-")
-    assert "documents: 12" in vnsearch("stats", "--index-dir", ix).stdout
+    assert stats["articles"] == 12 and stats["segments"] == 1 and stats["generation"].startswith("gen-")
+    assert "articles: 12" in vnsearch("stats", "--index-dir", ix).stdout
 
 
 def test_an_index_with_no_articles_is_a_normal_state(tmp_path):
@@ -87,7 +87,7 @@ def test_an_index_with_no_articles_is_a_normal_state(tmp_path):
     show = vnsearch("show", "x", "--index-dir", ix)
     assert show.returncode == 1 and "no article with id 'x'" in show.stderr and "Traceback" not in show.stderr
     stats = vnsearch("stats", "--index-dir", ix, "--json")
-    assert stats.returncode == 0 and json.loads(stats.stdout)["documents"] == 0
+    assert stats.returncode == 0 and json.loads(stats.stdout)["articles"] == 0
 
 
 def test_search_explain_shows_how_each_score_was_made(corpus_dir, tmp_path):

@@ -141,10 +141,10 @@ class Index:
         ``store.segment_writer.RECLAIM_SHARE``), Whoosh segments, live generation, size in MB."""
         gen = current_generation(self.index_dir)
         if gen is None:
-            return {"documents": 0, "deleted": 0, "segments": 0, "generation": None, "size_mb": 0.0}
+            return {"articles": 0, "deleted": 0, "segments": 0, "generation": None, "size_mb": 0.0}
         reader = self._snapshots.current().searcher.reader()
         size = sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
-        return {"documents": reader.doc_count(), "deleted": reader.doc_count_all() - reader.doc_count(),
+        return {"articles": reader.doc_count(), "deleted": reader.doc_count_all() - reader.doc_count(),
                 "segments": len(leaves(reader)), "generation": gen.name, "size_mb": round(size / 2**20, 1)}
 
     # --- search -------------------------------------------------------------
