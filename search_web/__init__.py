@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 
-from indexer import DEFAULT_INDEX_DIR, IndexBusyError, NoIndexError, open_index
+from indexer import DEFAULT_INDEX_DIR, MAX_PER_PAGE, IndexBusyError, NoIndexError, open_index
 
 __all__ = ["create_app"]
 
@@ -36,7 +36,7 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
     app.config.from_mapping(
         INDEX_DIR=str(index_dir or os.environ.get("VNSEARCH_INDEX_DIR", DEFAULT_INDEX_DIR)),
         PER_PAGE=10,
-        MAX_PER_PAGE=50,
+        MAX_PER_PAGE=MAX_PER_PAGE,  # the engine's one limit, the CLI's --limit too
         JSON_AS_ASCII=False,
     )
     if test_config:

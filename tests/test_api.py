@@ -51,3 +51,17 @@ def test_stats_and_healthz_count_articles_under_one_name(live, shared_index):
     assert "documents" not in stats and stats == shared_index.stats()
     text = vnsearch("stats", "--index-dir", str(shared_index.index_dir)).stdout
     assert text.splitlines()[0] == "articles: 12"
+
+
+def test_one_limit_on_hits_per_page_for_the_api_and_the_cli(live, shared_index):
+    """The API capped per_page at 50, the CLI --limit at 100: one constant now, the engine's."""
+    from indexer import DEFAULT, MAX_PER_PAGE
+
+    assert MAX_PER_PAGE == DEFAULT.limits.max_per_page == 100
+    status, data = get(live, "/api/search", q="mặt trận", per_page=MAX_PER_PAGE)
+    assert status == 200 and data["per_page"] == MAX_PER_PAGE and data["total"] == len(data["hits"]) >= 5
+    status, data = get(live, "/api/search", q="mặt trận", per_page=MAX_PER_PAGE + 1)
+    assert status == 400 and f"1..{MAX_PER_PAGE}" in data["error"]
+    assert cli_json(shared_index.index_dir, "search", "mặt trận", "--limit", str(MAX_PER_PAGE))["per_page"] == 100
+    over = vnsearch("search", "mặt trận", "--limit", str(MAX_PER_PAGE + 1), "--index-dir", str(shared_index.index_dir))
+    assert over.returncode == 2 and f"{MAX_PER_PAGE}" in over.stderr and over.stdout == ""
