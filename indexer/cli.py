@@ -21,7 +21,16 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from . import DEFAULT_INDEX_DIR, MAX_PER_PAGE, SORTS, IndexBusyError, IndexingFailed, NoIndexError, open_index
+from . import (
+    DEFAULT_INDEX_DIR,
+    MAX_PER_PAGE,
+    SORTS,
+    BadSearchArgument,
+    IndexBusyError,
+    IndexingFailed,
+    NoIndexError,
+    open_index,
+)
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -167,9 +176,18 @@ def forget_command(paths, index_dir):
         click.echo(f"  kept {problem}")
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+def _fail(message: str, code: int, label: str = "Error") -> NoReturn:
+    click.echo(f"{label}: {message}", err=True)
     sys.exit(code)
+
+
+def _fail_vi(message: str, code: int) -> NoReturn:
+    """A reader-facing command's failure (search, show), in Vietnamese as its output is."""
+    _fail(message, code, "Lỗi")
+
+
+def _no_index_vi(index_dir: str) -> NoReturn:
+    _fail_vi(f"chưa có chỉ mục trong {index_dir}; hãy chạy: vnsearch index PATH --index-dir {index_dir}", 1)
 
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -184,9 +202,9 @@ def _terminal(snippet_html: str, color: bool) -> str:
 @main.command("search")
 @click.argument("query")
 @index_dir_option
-@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, MAX_PER_PAGE),
-              help="Hits per page.")
-@click.option("--page", default=1, show_default=True, type=click.IntRange(1, None))
+@click.option("--limit", "-n", default=10, show_default=True, type=int,
+              help=f"Hits per page, at most {MAX_PER_PAGE} (as the web API's per_page).")
+@click.option("--page", default=1, show_default=True, type=int)
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--from", "date_from", default=None, help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--to", "date_to", default=None, help="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.")
@@ -201,10 +219,10 @@ def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_
     try:
         results = ix.search(query, page=page, per_page=limit, sort=sort, date_from=date_from,
                             date_to=date_to, mode="any" if any_terms else "all", as_typed=as_typed, explain=explain)
-    except NoIndexError as exc:
-        raise click.ClickException(str(exc)) from None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    except NoIndexError:
+        _no_index_vi(index_dir)
+    except BadSearchArgument as exc:  # a usage error, said in Vietnamese as the page says it
+        _fail_vi(exc.message_vi, 2)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -233,10 +251,10 @@ def show_command(doc_id, index_dir, as_json):
     """Print one article as written."""
     try:
         article = open_index(index_dir).get(doc_id)
-    except NoIndexError as exc:
-        raise click.ClickException(str(exc)) from None
+    except NoIndexError:
+        _no_index_vi(index_dir)
     if article is None:
-        raise click.ClickException(f"no article with id {doc_id!r}")
+        _fail_vi(f"không có bài viết nào mang mã {doc_id!r}", 1)
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
         return

@@ -83,13 +83,13 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
     @app.errorhandler(404)
     def not_found(error):
         if _wants_json():
-            return jsonify(error="không tìm thấy"), 404
+            return jsonify(error="không tìm thấy", code="not_found"), 404
         return render_template("error.html", status=404, message="Không tìm thấy trang hoặc bài viết này."), 404
 
     @app.errorhandler(405)
     def method_not_allowed(error):
         if _wants_json():
-            return jsonify(error="phương thức không được hỗ trợ"), 405
+            return jsonify(error="phương thức không được hỗ trợ", code="method_not_allowed"), 405
         return render_template("error.html", status=405, message="Phương thức không được hỗ trợ."), 405
 
     @app.errorhandler(NoIndexError)
@@ -99,13 +99,13 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
         message = "Chưa có chỉ mục. Hãy chạy: vnsearch index seeds" if isinstance(error, NoIndexError) \
             else "Chỉ mục đang được cập nhật. Vui lòng thử lại sau."
         if _wants_json():
-            return jsonify(error=message), 503
+            return jsonify(error=message, code="no_index" if isinstance(error, NoIndexError) else "index_busy"), 503
         return render_template("error.html", status=503, message=message), 503
 
     @app.errorhandler(500)
     def server_error(error):  # pragma: no cover - a bug; the reader still gets a page
         if _wants_json():
-            return jsonify(error="lỗi máy chủ"), 500
+            return jsonify(error="lỗi máy chủ", code="server_error"), 500
         return render_template("error.html", status=500, message="Đã có lỗi xảy ra. Vui lòng thử lại."), 500
 
     return app

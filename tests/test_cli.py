@@ -54,9 +54,9 @@ def test_rebuild_flag_and_errors(corpus_dir, tmp_path):
     out = vnsearch("index", str(corpus_dir), "--index-dir", ix, "--rebuild", "-q")
     assert out.returncode == 0 and out.stdout.startswith("rebuilt the index in ")
     missing = vnsearch("search", "x", "--index-dir", str(tmp_path / "none"))
-    assert missing.returncode == 1 and "no index" in missing.stderr
+    assert missing.returncode == 1 and missing.stderr.startswith("Lỗi: chưa có chỉ mục trong ")
     bad = vnsearch("search", "x", "--index-dir", ix, "--from", "hôm qua")
-    assert bad.returncode == 2 and "invalid date" in bad.stderr
+    assert bad.returncode == 2 and bad.stderr == "Lỗi: ngày không hợp lệ 'hôm qua': dùng YYYY, YYYY-MM hoặc YYYY-MM-DD\n"
     assert vnsearch("show", "nope", "--index-dir", ix).returncode == 1
 
 
@@ -85,7 +85,7 @@ def test_an_index_with_no_articles_is_a_normal_state(tmp_path):
                                "--from", "2019").stdout)
     assert data["total"] == 0 and data["hits"] == [] and "chưa có bài viết" in data["notice"]
     show = vnsearch("show", "x", "--index-dir", ix)
-    assert show.returncode == 1 and "no article with id 'x'" in show.stderr and "Traceback" not in show.stderr
+    assert show.returncode == 1 and "Lỗi: không có bài viết nào mang mã 'x'" in show.stderr and "Traceback" not in show.stderr
     stats = vnsearch("stats", "--index-dir", ix, "--json")
     assert stats.returncode == 0 and json.loads(stats.stdout)["articles"] == 0
 

@@ -120,7 +120,7 @@ def test_api_search_shape(client):
     ({"q": "x", "page": "abc"}, "page"), ({"q": "x", "page": "0"}, "page"),
     ({"q": "x", "per_page": "1000"}, "per_page"), ({"q": "x", "per_page": "-1"}, "per_page"),
     ({"q": "x" * 1001}, "1000"), ({"q": "x", "sort": "random"}, "sort"),
-    ({"q": "x", "from": "hôm qua"}, "date"), ({"q": "x", "mode": "some"}, "mode"), ({"q": "x", "year": "20"}, "year"),
+    ({"q": "x", "from": "hôm qua"}, "ngày không hợp lệ 'hôm qua'"), ({"q": "x", "mode": "some"}, "mode"), ({"q": "x", "year": "20"}, "year"),
 ])
 def test_api_bad_parameters_are_400_json(client, qs, fragment):
     r = client.get("/api/search", query_string=qs)

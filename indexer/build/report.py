@@ -97,7 +97,8 @@ class IndexReport:
     def to_dict(self) -> dict:
         return {
             "added": self.added, "updated": self.updated, "removed": self.removed,
-            "unchanged": self.unchanged, "rebuilt": self.rebuilt, "new_index": self.new_index, "seconds": round(self.seconds, 3),
+            "unchanged": self.unchanged, "rebuilt": self.rebuilt, "new_index": self.new_index,
+            "seconds": round(self.seconds, 3),
             "generation": self.generation,
             "skipped": [{"where": p.where, "reason": p.reason} for p in self.skipped],
             "warnings": [{"where": p.where, "reason": p.reason} for p in self.warnings],
