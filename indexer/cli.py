@@ -227,7 +227,11 @@ def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
     color = sys.stdout.isatty()
-    click.echo(f"{results.total_text} kết quả ({results.took_ms:.0f} ms), trang {results.page}/{results.pages}")
+    found = f"{results.total_text} kết quả ({results.took_ms:.0f} ms)"
+    if results.page > results.pages:  # no hit to show: say why, not "trang 2/1"
+        click.echo(f"{found}: trang {results.page} vượt quá số trang ({results.pages})")
+    else:
+        click.echo(f"{found}, trang {results.page}/{results.pages}")
     if results.reading:
         click.echo(f"Kết quả cho: {results.reading} (--as-typed: tìm đúng như đã gõ)")
     if results.notice:

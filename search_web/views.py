@@ -155,7 +155,10 @@ def api_search():
         return jsonify(error=getattr(exc, "message_vi", "tham số không hợp lệ"), code=BAD_PARAMETER), 400
     except NoIndexError:
         return jsonify(error=NO_INDEX_MESSAGE, code=NO_INDEX), 503
-    return jsonify(results.to_dict())
+    data = results.to_dict()
+    for hit in data["hits"]:  # the page's path where the app is mounted
+        hit["page_url"] = request.script_root + hit["page_url"]
+    return jsonify(data)
 
 
 @bp.get("/api/suggest")

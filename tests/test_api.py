@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -125,3 +127,80 @@ def test_the_cli_says_a_bad_search_argument_as_the_api_does(shared_index, tmp_pa
     with pytest.raises(BadSearchArgument, match=r"^invalid date 'hôm qua'") as caught:  # Python: English, a ValueError
         shared_index.search("x", date_from="hôm qua")
     assert isinstance(caught.value, ValueError) and caught.value.message_vi == BAD_DATE
+
+
+ODD_ID = "Tin tức/bài 1?#%+&.x"  # an id the indexer accepts: a slash, spaces, accents, '?', '#', '%'
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """A real index over a seed-style file (dated to the minute) and a feed: a web link and a
+    minute, a non-web url and a day, no url and no date, an id that needs percent-encoding."""
+    base = tmp_path_factory.mktemp("mixed")
+    folder = base / "articles"
+    folder.mkdir()
+    (folder / "tin-thu.txt").write_text("Hợp tác xã Phúc Thọ mùa thu\n\n27/09/2019 - 06:20 PM\n"
+                                        "Hợp tác xã nông nghiệp Phúc Thọ thu hoạch lúa.\nPV\n", encoding="utf-8")
+    feed = base / "feed.jsonl"
+    records = [
+        {"id": ODD_ID, "title": "Hợp tác xã Phúc Thọ bán gạo", "date": "2023-01-13T18:00",
+         "url": "https://example.vn/hop-tac-xa", "body": "Hợp tác xã Phúc Thọ bán gạo sạch."},
+        {"id": "b", "title": "Hợp tác xã Phúc Thọ họp", "date": "2022-06-17", "url": "javascript:alert(1)",
+         "body": "Hợp tác xã Phúc Thọ họp cuối năm."},
+        {"id": "c", "title": "Hợp tác xã Phúc Thọ trồng rau", "body": "Hợp tác xã Phúc Thọ trồng rau."},
+    ]
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    out = vnsearch("index", str(folder), str(feed), "--index-dir", str(base / "ix"), "-q")
+    assert out.returncode == 0 and "4 added" in out.stdout, (out.stdout, out.stderr)
+    return base / "ix"
+
+
+def test_hits_have_one_date_format_a_web_link_or_null_and_their_page(mixed):
+    data = cli_json(mixed, "search", "hợp tác xã Phúc Thọ")
+    hits = {h["id"]: h for h in data["hits"]}
+    assert set(hits) == {"tin-thu.txt", ODD_ID, "b", "c"}
+    for hit in hits.values():
+        assert hit["date"] is None or DATE.fullmatch(hit["date"]), hit
+        assert hit["datetime"] is None or (DATETIME.fullmatch(hit["datetime"]) and hit["datetime"][:10] == hit["date"])
+        assert "path" not in hit  # the file an article was read from is no link, and the server's business
+    assert {i: (h["date"], h["datetime"], h["url"]) for i, h in hits.items()} == {
+        "tin-thu.txt": ("2019-09-27", "2019-09-27T18:20", None),  # it had the seed file's path as its url
+        ODD_ID: ("2023-01-13", "2023-01-13T18:00", "https://example.vn/hop-tac-xa"),
+        "b": ("2022-06-17", None, None),  # javascript: is not a web link
+        "c": (None, None, None),          # it had "" as its url
+    }
+    assert hits[ODD_ID]["page_url"] == "/article/Tin%20t%E1%BB%A9c/b%C3%A0i%201%3F%23%25+&.x"
+    assert hits["tin-thu.txt"]["page_url"] == "/article/tin-thu.txt"
+    shown = cli_json(mixed, "show", ODD_ID)
+    assert {k: shown[k] for k in ("date", "datetime", "url", "page_url", "path")} == {
+        "date": "2023-01-13", "datetime": "2023-01-13T18:00", "url": "https://example.vn/hop-tac-xa",
+        "page_url": hits[ODD_ID]["page_url"], "path": None}
+
+
+def test_the_api_gives_the_cli_s_hits_and_each_page_url_serves_its_article(mixed):
+    cli = cli_json(mixed, "search", "hợp tác xã Phúc Thọ")
+    with serving(mixed) as url:
+        status, api = get(url, "/api/search", q="hợp tác xã Phúc Thọ")
+        assert status == 200 and api["hits"] == cli["hits"] and api["pages"] == cli["pages"] == 1
+        for hit in api["hits"]:
+            with urllib.request.urlopen(url + hit["page_url"], timeout=30) as r:
+                assert r.status == 200 and html.escape(hit["title"], quote=False) in r.read().decode(), hit
+        with urllib.request.urlopen(url + "/?" + urlencode({"q": "hợp tác xã Phúc Thọ"}), timeout=30) as r:
+            page = r.read().decode()
+        # The page still shows each date as readers write it, with its time when known.
+        assert ">13/01/2023 18:00</time>" in page and ">17/06/2022</time>" in page and ">27/09/2019 18:20</time>" in page
+
+
+def test_a_page_past_the_end_says_so(mixed):
+    out = vnsearch("search", "hợp tác xã Phúc Thọ", "--index-dir", str(mixed), "--page", "2")
+    assert out.returncode == 0, out.stderr
+    assert re.fullmatch(r"4 kết quả \(\d+ ms\): trang 2 vượt quá số trang \(1\)", out.stdout.splitlines()[0]), out.stdout
+    assert re.fullmatch(r"4 kết quả \(\d+ ms\), trang 1/1", vnsearch(
+        "search", "hợp tác xã Phúc Thọ", "--index-dir", str(mixed)).stdout.splitlines()[0])
+    data = cli_json(mixed, "search", "hợp tác xã Phúc Thọ", "--page", "2")
+    assert (data["total"], data["page"], data["pages"], data["hits"]) == (4, 2, 1, [])
+    with serving(mixed) as url:
+        status, api = get(url, "/api/search", q="hợp tác xã Phúc Thọ", page=2)
+    assert status == 200 and (api["total"], api["page"], api["pages"], api["hits"]) == (4, 2, 1, [])

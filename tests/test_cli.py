@@ -28,9 +28,10 @@ def test_index_then_search_json(corpus_dir, tmp_path):
 
     res = vnsearch("search", "mat tran to quoc", "--index-dir", ix, "--limit", "2", "--json")
     data = json.loads(res.stdout)
-    assert set(data) == {"query", "total", "total_relation", "page", "per_page", "took_ms", "suggestion", "notice", "reading", "hits"}
+    assert set(data) == {"query", "total", "total_relation", "page", "per_page", "pages", "took_ms", "suggestion", "notice",
+                         "reading", "hits"}
     assert data["per_page"] == 2 and len(data["hits"]) == 2 and data["total"] >= 5
-    assert set(data["hits"][0]) == {"id", "title", "date", "score", "url", "snippet"}
+    assert set(data["hits"][0]) == {"id", "title", "date", "datetime", "score", "url", "page_url", "snippet"}
     assert "<mark>" in data["hits"][0]["snippet"]
 
     page2 = json.loads(vnsearch("search", "mat tran to quoc", "--index-dir", ix, "--limit", "2",

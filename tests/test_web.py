@@ -108,9 +108,10 @@ def test_api_search_shape(client):
     r = client.get("/api/search", query_string={"q": "uy ban", "per_page": 2, "page": 1})
     data = r.get_json()
     assert r.status_code == 200 and r.mimetype == "application/json"
-    assert set(data) == {"query", "total", "total_relation", "page", "per_page", "took_ms", "suggestion", "notice", "reading", "hits"}
+    assert set(data) == {"query", "total", "total_relation", "page", "per_page", "pages", "took_ms", "suggestion", "notice",
+                         "reading", "hits"}
     assert data["per_page"] == 2 and len(data["hits"]) == 2
-    assert set(data["hits"][0]) == {"id", "title", "date", "score", "url", "snippet"}
+    assert set(data["hits"][0]) == {"id", "title", "date", "datetime", "score", "url", "page_url", "snippet"}
     ranged = client.get("/api/search", query_string={"q": "mặt trận", "from": "2019-01-01", "to": "2020-12-31",
                                                      "sort": "date"}).get_json()
     assert {h["id"] for h in ranged["hits"]} == {"000_07d8e90914c7a84b.txt", "002_bc0217ec24ab4b99.txt"}

@@ -46,7 +46,7 @@ from .plan import Plan, QueryBuilder
 from .reading import read_runs
 from .request import SORTS, Request
 from .rescore import AdjacentPairs, LeadTerms, add_shingles
-from .results import Hit, SearchResults, StoredArticle, date_text, stored_article
+from .results import Hit, SearchResults, StoredArticle, date_text, stored_article, web_link
 from .snapshot import Snapshot, Snapshots, leaves
 from .suggest import did_you_mean
 
@@ -345,7 +345,7 @@ class Index:
         stored = snap.searcher.stored_fields(docnum)
         title = stored.get("title", "")
         score = round(score, 4) if score is not None and sort == "relevance" else None
-        url = stored.get("url") or stored.get("path") or ""
+        url = web_link(stored.get("url"))  # the file an article was read from is not a link
         if highlighter is None:
             return Hit(id=stored["id"], title=title, date=date_text(stored), score=score, url=url, snippet="")
         return Hit(id=stored["id"], title=title, date=date_text(stored), score=score, url=url,
