@@ -29,6 +29,7 @@ from . import (
     IndexBusyError,
     IndexingFailed,
     NoIndexError,
+    Progress,
     open_index,
 )
 
@@ -128,11 +129,26 @@ def index_command(paths, index_dir, rebuild, jobs, as_json, quiet, problems_log)
     from tqdm import tqdm
 
     ix = open_index(index_dir)
-    bar = None if quiet else tqdm(unit=" articles", desc="indexing", file=sys.stderr, dynamic_ncols=True)
+    bar: tqdm | None = None  # made when the sources' size is known
 
-    def progress(done: int) -> None:
-        if bar is not None:
-            bar.update(done - bar.n)
+    def on_progress(where: Progress) -> None:
+        """Bytes of the sources read, of their size on disk (a percentage, the time left), and the
+        articles written; then the commit, seconds on a large index, said when it starts."""
+        nonlocal bar
+        if where.stage == "committing":
+            if bar is not None:
+                bar.close()
+            click.echo(f"committing {where.articles:,} new or changed article{'' if where.articles == 1 else 's'}…",
+                       err=True)
+            return
+        if bar is None:
+            bar = tqdm(desc="indexing", total=where.bytes_total or None, unit="B", unit_scale=True,
+                       unit_divisor=1024, file=sys.stderr, dynamic_ncols=True,
+                       bar_format="{l_bar}{bar}| {n_fmt}B/{total_fmt}B [{elapsed}<{remaining}{postfix}]")
+        elapsed = bar.format_dict["elapsed"]
+        rate = f", {where.articles / elapsed:,.0f} articles/s" if elapsed > 0 and where.articles else ""
+        bar.set_postfix_str(f"{where.articles:,} articles{rate}", refresh=False)
+        bar.update(where.bytes_read - bar.n)
 
     def on_problem(problem) -> None:
         if problems_log is not None:
@@ -141,7 +157,8 @@ def index_command(paths, index_dir, rebuild, jobs, as_json, quiet, problems_log)
 
     try:
         with _writing(index_dir):
-            report = ix.update(list(paths), rebuild=rebuild, jobs=jobs, progress=progress, on_problem=on_problem)
+            report = ix.update(list(paths), rebuild=rebuild, jobs=jobs, on_problem=on_problem,
+                               on_progress=None if quiet else on_progress)
     finally:
         if bar is not None:
             bar.close()

@@ -134,3 +134,23 @@ def test_the_summary_says_what_was_built_and_counts_in_agreement(tmp_path):
     assert (report["rebuilt"], report["new_index"], report["added"], report["warnings_total"]) == (True, False, 2, 2)
     assert json.loads(vnsearch("index", str(feed), "--index-dir", str(tmp_path / "ix2"), "-q", "--json").stdout
                       )["new_index"] is True
+
+
+def test_the_progress_bar_counts_the_bytes_of_the_sources_then_says_it_commits(tmp_path):
+    """Issue 22: the bar had no total nor percentage for a JSON-lines feed, then stood still
+    during the commit."""
+    from tqdm import tqdm
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"id": str(i), "title": f"Tin {i}", "body": "Hợp tác xã Phúc Thọ. " * 20},
+                                       ensure_ascii=False) + "\n" for i in range(150)), encoding="utf-8")
+    out = vnsearch("index", str(feed), "--index-dir", str(tmp_path / "ix"), "--jobs", "1")
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stderr.replace("\r", "\n").splitlines() if line.strip()]
+    total = tqdm.format_sizeof(feed.stat().st_size, divisor=1024) + "B"
+    assert re.fullmatch(rf"indexing: 100%\|█+\| {total}/{total} \[.*150 articles, [\d,]+ articles/s\]", lines[-2]), lines
+    assert lines[-1] == "committing 150 new or changed articles…"
+    assert all(re.match(rf"indexing: +\d+%\|.*/{total} ", line) for line in lines[:-1]), lines
+    assert out.stdout.startswith("built a new index")
+    quiet = vnsearch("index", str(feed), "--index-dir", str(tmp_path / "ix"), "-q")
+    assert quiet.returncode == 0 and quiet.stderr == ""

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as wq
 
-from ..build import IndexReport, forget_sources, update_index
+from ..build import IndexReport, Progress, forget_sources, update_index
 from ..config import DEFAULT, Config
 from ..ingest import Problem
 from ..store.arrays_read import NO_YEAR
@@ -108,12 +108,11 @@ class Index:
                              daemon=True).start()
 
     def update(self, paths: list[str | Path], rebuild: bool = False, jobs: int | None = None,
-               progress: Callable[[int], None] | None = None,
-               on_problem: Callable[[Problem], None] | None = None) -> IndexReport:
-        """Add new, re-index changed and remove deleted articles under ``paths`` (see
-        ``build.update_index``)."""
+               progress: Callable[[int], None] | None = None, on_problem: Callable[[Problem], None] | None = None,
+               on_progress: Callable[[Progress], None] | None = None) -> IndexReport:
+        """Add new, re-index changed and remove deleted articles under ``paths`` (``build.update_index``)."""
         return update_index(paths, self.index_dir, rebuild=rebuild, jobs=jobs, progress=progress,
-                            on_problem=on_problem)
+                            on_problem=on_problem, on_progress=on_progress)
 
     def forget(self, paths: list[str | Path]) -> IndexReport:
         """Remove every article indexed from ``paths``, which need not exist any more."""
