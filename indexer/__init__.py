@@ -14,19 +14,20 @@ import-linter): ``text`` < ``ingest`` < ``store`` < ``build`` < ``search`` < the
 ``config`` and ``errors`` sit below them all.  See docs/architecture.md.
 """
 
-from .build import IndexReport, update_index
+from .build import IndexReport, Progress, update_index
 from .config import DEFAULT, Config
 from .errors import IndexingFailed
 from .ingest import id_problem
 from .search.engine import DEFAULT_INDEX_DIR, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, Index, open_index
+from .search.request import BadSearchArgument
 from .search.results import Hit, SearchResults, StoredArticle
 from .store.generations import IndexBusyError, NoIndexError
 
 Article = StoredArticle  # the name this stored view had before 0.2: kept for callers
 
 __all__ = [
-    "DEFAULT", "DEFAULT_INDEX_DIR", "MAX_PER_PAGE", "MAX_QUERY_CHARS", "SORTS", "Article", "Config", "Hit", "Index",
-    "IndexBusyError", "IndexReport", "IndexingFailed", "NoIndexError", "SearchResults", "StoredArticle",
-    "id_problem", "open_index", "update_index",
+    "DEFAULT", "DEFAULT_INDEX_DIR", "MAX_PER_PAGE", "MAX_QUERY_CHARS", "SORTS", "Article", "BadSearchArgument",
+    "Config", "Hit", "Index", "IndexBusyError", "IndexReport", "IndexingFailed", "NoIndexError", "Progress",
+    "SearchResults", "StoredArticle", "id_problem", "open_index", "update_index",
 ]
 __version__ = "0.2.0"

@@ -21,7 +21,17 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from . import DEFAULT_INDEX_DIR, MAX_PER_PAGE, SORTS, IndexBusyError, IndexingFailed, NoIndexError, open_index
+from . import (
+    DEFAULT_INDEX_DIR,
+    MAX_PER_PAGE,
+    SORTS,
+    BadSearchArgument,
+    IndexBusyError,
+    IndexingFailed,
+    NoIndexError,
+    Progress,
+    open_index,
+)
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -119,11 +129,26 @@ def index_command(paths, index_dir, rebuild, jobs, as_json, quiet, problems_log)
     from tqdm import tqdm
 
     ix = open_index(index_dir)
-    bar = None if quiet else tqdm(unit=" articles", desc="indexing", file=sys.stderr, dynamic_ncols=True)
+    bar: tqdm | None = None  # made when the sources' size is known
 
-    def progress(done: int) -> None:
-        if bar is not None:
-            bar.update(done - bar.n)
+    def on_progress(where: Progress) -> None:
+        """Bytes of the sources read, of their size on disk (a percentage, the time left), and the
+        articles written; then the commit, seconds on a large index, said when it starts."""
+        nonlocal bar
+        if where.stage == "committing":
+            if bar is not None:
+                bar.close()
+            click.echo(f"committing {where.articles:,} new or changed article{'' if where.articles == 1 else 's'}…",
+                       err=True)
+            return
+        if bar is None:
+            bar = tqdm(desc="indexing", total=where.bytes_total or None, unit="B", unit_scale=True,
+                       unit_divisor=1024, file=sys.stderr, dynamic_ncols=True,
+                       bar_format="{l_bar}{bar}| {n_fmt}B/{total_fmt}B [{elapsed}<{remaining}{postfix}]")
+        elapsed = bar.format_dict["elapsed"]
+        rate = f", {where.articles / elapsed:,.0f} articles/s" if elapsed > 0 and where.articles else ""
+        bar.set_postfix_str(f"{where.articles:,} articles{rate}", refresh=False)
+        bar.update(where.bytes_read - bar.n)
 
     def on_problem(problem) -> None:
         if problems_log is not None:
@@ -132,7 +157,8 @@ def index_command(paths, index_dir, rebuild, jobs, as_json, quiet, problems_log)
 
     try:
         with _writing(index_dir):
-            report = ix.update(list(paths), rebuild=rebuild, jobs=jobs, progress=progress, on_problem=on_problem)
+            report = ix.update(list(paths), rebuild=rebuild, jobs=jobs, on_problem=on_problem,
+                               on_progress=None if quiet else on_progress)
     finally:
         if bar is not None:
             bar.close()
@@ -167,9 +193,18 @@ def forget_command(paths, index_dir):
         click.echo(f"  kept {problem}")
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+def _fail(message: str, code: int, label: str = "Error") -> NoReturn:
+    click.echo(f"{label}: {message}", err=True)
     sys.exit(code)
+
+
+def _fail_vi(message: str, code: int) -> NoReturn:
+    """A reader-facing command's failure (search, show), in Vietnamese as its output is."""
+    _fail(message, code, "Lỗi")
+
+
+def _no_index_vi(index_dir: str) -> NoReturn:
+    _fail_vi(f"chưa có chỉ mục trong {index_dir}; hãy chạy: vnsearch index PATH --index-dir {index_dir}", 1)
 
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -184,9 +219,9 @@ def _terminal(snippet_html: str, color: bool) -> str:
 @main.command("search")
 @click.argument("query")
 @index_dir_option
-@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, MAX_PER_PAGE),
-              help="Hits per page.")
-@click.option("--page", default=1, show_default=True, type=click.IntRange(1, None))
+@click.option("--limit", "-n", default=10, show_default=True, type=int,
+              help=f"Hits per page, at most {MAX_PER_PAGE} (as the web API's per_page).")
+@click.option("--page", default=1, show_default=True, type=int)
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--from", "date_from", default=None, help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--to", "date_to", default=None, help="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.")
@@ -201,15 +236,19 @@ def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_
     try:
         results = ix.search(query, page=page, per_page=limit, sort=sort, date_from=date_from,
                             date_to=date_to, mode="any" if any_terms else "all", as_typed=as_typed, explain=explain)
-    except NoIndexError as exc:
-        raise click.ClickException(str(exc)) from None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    except NoIndexError:
+        _no_index_vi(index_dir)
+    except BadSearchArgument as exc:  # a usage error, said in Vietnamese as the page says it
+        _fail_vi(exc.message_vi, 2)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
     color = sys.stdout.isatty()
-    click.echo(f"{results.total_text} kết quả ({results.took_ms:.0f} ms), trang {results.page}/{results.pages}")
+    found = f"{results.total_text} kết quả ({results.took_ms:.0f} ms)"
+    if results.page > results.pages:  # no hit to show: say why, not "trang 2/1"
+        click.echo(f"{found}: trang {results.page} vượt quá số trang ({results.pages})")
+    else:
+        click.echo(f"{found}, trang {results.page}/{results.pages}")
     if results.reading:
         click.echo(f"Kết quả cho: {results.reading} (--as-typed: tìm đúng như đã gõ)")
     if results.notice:
@@ -233,10 +272,10 @@ def show_command(doc_id, index_dir, as_json):
     """Print one article as written."""
     try:
         article = open_index(index_dir).get(doc_id)
-    except NoIndexError as exc:
-        raise click.ClickException(str(exc)) from None
+    except NoIndexError:
+        _no_index_vi(index_dir)
     if article is None:
-        raise click.ClickException(f"no article with id {doc_id!r}")
+        _fail_vi(f"không có bài viết nào mang mã {doc_id!r}", 1)
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
         return

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 
-from indexer import DEFAULT_INDEX_DIR, IndexBusyError, NoIndexError, open_index
+from indexer import DEFAULT_INDEX_DIR, MAX_PER_PAGE, IndexBusyError, NoIndexError, open_index
 
 __all__ = ["create_app"]
 
@@ -36,7 +36,7 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
     app.config.from_mapping(
         INDEX_DIR=str(index_dir or os.environ.get("VNSEARCH_INDEX_DIR", DEFAULT_INDEX_DIR)),
         PER_PAGE=10,
-        MAX_PER_PAGE=50,
+        MAX_PER_PAGE=MAX_PER_PAGE,  # the engine's one limit, the CLI's --limit too
         JSON_AS_ASCII=False,
     )
     if test_config:
@@ -83,13 +83,13 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
     @app.errorhandler(404)
     def not_found(error):
         if _wants_json():
-            return jsonify(error="không tìm thấy"), 404
+            return jsonify(error="không tìm thấy", code="not_found"), 404
         return render_template("error.html", status=404, message="Không tìm thấy trang hoặc bài viết này."), 404
 
     @app.errorhandler(405)
     def method_not_allowed(error):
         if _wants_json():
-            return jsonify(error="phương thức không được hỗ trợ"), 405
+            return jsonify(error="phương thức không được hỗ trợ", code="method_not_allowed"), 405
         return render_template("error.html", status=405, message="Phương thức không được hỗ trợ."), 405
 
     @app.errorhandler(NoIndexError)
@@ -99,13 +99,13 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
         message = "Chưa có chỉ mục. Hãy chạy: vnsearch index seeds" if isinstance(error, NoIndexError) \
             else "Chỉ mục đang được cập nhật. Vui lòng thử lại sau."
         if _wants_json():
-            return jsonify(error=message), 503
+            return jsonify(error=message, code="no_index" if isinstance(error, NoIndexError) else "index_busy"), 503
         return render_template("error.html", status=503, message=message), 503
 
     @app.errorhandler(500)
     def server_error(error):  # pragma: no cover - a bug; the reader still gets a page
         if _wants_json():
-            return jsonify(error="lỗi máy chủ"), 500
+            return jsonify(error="lỗi máy chủ", code="server_error"), 500
         return render_template("error.html", status=500, message="Đã có lỗi xảy ra. Vui lòng thử lại."), 500
 
     return app

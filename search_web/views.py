@@ -13,6 +13,10 @@ from indexer import MAX_QUERY_CHARS, SORTS, NoIndexError, id_problem
 bp = Blueprint("search", __name__)
 
 MAX_PARAM_CHARS = 200  # any parameter but the query (dates, year, category, sort, page...)
+MAX_SUGGEST_CHARS = 200  # what type-ahead completes
+# The JSON API's errors: {"error": a Vietnamese message for readers, "code": one of these, stable, for programs}.
+BAD_PARAMETER, QUERY_TOO_LONG, NO_INDEX = "bad_parameter", "query_too_long", "no_index"
+NO_INDEX_MESSAGE = "Chưa có chỉ mục. Hãy chạy: vnsearch index seeds"
 
 
 def engine():
@@ -20,7 +24,9 @@ def engine():
 
 
 class BadRequest(ValueError):
-    pass
+    def __init__(self, message: str, code: str = BAD_PARAMETER):
+        super().__init__(message)
+        self.code = code
 
 
 def _int(params, name: str, default: int, low: int, high: int | None = None) -> int:
@@ -47,7 +53,7 @@ def _search_args(params, max_per_page: int, long_query: bool = False) -> dict:
     MAX_QUERY_CHARS is searched (the engine cuts it, with a notice) instead of refused."""
     q = params.get("q", "")
     if len(q) > MAX_QUERY_CHARS and not long_query:
-        raise BadRequest(f"truy vấn dài quá {MAX_QUERY_CHARS} ký tự")
+        raise BadRequest(f"truy vấn dài quá {MAX_QUERY_CHARS} ký tự", QUERY_TOO_LONG)
     sort = params.get("sort", "relevance") or "relevance"
     if sort not in SORTS:
         raise BadRequest(f"'sort' phải là một trong: {', '.join(SORTS)}")
@@ -143,18 +149,23 @@ def api_search():
         params = _params()
         args = _search_args(params, current_app.config["MAX_PER_PAGE"])
         results = engine().search(explain=params.get("explain", ""), **args)  # explain: how each hit scored
-    except (BadRequest, ValueError) as exc:
-        return jsonify(error=str(exc)), 400
+    except BadRequest as exc:
+        return jsonify(error=str(exc), code=exc.code), 400
+    except ValueError as exc:  # what the engine refused (a BadSearchArgument): its message in Vietnamese
+        return jsonify(error=getattr(exc, "message_vi", "tham số không hợp lệ"), code=BAD_PARAMETER), 400
     except NoIndexError:
-        return jsonify(error="chưa có chỉ mục"), 503
-    return jsonify(results.to_dict())
+        return jsonify(error=NO_INDEX_MESSAGE, code=NO_INDEX), 503
+    data = results.to_dict()
+    for hit in data["hits"]:  # the page's path where the app is mounted
+        hit["page_url"] = request.script_root + hit["page_url"]
+    return jsonify(data)
 
 
 @bp.get("/api/suggest")
 def api_suggest():
     q = request.args.get("q", "")
-    if len(q) > 200:
-        return jsonify(error="truy vấn dài quá 200 ký tự"), 400
+    if len(q) > MAX_SUGGEST_CHARS:
+        return jsonify(error=f"truy vấn dài quá {MAX_SUGGEST_CHARS} ký tự", code=QUERY_TOO_LONG), 400
     try:
         suggestions = engine().complete(q) if q.strip() else []
     except NoIndexError:

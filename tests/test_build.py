@@ -417,7 +417,7 @@ def test_a_segment_mostly_replaced_is_rewritten_with_its_live_documents(tmp_path
         assert reader.doc_count_all() == (80 if reclaimed else 80 + changed)
         assert len(list(reader.leaf_readers())) == (1 if reclaimed else 2)
     stats = ix.stats()
-    assert (stats["documents"], stats["deleted"], stats["segments"]) == \
+    assert (stats["articles"], stats["deleted"], stats["segments"]) == \
         ((80, 0, 1) if reclaimed else (80, changed, 2))
     fresh = open_index(tmp_path / "fresh")
     fresh.update([folder], jobs=1)
@@ -458,7 +458,7 @@ def test_segments_to_rewrite_are_shared_out_among_processes(tmp_path, monkeypatc
     assert report.updated == 40
     assert started == ([2] if jobs == 2 else [])
     stats = ix.stats()
-    assert (stats["documents"], stats["deleted"]) == (80, 0)
+    assert (stats["articles"], stats["deleted"]) == (80, 0)
     fresh = open_index(tmp_path / "fresh")
     fresh.update([folder], jobs=1)
     for query in ("tổ dân phố", "khu dân cư", "Mặt trận xã Tân Lập"):
@@ -489,3 +489,35 @@ def test_a_failing_rewrite_worker_aborts_the_commit(tmp_path, monkeypatch):
     assert "khu dân cư" in ix.get("gen000.txt").body  # the old version, whole
     assert ix.update([folder], jobs=2).updated == 40  # and the next run does it
     assert "tổ dân phố" in ix.get("gen000.txt").body and ix.stats()["deleted"] == 0
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_counts_bytes_of_the_sources_then_says_when_the_commit_starts(corpus_dir, tmp_path, jobs):
+    """update(on_progress=...) (issue 22): bytes read of the sources' size, then "committing" before the
+    commit; progress(articles), the older callback, is still called as before."""
+    import json
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"id": f"f{i}", "title": f"Tin {i}", "body": "Hợp tác xã Phúc Thọ. " * 30},
+                                       ensure_ascii=False) + "\n" for i in range(100)), encoding="utf-8")
+    size = feed.stat().st_size + sum(f.stat().st_size for f in corpus_dir.iterdir()
+                                     if f.name.endswith((".txt", ".jsonl")) and not f.name.startswith("."))
+    ix = open_index(tmp_path / "ix")
+    ix.update([corpus_dir], jobs=1)
+    events, counts, live_at_commit = [], [], []
+
+    def on_progress(where):
+        events.append(where)
+        if where.stage == "committing":
+            live_at_commit.append(ix.count())
+
+    report = ix.update([corpus_dir, feed], jobs=jobs, progress=counts.append, on_progress=on_progress)
+    assert (report.added, report.unchanged) == (100, 12) and ix.count() == 112
+    assert [e.stage for e in events] == ["reading"] * (len(events) - 1) + ["committing"]
+    assert {e.bytes_total for e in events} == {size}
+    assert [e.bytes_read for e in events] == sorted(e.bytes_read for e in events)
+    assert [e.articles for e in events] == sorted(e.articles for e in events)
+    assert events[-2].bytes_read == size and events[-2].fraction == 1.0 and events[-1].articles == 100
+    assert live_at_commit == [12]  # said before the commit, not after
+    assert counts == sorted(counts) and counts[-1] == 100
+    assert len(events) >= 3 and events[0].articles == 0  # the first read is told at once

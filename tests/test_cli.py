@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -27,10 +28,10 @@ def test_index_then_search_json(corpus_dir, tmp_path):
 
     res = vnsearch("search", "mat tran to quoc", "--index-dir", ix, "--limit", "2", "--json")
     data = json.loads(res.stdout)
-    assert set(data) == {"query", "total", "total_relation", "page", "per_page", "took_ms", "suggestion", "notice", "reading",
-                         "alternatives", "hits"}
+    assert set(data) == {"query", "total", "total_relation", "page", "per_page", "pages", "took_ms", "suggestion", "notice",
+                         "reading", "alternatives", "hits"}
     assert data["per_page"] == 2 and len(data["hits"]) == 2 and data["total"] >= 5
-    assert set(data["hits"][0]) == {"id", "title", "date", "score", "url", "snippet"}
+    assert set(data["hits"][0]) == {"id", "title", "date", "datetime", "score", "url", "page_url", "snippet"}
     assert "<mark>" in data["hits"][0]["snippet"]
 
     page2 = json.loads(vnsearch("search", "mat tran to quoc", "--index-dir", ix, "--limit", "2",
@@ -52,11 +53,11 @@ def test_rebuild_flag_and_errors(corpus_dir, tmp_path):
     ix = str(tmp_path / "ix")
     assert vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q").returncode == 0
     out = vnsearch("index", str(corpus_dir), "--index-dir", ix, "--rebuild", "-q")
-    assert out.returncode == 0 and out.stdout.startswith("built")
+    assert out.returncode == 0 and out.stdout.startswith("rebuilt the index in ")
     missing = vnsearch("search", "x", "--index-dir", str(tmp_path / "none"))
-    assert missing.returncode == 1 and "no index" in missing.stderr
+    assert missing.returncode == 1 and missing.stderr.startswith("Lỗi: chưa có chỉ mục trong ")
     bad = vnsearch("search", "x", "--index-dir", ix, "--from", "hôm qua")
-    assert bad.returncode == 2 and "invalid date" in bad.stderr
+    assert bad.returncode == 2 and bad.stderr == "Lỗi: ngày không hợp lệ 'hôm qua': dùng YYYY, YYYY-MM hoặc YYYY-MM-DD\n"
     assert vnsearch("show", "nope", "--index-dir", ix).returncode == 1
 
 
@@ -64,12 +65,12 @@ def test_stats_mirrors_the_python_api(corpus_dir, tmp_path):
     from indexer import open_index
 
     ix = str(tmp_path / "ix")
-    assert json.loads(vnsearch("stats", "--index-dir", ix, "--json").stdout)["documents"] == 0
+    assert json.loads(vnsearch("stats", "--index-dir", ix, "--json").stdout)["articles"] == 0
     vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q")
     stats = json.loads(vnsearch("stats", "--index-dir", ix, "--json").stdout)
     assert stats == open_index(ix).stats()
-    assert stats["documents"] == 12 and stats["segments"] == 1 and stats["generation"].startswith("gen-")
-    assert "documents: 12" in vnsearch("stats", "--index-dir", ix).stdout
+    assert stats["articles"] == 12 and stats["segments"] == 1 and stats["generation"].startswith("gen-")
+    assert "articles: 12" in vnsearch("stats", "--index-dir", ix).stdout
 
 
 def test_an_index_with_no_articles_is_a_normal_state(tmp_path):
@@ -85,9 +86,9 @@ def test_an_index_with_no_articles_is_a_normal_state(tmp_path):
                                "--from", "2019").stdout)
     assert data["total"] == 0 and data["hits"] == [] and "chưa có bài viết" in data["notice"]
     show = vnsearch("show", "x", "--index-dir", ix)
-    assert show.returncode == 1 and "no article with id 'x'" in show.stderr and "Traceback" not in show.stderr
+    assert show.returncode == 1 and "Lỗi: không có bài viết nào mang mã 'x'" in show.stderr and "Traceback" not in show.stderr
     stats = vnsearch("stats", "--index-dir", ix, "--json")
-    assert stats.returncode == 0 and json.loads(stats.stdout)["documents"] == 0
+    assert stats.returncode == 0 and json.loads(stats.stdout)["articles"] == 0
 
 
 def test_search_explain_shows_how_each_score_was_made(corpus_dir, tmp_path):
@@ -102,3 +103,54 @@ def test_search_explain_shows_how_each_score_was_made(corpus_dir, tmp_path):
         assert hit["explanation"]["score"] == pytest.approx(hit["score"], abs=1e-4)
     typed = json.loads(vnsearch("search", "mat tran to quoc", "--index-dir", ix, "--as-typed", "--json").stdout)
     assert typed["reading"] is None and typed["total"] == data["total"]
+
+
+def test_indexing_a_path_that_does_not_exist_fails_with_exit_3_and_says_why(tmp_path):
+    missing = tmp_path / "no" / "such" / "path"
+    out = vnsearch("index", str(missing), "--index-dir", str(tmp_path / "ix"), "-q")
+    assert out.returncode == 3, (out.stdout, out.stderr)
+    assert f"  skipped {missing}: no such file or folder\n" in out.stdout
+    assert f"  source not read whole: {missing}: nothing it held was removed" in out.stdout
+    assert out.stderr == "Error: 1 source could not be read whole; nothing it held was removed\n"
+
+
+def test_the_summary_says_what_was_built_and_counts_in_agreement(tmp_path):
+    """Issue 22: a first build said "rebuilt index" and "1 warnings"."""
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": "a", "title": "Tin", "body": "Nội dung", "date": "31/02/2020"}) + "\n",
+                    encoding="utf-8")
+    ix = str(tmp_path / "ix")
+    first = vnsearch("index", str(feed), "--index-dir", ix, "-q")
+    assert first.returncode == 0, first.stderr
+    assert re.fullmatch(r"built a new index in \d+\.\ds, \d+ articles/s: 1 added, 0 updated, 0 removed, "
+                        r"0 unchanged, 0 skipped, 1 warning", first.stdout.splitlines()[0]), first.stdout
+    with feed.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"id": "b", "title": "Tin", "body": "Khác", "date": "hôm qua"}) + "\n")
+    again = vnsearch("index", str(feed), "--index-dir", ix, "-q")
+    assert re.fullmatch(r"updated the index in \d+\.\ds, \d+ articles/s: 1 added, 0 updated, 0 removed, "
+                        r"1 unchanged, 0 skipped, 2 warnings", again.stdout.splitlines()[0]), again.stdout
+    rebuilt = vnsearch("index", str(feed), "--index-dir", ix, "-q", "--rebuild", "--json")
+    report = json.loads(rebuilt.stdout)
+    assert (report["rebuilt"], report["new_index"], report["added"], report["warnings_total"]) == (True, False, 2, 2)
+    assert json.loads(vnsearch("index", str(feed), "--index-dir", str(tmp_path / "ix2"), "-q", "--json").stdout
+                      )["new_index"] is True
+
+
+def test_the_progress_bar_counts_the_bytes_of_the_sources_then_says_it_commits(tmp_path):
+    """Issue 22: the bar had no total nor percentage for a JSON-lines feed, then stood still
+    during the commit."""
+    from tqdm import tqdm
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"id": str(i), "title": f"Tin {i}", "body": "Hợp tác xã Phúc Thọ. " * 20},
+                                       ensure_ascii=False) + "\n" for i in range(150)), encoding="utf-8")
+    out = vnsearch("index", str(feed), "--index-dir", str(tmp_path / "ix"), "--jobs", "1")
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stderr.replace("\r", "\n").splitlines() if line.strip()]
+    total = tqdm.format_sizeof(feed.stat().st_size, divisor=1024) + "B"
+    assert re.fullmatch(rf"indexing: 100%\|█+\| {total}/{total} \[.*150 articles, [\d,]+ articles/s\]", lines[-2]), lines
+    assert lines[-1] == "committing 150 new or changed articles…"
+    assert all(re.match(rf"indexing: +\d+%\|.*/{total} ", line) for line in lines[:-1]), lines
+    assert out.stdout.startswith("built a new index")
+    quiet = vnsearch("index", str(feed), "--index-dir", str(tmp_path / "ix"), "-q")
+    assert quiet.returncode == 0 and quiet.stderr == ""

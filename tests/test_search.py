@@ -552,7 +552,7 @@ def test_an_index_with_no_articles_answers_every_call(tmp_path, how):
     assert ix.exists() and ix.count() == 0
     ix.warm_up()
     stats = ix.stats()
-    assert stats["documents"] == 0 and stats["segments"] == 0 and stats["generation"]
+    assert stats["articles"] == 0 and stats["segments"] == 0 and stats["generation"]
     for kwargs in ({}, {"sort": "date"}, {"facets": True}, {"mode": "any"}, {"date_from": "2019", "date_to": "2020"},
                    {"category": "Thể thao", "facets": True, "sort": "date"}):
         for q in ("x", "mặt trận tổ quốc", '"tập huấn" -covid OR title:UBND', "mặt* huấn~ \"thanh p*\"",

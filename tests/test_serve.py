@@ -342,3 +342,33 @@ def test_slow_and_idle_clients_do_not_starve_readers(tmp_path):
     assert all(p["requests"] >= 5 and p["errors"] == 0 for p in phases.values()), phases
     assert phases["mixed"]["closed_by_server"] >= 40 and phases["mixed"]["kept_max_s"] <= 2.5
     assert phases["flood"]["server_sockets_max"] <= 48 + 8
+
+
+def test_a_second_serve_on_a_port_the_first_listens_on_is_one_line_naming_port(tmp_path):
+    """Issue 22: the second `vnsearch serve` on a busy port prints one line naming --port (no traceback,
+    no "serving on") and exits non-zero; the first one keeps serving."""
+    port = _free_port()
+    index_dir = emptied_index(tmp_path)
+    first = _serve(index_dir, port)
+    try:
+        _wait_for(first, port)
+        second = _serve(index_dir, port)
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == 1, err
+        assert len(err.strip().splitlines()) == 1, err
+        assert "--port" in err and str(port) in err and "Traceback" not in err and "serving on" not in err
+        assert _get(port, "/healthz") == 200  # the first server is untouched
+    finally:
+        first.terminate()
+        _, first_err = first.communicate(timeout=10)
+    assert first_err.count("serving on") == 1
+
+
+def test_a_port_bound_but_not_listening_is_also_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))  # bound, never listening: the bind fails, before any work
+        port = taken.getsockname()[1]
+        proc = _serve(emptied_index(tmp_path), port)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and out == ""
+    assert err.splitlines() == [f"Error: cannot listen on 127.0.0.1:{port}: Address already in use (choose another --port)"]

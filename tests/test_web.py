@@ -108,10 +108,10 @@ def test_api_search_shape(client):
     r = client.get("/api/search", query_string={"q": "uy ban", "per_page": 2, "page": 1})
     data = r.get_json()
     assert r.status_code == 200 and r.mimetype == "application/json"
-    assert set(data) == {"query", "total", "total_relation", "page", "per_page", "took_ms", "suggestion", "notice", "reading",
-                         "alternatives", "hits"}
+    assert set(data) == {"query", "total", "total_relation", "page", "per_page", "pages", "took_ms", "suggestion", "notice",
+                         "reading", "alternatives", "hits"}
     assert data["per_page"] == 2 and len(data["hits"]) == 2
-    assert set(data["hits"][0]) == {"id", "title", "date", "score", "url", "snippet"}
+    assert set(data["hits"][0]) == {"id", "title", "date", "datetime", "score", "url", "page_url", "snippet"}
     ranged = client.get("/api/search", query_string={"q": "mặt trận", "from": "2019-01-01", "to": "2020-12-31",
                                                      "sort": "date"}).get_json()
     assert {h["id"] for h in ranged["hits"]} == {"000_07d8e90914c7a84b.txt", "002_bc0217ec24ab4b99.txt"}
@@ -121,7 +121,7 @@ def test_api_search_shape(client):
     ({"q": "x", "page": "abc"}, "page"), ({"q": "x", "page": "0"}, "page"),
     ({"q": "x", "per_page": "1000"}, "per_page"), ({"q": "x", "per_page": "-1"}, "per_page"),
     ({"q": "x" * 1001}, "1000"), ({"q": "x", "sort": "random"}, "sort"),
-    ({"q": "x", "from": "hôm qua"}, "date"), ({"q": "x", "mode": "some"}, "mode"), ({"q": "x", "year": "20"}, "year"),
+    ({"q": "x", "from": "hôm qua"}, "ngày không hợp lệ 'hôm qua'"), ({"q": "x", "mode": "some"}, "mode"), ({"q": "x", "year": "20"}, "year"),
 ])
 def test_api_bad_parameters_are_400_json(client, qs, fragment):
     r = client.get("/api/search", query_string=qs)

@@ -1,14 +1,16 @@
-"""What one indexing run did, summarised for a reader: counts, and problems a few of each kind."""
+"""What one indexing run did, summarised for a reader: counts, and problems a few of each kind;
+and where a run is while it runs (:class:`Progress`)."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..ingest import Problem
+from ..ingest import Problem, ReadMeter
 
-__all__ = ["IndexReport"]
+__all__ = ["IndexReport", "Progress", "ProgressTracker"]
 
 EXAMPLES_PER_KIND = 10  # problems of one kind from one source listed one by one; the rest counted
 
@@ -42,7 +44,8 @@ class IndexReport:
     problem_counts: dict[tuple[str, bool, str], int] = field(default_factory=dict)
     failed_sources: dict[str, str] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
-    rebuilt: bool = False
+    rebuilt: bool = False  # a fresh generation was built and swapped in (--rebuild, a first build, a new schema)
+    new_index: bool = False  # ... and there was no index before: a first build
     seconds: float = 0.0
     generation: str = ""
     on_problem: Callable[[Problem], None] | None = field(default=None, repr=False, compare=False)
@@ -72,13 +75,16 @@ class IndexReport:
         return [(source, skipped, kind, n - EXAMPLES_PER_KIND)
                 for (source, skipped, kind), n in self.problem_counts.items() if n > EXAMPLES_PER_KIND]
 
+    def _what(self) -> str:
+        return "built a new index" if self.new_index else "rebuilt the index" if self.rebuilt else "updated the index"
+
     def summary(self) -> str:
         indexed = self.added + self.updated
         rate = f", {indexed / self.seconds:.0f} articles/s" if self.seconds > 0 and indexed else ""
         lines = [
-            f"{'built' if self.rebuilt else 'updated'} index in {self.seconds:.1f}s{rate}: "
-            f"{self.added} added, {self.updated} updated, {self.removed} removed, "
-            f"{self.unchanged} unchanged, {self.count(True)} skipped, {_plural(self.count(False), 'warning')}"
+            f"{self._what()} in {self.seconds:.1f}s{rate}: {self.added:,} added, {self.updated:,} updated, "
+            f"{self.removed:,} removed, {self.unchanged:,} unchanged, {self.count(True):,} skipped, "
+            f"{_plural(self.count(False), 'warning')}"
         ]
         lines += [f"  skipped {p}" for p in self.skipped]
         lines += [f"  warning {p}" for p in self.warnings]
@@ -93,7 +99,8 @@ class IndexReport:
     def to_dict(self) -> dict:
         return {
             "added": self.added, "updated": self.updated, "removed": self.removed,
-            "unchanged": self.unchanged, "rebuilt": self.rebuilt, "seconds": round(self.seconds, 3),
+            "unchanged": self.unchanged, "rebuilt": self.rebuilt, "new_index": self.new_index,
+            "seconds": round(self.seconds, 3),
             "generation": self.generation,
             "skipped": [{"where": p.where, "reason": p.reason} for p in self.skipped],
             "warnings": [{"where": p.where, "reason": p.reason} for p in self.warnings],
@@ -103,3 +110,61 @@ class IndexReport:
             "failed_sources": [{"source": source, "reason": reason, "kept": self.kept.get(source, 0)}
                                for source, reason in self.failed_sources.items()],
         }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an indexing run is, as ``update(on_progress=...)`` is told.
+
+    ``stage`` is ``"reading"`` while the sources are read and what changed is analysed and
+    written, then ``"committing"`` once all is read: the new segments are committed (old ones
+    rewritten when mostly deleted) and a full build is published, which takes seconds on a
+    large index.  ``bytes_read`` of ``bytes_total``: the sources' size on disk (a ``.gz``
+    counted compressed), every source listed before the first is read.  ``articles``: how
+    many were written so far (what ``progress`` is called with).
+    """
+
+    stage: str
+    articles: int
+    bytes_read: int
+    bytes_total: int
+
+    @property
+    def fraction(self) -> float | None:
+        """How much of the sources was read, 0 to 1; None when they hold no byte."""
+        return min(1.0, self.bytes_read / self.bytes_total) if self.bytes_total else None
+
+
+class ProgressTracker:
+    """One run's progress: ``progress(articles)`` on every write as before, and
+    ``on_progress(Progress)`` at most every ``interval`` seconds while reading, at once when
+    the reading is done and the commit starts."""
+
+    def __init__(self, progress: Callable[[int], None] | None, on_progress: Callable[[Progress], None] | None,
+                 interval: float = 0.1):
+        self.meter = ReadMeter() if on_progress is not None else None  # sources are measured only if told
+        self.articles = 0
+        self._progress, self._on_progress, self._interval = progress, on_progress, interval
+        self._last = float("-inf")
+
+    def _tell(self, stage: str) -> None:
+        if self._on_progress is not None and self.meter is not None:
+            self._on_progress(Progress(stage, self.articles, min(self.meter.done, self.meter.total), self.meter.total))
+
+    def written(self, articles: int) -> None:
+        self.articles = articles
+        if self._progress is not None:
+            self._progress(articles)
+        self.read()
+
+    def read(self) -> None:
+        now = time.monotonic()
+        if self._on_progress is not None and now - self._last >= self._interval:
+            self._last = now
+            self._tell("reading")
+
+    def committing(self) -> None:
+        if self.meter is not None:
+            self.meter.done = self.meter.total  # all of it read (a file that shrank meanwhile too)
+        self._tell("reading")
+        self._tell("committing")

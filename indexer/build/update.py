@@ -39,7 +39,7 @@ from .claims import Claims, kind_of
 from .disk import NEARLY_FULL, check_free_space, free_mb, needed_bytes, remove_leftovers
 from .linecache import read_line_cache, write_line_cache
 from .merge import ParallelReclaim
-from .report import IndexReport
+from .report import IndexReport, Progress, ProgressTracker
 from .workers import write_segments
 
 __all__ = ["forget_sources", "update_index"]
@@ -67,6 +67,7 @@ def update_index(
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
     on_problem: Callable[[Problem], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> IndexReport:
     """Bring the index in ``index_dir`` up to date with the articles under ``paths``.
 
@@ -75,7 +76,8 @@ def update_index(
     articles from other paths are left alone.  ``rebuild=True`` (or a first
     run, or an index from an older schema) builds a fresh generation and
     swaps it in.  ``progress`` is called with the number of articles written;
-    ``on_problem`` with every problem (the report keeps a few of each kind).
+    ``on_problem`` with every problem (the report keeps a few of each kind); ``on_progress``
+    with a :class:`Progress` (bytes of the sources read, of how many; "committing" once read).
     """
     started = time.perf_counter()
     report = IndexReport(on_problem=on_problem)
@@ -84,6 +86,7 @@ def update_index(
     with writer_lock(index_dir) as lock_fd:
         cleanup_generations(index_dir)
         live = current_generation(index_dir)
+        report.new_index = live is None
         if live is not None:
             remove_leftovers(live)  # of a run that was killed or failed
         fresh = rebuild or live is None or not _version_file(live).exists() or \
@@ -93,7 +96,7 @@ def update_index(
         generation = None
         try:
             generation = new_generation(index_dir) if fresh or live is None else live  # live is None only if fresh
-            _update(paths, generation, fresh, jobs, lock_fd, report, progress)
+            _update(paths, generation, fresh, jobs, lock_fd, report, ProgressTracker(progress, on_progress))
             if fresh and live is not None and report.failed_sources:
                 # A rebuild holds only what it read: published, it would lose what an unreadable
                 # source held (an incremental update keeps it instead).
@@ -126,7 +129,7 @@ def _disk_full(exc: BaseException, index_dir: Path) -> bool:
 
 
 def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, lock_fd: int,
-            report: IndexReport, progress: Callable[[int], None] | None) -> None:
+            report: IndexReport, tracker: ProgressTracker) -> None:
     """Write what changed under ``paths`` into ``generation`` (a new one if ``fresh``).
 
     Raises if nothing could be committed; once an update of the live generation is
@@ -168,7 +171,8 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
         return missing[origin]
 
     def pending() -> Iterator[Article]:
-        for item in iter_articles(readable, known=known):
+        for item in iter_articles(readable, known=known, meter=tracker.meter):
+            tracker.read()
             if isinstance(item, Problem):
                 report.add(item)
                 if item.id is not None and item.skipped:
@@ -216,10 +220,11 @@ def _update(paths: list[str | Path], generation: Path, fresh: bool, jobs: int, l
         source = pending()
         batch = list(_take(source, PARALLEL_THRESHOLD))
         if jobs > 1 and len(batch) >= PARALLEL_THRESHOLD:
-            segments = _write_parallel(writer, ix, _chain(batch, source), existing, jobs, report, progress)
+            segments = _write_parallel(writer, ix, _chain(batch, source), existing, jobs, report, tracker.written)
         else:
             segments = None
-            _write_serial(writer, _chain(batch, source), existing, fresh, report, progress)
+            _write_serial(writer, _chain(batch, source), existing, fresh, report, tracker.written)
+        tracker.committing()
         _remove_gone(writer, existing, origins, owned, claims, report)
         if segments is None:
             writer.commit(optimize=fresh)

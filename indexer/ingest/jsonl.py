@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .decode import DecodeError, decode_text
 from .files import NotRegular, open_regular
-from .records import MAX_ARTICLE_BYTES, Article, Problem, Unchanged, has_surrogates, id_problem, line_key
+from .records import MAX_ARTICLE_BYTES, Article, Problem, ReadMeter, Unchanged, has_surrogates, id_problem, line_key
 
 __all__ = ["iter_jsonl", "parse_json_record"]
 
@@ -97,9 +97,10 @@ def parse_json_record(record: object, where: str, surrogates: bool = True) -> tu
     return article, problems
 
 
-def iter_jsonl(path: Path, origin: str, known: dict[bytes, tuple[str, str]] | None = None
-                ) -> Iterator[Article | Problem | Unchanged]:
-    """The articles of a JSON-lines file, reading at most a line's limit at a time.
+def iter_jsonl(path: Path, origin: str, known: dict[bytes, tuple[str, str]] | None = None,
+               meter: ReadMeter | None = None) -> Iterator[Article | Problem | Unchanged]:
+    """The articles of a JSON-lines file, reading at most a line's limit at a time; ``meter.done``
+    counts the bytes read of the file as it is on disk.
 
     Whatever stops the reading part-way (a truncated or damaged gzip stream, an I/O
     error, a guard below) is a Problem with ``fails_source``: the caller then removes
@@ -122,10 +123,13 @@ def iter_jsonl(path: Path, origin: str, known: dict[bytes, tuple[str, str]] | No
         yield Problem(where, "empty file, not a gzip stream", origin=origin, fails_source=True)
         return
     articles = bad = without_article = read = 0
+    start = meter.done if meter is not None else 0
     try:
         with fh, (gzip.GzipFile(fileobj=fh, mode="rb") if gz else fh) as stream:
             for lineno, (raw, size, ended) in enumerate(_bounded_lines(stream, MAX_ARTICLE_BYTES), 1):
                 read += size
+                if meter is not None:  # compressed bytes for a .gz: what its size on disk counts
+                    meter.done = start + (fh.tell() if gz else read)
                 if gz and read > max(MAX_INFLATION * stored, INFLATION_FLOOR):
                     yield Problem(where, f"decompresses to over {MAX_INFLATION}x its size ({read:,} bytes from "
                                          f"{stored:,}): not read further", origin=origin, fails_source=True)

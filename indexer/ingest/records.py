@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["Article", "MAX_ARTICLE_BYTES", "MAX_ID_CHARS", "Problem", "Unchanged", "has_surrogates", "id_problem",
-           "line_key"]
+__all__ = ["Article", "MAX_ARTICLE_BYTES", "MAX_ID_CHARS", "Problem", "ReadMeter", "Unchanged", "has_surrogates",
+           "id_problem", "line_key"]
 
 # A news article is tens of kilobytes; anything past this is a dump, not an article.
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
@@ -72,6 +72,15 @@ class Article:
             digest.update(data)
         self._hashes[version] = digest.hexdigest()
         return self._hashes[version]
+
+
+@dataclass
+class ReadMeter:
+    """How far a run has read its sources, for a progress bar: ``done`` of ``total`` bytes as the
+    files are on disk (a ``.gz`` counted compressed), every source listed before the first is read."""
+
+    total: int = 0
+    done: int = 0
 
 
 @dataclass

@@ -16,10 +16,11 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from .articlefile import read_article_file
 from .jsonl import iter_jsonl
-from .records import Article, Problem, Unchanged
+from .records import Article, Problem, ReadMeter, Unchanged
 
 __all__ = ["iter_articles", "origin_of"]
 
@@ -62,40 +63,70 @@ def _source_files(folder: Path, origin: str, failures: list[Problem]) -> list[Pa
     return files
 
 
-def iter_articles(paths: list[str | Path], known: dict[bytes, tuple[str, str]] | None = None
-                  ) -> Iterator[Article | Problem | Unchanged]:
+class _Read(NamedTuple):
+    """A file to read: ``id`` for an article file (None: JSON lines), ``canonical`` the path its
+    article records, ``size`` its size on disk (0 when not measured)."""
+
+    path: Path
+    id: str | None
+    canonical: str | None
+    size: int
+
+
+def _size(path: Path, measure: bool) -> int:
+    if not measure:
+        return 0
+    try:
+        return os.stat(path).st_size
+    except OSError:  # reading it says why
+        return 0
+
+
+def _listed(raw: str | Path, origin: str, measure: bool) -> tuple[list[Problem], list[_Read]]:
+    """What is wrong with the source ``raw`` as listed, and the files it holds, sorted."""
+    try:
+        st = os.stat(raw)
+    except OSError as exc:
+        reason = "no such file or folder" if isinstance(exc, FileNotFoundError) else \
+            f"could not read: {exc.strerror or exc}"
+        return [Problem(str(raw), reason, origin=origin, fails_source=True)], []
+    if stat.S_ISDIR(st.st_mode) and _is_jsonl(Path(raw)):
+        return [Problem(str(raw), "a folder, not a JSON-lines file: not read", origin=origin, fails_source=True)], []
+    if stat.S_ISDIR(st.st_mode):
+        folder = Path(origin)  # walked as its canonical path: the articles' paths do not depend on spelling
+        failures: list[Problem] = []
+        files = _source_files(folder, origin, failures)
+        return failures, [_Read(f, None if _is_jsonl(f) else f.relative_to(folder).as_posix(), None,
+                                _size(f, measure)) for f in files]
+    if Path(raw).name.endswith(NOT_SOURCES):
+        return [Problem(str(raw), "a .json file is not read: a feed holds one article per line, named .jsonl, "
+                                  ".jsonl.gz or .ndjson", origin=origin, fails_source=True)], []
+    # A file is read and named as given (a link to a device stays a link).
+    return [], [_Read(Path(raw), None if _is_jsonl(Path(raw)) else Path(raw).name, origin, st.st_size)]
+
+
+def iter_articles(paths: list[str | Path], known: dict[bytes, tuple[str, str]] | None = None,
+                  meter: ReadMeter | None = None) -> Iterator[Article | Problem | Unchanged]:
     """Every article under ``paths`` (folders are walked, sorted, hidden names skipped).
 
     ``known`` maps :func:`line_key` of JSON lines to the ``(id, hash)`` of their
     article: such a line is not parsed but reported :class:`Unchanged`.  A source
     that cannot be read whole (missing, unreadable, truncated) yields a Problem with
     ``fails_source`` set.  Paths are read as their canonical form (:func:`origin_of`).
+    Every source is listed before the first is read: ``meter`` (if given) gets the size
+    of them all, then counts the bytes read.
     """
-    for raw in paths:
-        origin = origin_of(raw)
-        try:
-            mode = os.stat(raw).st_mode
-        except OSError as exc:
-            reason = "no such file or folder" if isinstance(exc, FileNotFoundError) else \
-                f"could not read: {exc.strerror or exc}"
-            yield Problem(str(raw), reason, origin=origin, fails_source=True)
-            continue
-        if stat.S_ISDIR(mode) and _is_jsonl(Path(raw)):
-            yield Problem(str(raw), "a folder, not a JSON-lines file: not read", origin=origin, fails_source=True)
-        elif stat.S_ISDIR(mode):
-            folder = Path(origin)  # walked as its canonical path: the articles' paths do not depend on spelling
-            failures: list[Problem] = []
-            files = _source_files(folder, origin, failures)
-            yield from failures
-            for file in files:
-                if _is_jsonl(file):
-                    yield from iter_jsonl(file, origin, known)
-                else:
-                    yield from read_article_file(file, file.relative_to(folder).as_posix(), origin)
-        elif Path(raw).name.endswith(NOT_SOURCES):
-            yield Problem(str(raw), "a .json file is not read: a feed holds one article per line, named .jsonl, "
-                                    ".jsonl.gz or .ndjson", origin=origin, fails_source=True)
-        elif _is_jsonl(Path(raw)):  # a file is read and named as given (a link to a device stays a link)
-            yield from iter_jsonl(Path(raw), origin, known)
-        else:
-            yield from read_article_file(Path(raw), Path(raw).name, origin, canonical=origin)
+    sources = [(origin, *_listed(raw, origin, meter is not None)) for origin, raw in
+               ((origin_of(raw), raw) for raw in paths)]
+    if meter is not None:
+        meter.total += sum(read.size for _, _, reads in sources for read in reads)
+    for origin, problems, reads in sources:
+        yield from problems
+        for read in reads:
+            start = meter.done if meter is not None else 0
+            if read.id is None:
+                yield from iter_jsonl(read.path, origin, known, meter)
+            else:
+                yield from read_article_file(read.path, read.id, origin, canonical=read.canonical)
+            if meter is not None:
+                meter.done = start + read.size

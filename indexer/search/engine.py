@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as wq
 
-from ..build import IndexReport, forget_sources, update_index
+from ..build import IndexReport, Progress, forget_sources, update_index
 from ..config import DEFAULT, Config
 from ..ingest import Problem
 from ..store.arrays_read import NO_YEAR
@@ -47,7 +47,7 @@ from .reading import read_runs
 from .relax import alternatives
 from .request import SORTS, Request
 from .rescore import AdjacentPairs, LeadTerms, add_shingles
-from .results import Hit, SearchResults, StoredArticle, date_text, elapsed_ms, join_notices, stored_article
+from .results import Hit, SearchResults, StoredArticle, date_text, elapsed_ms, join_notices, stored_article, web_link
 from .snapshot import Snapshot, Snapshots, leaves
 from .suggest import did_you_mean
 
@@ -109,12 +109,11 @@ class Index:
                              daemon=True).start()
 
     def update(self, paths: list[str | Path], rebuild: bool = False, jobs: int | None = None,
-               progress: Callable[[int], None] | None = None,
-               on_problem: Callable[[Problem], None] | None = None) -> IndexReport:
-        """Add new, re-index changed and remove deleted articles under ``paths`` (see
-        ``build.update_index``)."""
+               progress: Callable[[int], None] | None = None, on_problem: Callable[[Problem], None] | None = None,
+               on_progress: Callable[[Progress], None] | None = None) -> IndexReport:
+        """Add new, re-index changed and remove deleted articles under ``paths`` (``build.update_index``)."""
         return update_index(paths, self.index_dir, rebuild=rebuild, jobs=jobs, progress=progress,
-                            on_problem=on_problem)
+                            on_problem=on_problem, on_progress=on_progress)
 
     def forget(self, paths: list[str | Path]) -> IndexReport:
         """Remove every article indexed from ``paths``, which need not exist any more."""
@@ -142,10 +141,10 @@ class Index:
         ``store.segment_writer.RECLAIM_SHARE``), Whoosh segments, live generation, size in MB."""
         gen = current_generation(self.index_dir)
         if gen is None:
-            return {"documents": 0, "deleted": 0, "segments": 0, "generation": None, "size_mb": 0.0}
+            return {"articles": 0, "deleted": 0, "segments": 0, "generation": None, "size_mb": 0.0}
         reader = self._snapshots.current().searcher.reader()
         size = sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
-        return {"documents": reader.doc_count(), "deleted": reader.doc_count_all() - reader.doc_count(),
+        return {"articles": reader.doc_count(), "deleted": reader.doc_count_all() - reader.doc_count(),
                 "segments": len(leaves(reader)), "generation": gen.name, "size_mb": round(size / 2**20, 1)}
 
     # --- search -------------------------------------------------------------
@@ -357,7 +356,7 @@ class Index:
         stored = snap.searcher.stored_fields(docnum)
         title = stored.get("title", "")
         score = round(score, 4) if score is not None and sort == "relevance" else None
-        url = stored.get("url") or stored.get("path") or ""
+        url = web_link(stored.get("url"))  # the file an article was read from is not a link
         if highlighter is None:
             return Hit(id=stored["id"], title=title, date=date_text(stored), score=score, url=url, snippet="")
         return Hit(id=stored["id"], title=title, date=date_text(stored), score=score, url=url,

@@ -9,10 +9,19 @@ from datetime import datetime
 from ..config import Limits
 from .parser import parse_date_bound
 
-__all__ = ["SORTS", "Request"]
+__all__ = ["SORTS", "BadSearchArgument", "Request"]
 
 SORTS = ("relevance", "date")
 MODES = ("all", "any")
+
+
+class BadSearchArgument(ValueError):
+    """A search argument out of range: ``str()`` says it in English (for Python callers),
+    ``message_vi`` in Vietnamese (what the CLI and the web API show readers)."""
+
+    def __init__(self, message: str, message_vi: str):
+        super().__init__(message)
+        self.message_vi = message_vi
 
 
 @dataclass(frozen=True)
@@ -37,13 +46,20 @@ class Request:
              facets: bool = False, snippet_chars: int = 240, category: str | None = None,
              highlight: bool = True, as_typed: bool | str = False, explain: bool | str = False) -> Request:
         page, per_page = int(page), int(per_page)
-        if page < 1 or not 1 <= per_page <= limits.max_per_page or page * per_page > limits.max_results_depth:
-            raise ValueError(f"page must be >= 1, per_page 1..{limits.max_per_page}, "
-                             f"page*per_page <= {limits.max_results_depth}")
+        depth = limits.max_results_depth
+        if page < 1 or not 1 <= per_page <= limits.max_per_page or page * per_page > depth:
+            raise BadSearchArgument(
+                f"page must be >= 1, per_page 1..{limits.max_per_page}, page*per_page <= {depth}",
+                "số trang phải từ 1 trở lên" if page < 1 else
+                f"số kết quả mỗi trang phải trong khoảng 1..{limits.max_per_page}"
+                if not 1 <= per_page <= limits.max_per_page else
+                f"chỉ xem được {depth:,} kết quả đầu: số trang × số kết quả mỗi trang không được quá "
+                f"{depth:,}".replace(",", "."))
         if sort not in SORTS:
-            raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+            raise BadSearchArgument(f"sort must be one of {', '.join(SORTS)}",
+                                    f"cách sắp xếp phải là một trong: {', '.join(SORTS)}")
         if mode not in MODES:
-            raise ValueError("mode must be 'all' or 'any'")
+            raise BadSearchArgument("mode must be 'all' or 'any'", "chế độ phải là 'all' hoặc 'any'")
         return cls(query if isinstance(query, str) else str(query), page, per_page, sort,
                    _bound(date_from, end=False), _bound(date_to, end=True), mode, facets, snippet_chars,
                    category or None, highlight, _flag(as_typed), _flag(explain))
@@ -71,5 +87,6 @@ def _bound(value: datetime | str | None, end: bool) -> datetime | None:
         return value
     parsed = parse_date_bound(str(value), end=end)
     if parsed is None:
-        raise ValueError(f"invalid date {value!r}; use YYYY, YYYY-MM or YYYY-MM-DD")
+        raise BadSearchArgument(f"invalid date {value!r}; use YYYY, YYYY-MM or YYYY-MM-DD",
+                                f"ngày không hợp lệ {value!r}: dùng YYYY, YYYY-MM hoặc YYYY-MM-DD")
     return parsed
