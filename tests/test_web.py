@@ -298,3 +298,38 @@ def test_the_as_typed_link_keeps_the_filters(tmp_path):
     page = client.get("/?q=mat+tran+to+quoc&from=2020&to=2022-06").get_data(as_text=True)
     link = re.search(r'id="as-typed" href="([^"]+)"', page).group(1).replace("&amp;", "&")
     assert "as_typed=1" in link and "from=2020" in link and "to=2022-06" in link
+
+
+@pytest.fixture(scope="module")
+def thousands(tmp_path_factory):
+    """A real index of 1,234 short articles (a JSON-lines feed), for numbers that need grouping."""
+    import json
+
+    from indexer import open_index
+
+    base = tmp_path_factory.mktemp("thousands")
+    feed = base / "feed.jsonl"
+    with feed.open("w", encoding="utf-8") as out:
+        for i in range(1234):
+            out.write(json.dumps({"id": f"g-{i:04d}", "title": f"Giá vàng phiên {i}", "date": f"2024-0{1 + i % 9}-1{i % 9}",
+                                  "body": "Giá vàng miếng tăng nhẹ trong phiên sáng.", "category": "Kinh doanh"},
+                                 ensure_ascii=False) + "\n")
+    ix = open_index(base / "ix")
+    assert ix.update([feed], jobs=1).added == 1234
+    return create_app(index_dir=base / "ix", test_config={"TESTING": True}).test_client()
+
+
+def test_every_number_on_the_page_is_grouped_the_vietnamese_way(thousands):
+    """'Tìm trong 5000 bài viết' but 'Tìm thấy 4.553': one format, 1.234, everywhere."""
+    home = text(thousands.get("/"))
+    assert "Tìm trong <strong>1.234</strong> bài viết" in home
+    page = text(thousands.get("/", query_string={"q": "giá vàng"}))
+    assert "Tìm thấy <strong>1.234</strong> kết quả" in page and "trang 1/124" in page
+    assert re.search(r'>Kinh doanh</a> <span class="count">1\.234</span>', page)  # a facet count
+    last = text(thousands.get("/", query_string={"q": "giá vàng", "per_page": 1, "page": 1000}))
+    assert "trang 1.000/1.234" in last and '<span class="current" aria-current="page">1.000</span>' in last
+    counts = re.findall(r'class="count">([^<]+)<|<strong>([\d.]+)</strong>|aria-current="page">([^<]+)<'
+                        r'|href="/\?[^"]*page=\d+[^"]*">([\d.]+)</a>', page + home + last)
+    numbers = [n for group in counts for n in group if n]
+    assert "1.234" in numbers and "1.000" in numbers and "124" in numbers  # page links: "… 124 Sau »"
+    assert all(re.fullmatch(r"\d{1,3}(\.\d{3})*", n) for n in numbers), numbers
