@@ -48,7 +48,7 @@ def test_pagination(client):
 def test_sort_and_date_filters_are_kept(client):
     body = text(client.get("/", query_string={"q": "mặt trận", "sort": "date", "from": "2019-01-01", "to": "2020-12-31"}))
     assert '<option value="date" selected>' in body
-    assert 'value="2019-01-01"' in body and 'value="2020-12-31"' in body
+    assert 'value="01/01/2019"' in body and 'value="31/12/2020"' in body  # an old link's dates, shown dd/mm/yyyy
     dates = re.findall(r'<time datetime="([^"]+)"', body)
     assert dates == sorted(dates, reverse=True) and all("2019" <= d[:4] <= "2020" for d in dates)
 
@@ -328,8 +328,125 @@ def test_every_number_on_the_page_is_grouped_the_vietnamese_way(thousands):
     assert re.search(r'>Kinh doanh</a> <span class="count">1\.234</span>', page)  # a facet count
     last = text(thousands.get("/", query_string={"q": "giá vàng", "per_page": 1, "page": 1000}))
     assert "trang 1.000/1.234" in last and '<span class="current" aria-current="page">1.000</span>' in last
-    counts = re.findall(r'class="count">([^<]+)<|<strong>([\d.]+)</strong>|aria-current="page">([^<]+)<'
-                        r'|href="/\?[^"]*page=\d+[^"]*">([\d.]+)</a>', page + home + last)
-    numbers = [n for group in counts for n in group if n]
+    pagers = "".join(re.findall(r'<nav class="pager".*?</nav>', page + last, re.S))
+    numbers = re.findall(r'class="count">([^<]+)<|<strong>([\d.]+)</strong>', page + home + last)
+    numbers = [n for group in numbers for n in group if n] + re.findall(r">([\d.]+)</(?:a|span)>", pagers)
     assert "1.234" in numbers and "1.000" in numbers and "124" in numbers  # page links: "… 124 Sau »"
-    assert all(re.fullmatch(r"\d{1,3}(\.\d{3})*", n) for n in numbers), numbers
+    assert [n for n in numbers if not re.fullmatch(r"\d{1,3}(\.\d{3})*", n)] == []
+
+
+def _hit_ids(body: str) -> list[str]:
+    return re.findall(r'<h3><a href="/article/([^"?]+)', body)
+
+
+def test_date_fields_are_vietnamese_dd_mm_yyyy(client):
+    body = text(client.get("/"))
+    for name in ("from", "to"):
+        field = re.search(rf'<input id="{name}" name="{name}"[^>]*>', body).group(0)
+        assert 'type="text"' in field and 'placeholder="dd/mm/yyyy"' in field and "pattern=" in field
+    assert 'type="date"' not in body  # the browser's locale (mm/dd/yyyy under en-US) has no say
+    # 05/03/2021 is the 5th of March (hoa_binh_cu.txt), not the 3rd of May
+    march = text(client.get("/", query_string={"q": "ủy ban", "from": "05/03/2021", "to": "5/3/2021"}))
+    assert _hit_ids(march) == ["hoa_binh_cu.txt"]
+    assert 'value="05/03/2021"' in march and "from=2021-03-05" in march and "to=2021-03-05" in march
+    assert _hit_ids(text(client.get("/", query_string={"q": "ủy ban", "from": "03/05/2021", "to": "03/05/2021"}))) == []
+    # typed dd/mm/yyyy or an old link's yyyy-mm-dd: the same search
+    vn = text(client.get("/", query_string={"q": "mặt trận", "sort": "date", "from": "01/01/2019", "to": "31/12/2020"}))
+    iso = text(client.get("/", query_string={"q": "mặt trận", "sort": "date", "from": "2019-01-01", "to": "2020-12-31"}))
+    assert _hit_ids(vn) == _hit_ids(iso) and len(_hit_ids(vn)) == 2 and "Đã bỏ qua" not in vn
+    # a month or a year alone, as the engine takes them
+    month = text(client.get("/", query_string={"q": "mặt trận", "from": "6/2022", "to": "2022-06"}))
+    assert 'value="06/2022"' in month and "from=2022-06" in month and _hit_ids(month) == ["003_25910b8eda50ab56.txt"]
+    assert 'value="2020"' in text(client.get("/", query_string={"q": "mặt trận", "from": "2020"}))
+
+
+@pytest.mark.parametrize("bad", ["31/02/2020", "12/31/2020", "hôm qua", "2020-13-01", "00/01/2020", "1/1/20", "0000"])
+def test_a_bad_date_is_ignored_with_a_word_never_a_500(client, bad):
+    r = client.get("/", query_string={"q": "mặt trận", "sort": "date", "from": bad, "to": "31/12/2020"})
+    body = text(r)
+    assert r.status_code == 200 and "Đã bỏ qua tham số không hợp lệ" in body and "Từ ngày" in body
+    assert 'id="from" name="from" type="text" value=""' in body  # the box shows what was searched
+    assert 'value="31/12/2020"' in body and '<option value="date" selected>' in body  # the rest is kept
+    assert _hit_ids(body) and all(d <= "2020-12-31" for d in re.findall(r'<time datetime="([^"]+)"', body))
+    assert client.get("/api/search", query_string={"q": "x", "from": bad}).status_code == 400  # the API: as before
+
+
+def test_a_bad_parameter_drops_only_itself(client):
+    body = text(client.get("/", query_string={"q": "mặt trận", "page": "abc", "sort": "date", "mode": "some"}))
+    assert "Đã bỏ qua tham số không hợp lệ" in body and "&#39;page&#39;" in body and "&#39;mode&#39;" in body
+    assert '<option value="date" selected>' in body and _hit_ids(body)
+
+
+def _links(body: str) -> list[str]:
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="(/(?:\?|article/)[^"]*)"', body)]
+
+
+def test_the_page_offers_all_or_any_words_and_keeps_it_in_every_link(client):
+    from urllib.parse import parse_qs, urlsplit
+
+    home = text(client.get("/"))
+    assert '<select id="mode" name="mode">' in home and '<option value="any" ' in home
+    every = text(client.get("/", query_string={"q": "giá vàng metro"}))
+    assert "chứa một số từ" in every  # no article has all three words: relaxed, with the notice
+    body = text(client.get("/", query_string={"q": "mặt trận metro", "mode": "any"}))
+    assert '<option value="any" selected>' in body and "chứa một số từ" not in body
+    pages = [_hit_ids(text(client.get("/", query_string={"q": "mặt trận metro", "mode": "any", "page": n})))
+             for n in (1, 2, 3)]
+    assert "j-001" in sum(pages, [])  # the metro article: one word of three
+    links = _links(body)
+    assert any("page=2" in h for h in links) and any("year=" in h for h in links) and any("/article/" in h for h in links)
+    assert all(parse_qs(urlsplit(h).query).get("mode") == ["any"] for h in links), links
+    filtered = text(client.get("/", query_string={"q": "mặt trận metro", "mode": "any", "year": "2024"}))
+    unfilter = re.search(r'id="unfilter" href="([^"]+)"', filtered).group(1)
+    assert "mode=any" in unfilter and "year" not in unfilter
+
+
+def test_back_to_results_keeps_the_search(client):
+    from urllib.parse import parse_qs, urlsplit
+
+    search = {"q": "mặt trận", "page": "2", "sort": "date", "mode": "any", "from": "01/01/2019", "to": "31/12/2025",
+              "as_typed": "1"}
+    page = text(client.get("/", query_string=search))
+    first = next(h for h in _links(page) if h.startswith("/article/"))
+    article = text(client.get(first))
+    back = re.search(r'<a id="back" href="([^"]+)">« Quay lại kết quả</a>', article).group(1).replace("&amp;", "&")
+    assert {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()} == dict(
+        search, **{"from": "2019-01-01", "to": "2025-12-31"})
+    assert _hit_ids(text(client.get(back))) == _hit_ids(page)  # the same page of the same search
+    related = [h for h in _links(article) if h.startswith("/article/")]
+    assert related and all("page=2" in h and "mode=any" in h for h in related)  # and back again from there
+    facet = {"category": "Thể thao", "year": "2025"}
+    hit = next(h for h in _links(text(client.get("/", query_string=facet))) if h.startswith("/article/"))
+    back = re.search(r'<a id="back" href="([^"]+)"', text(client.get(hit))).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(back).query) == {"category": ["Thể thao"], "year": ["2025"]}
+    plain = text(client.get("/article/000_07d8e90914c7a84b.txt"))
+    assert '<a id="back" href="/">« Trang tìm kiếm</a>' in plain
+
+
+def test_the_date_source_category_line_separates_only_what_an_article_has(tmp_path):
+    """'· vietnews' had a leading separator when an article had no date."""
+    import json
+
+    from indexer import open_index
+
+    feed = tmp_path / "feed.jsonl"
+    rows = [{"id": "khong-ngay", "title": "Lũ quét ở miền núi", "body": "Lũ quét gây thiệt hại ở miền núi.",
+             "source": "vietnews", "category": "Thời sự"},
+            {"id": "co-ngay", "title": "Lũ về sớm", "date": "2023-09-01", "body": "Lũ về sớm ở miền Trung.",
+             "category": "Thời sự"},
+            {"id": "tron-ven", "title": "Lũ rút dần", "date": "2023-09-02", "body": "Lũ rút dần ở miền Trung.",
+             "source": "vietnews", "category": "Thời sự"},
+            {"id": "tran-trui", "title": "Lũ lớn", "body": "Lũ lớn."}]
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    open_index(tmp_path / "ix").update([feed], jobs=1)
+    client = create_app(index_dir=tmp_path / "ix", test_config={"TESTING": True}).test_client()
+
+    def meta(body: str) -> list[str]:
+        return [re.sub(r"<[^>]+>", "", m) for m in re.findall(r'<p class="meta">(.*?)</p>', body, re.S)]
+
+    page = text(client.get("/", query_string={"q": "lũ", "sort": "date"}))
+    assert meta(page) == ["02/09/2023 · vietnews · Thời sự", "01/09/2023 · Thời sự", "vietnews · Thời sự"]
+    assert page.count('<li class="hit">') == 4  # the fourth has nothing to show: no line at all
+    assert meta(text(client.get("/article/khong-ngay"))) == ["vietnews · Thời sự"]
+    assert meta(text(client.get("/article/tron-ven"))) == ["02/09/2023 · vietnews · Thời sự"]
+    assert meta(text(client.get("/article/tran-trui"))) == []
