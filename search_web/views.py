@@ -11,6 +11,8 @@ from markupsafe import Markup
 
 from indexer import MAX_QUERY_CHARS, SORTS, NoIndexError, id_problem
 
+from .overview import overview
+
 bp = Blueprint("search", __name__)
 
 MAX_PARAM_CHARS = 200  # any parameter but the query (dates, year, category, sort, page...)
@@ -170,7 +172,9 @@ def index():
             status = 400
         except NoIndexError:
             error = "Chưa có chỉ mục. Hãy chạy: vnsearch index seeds"
+    home = overview(engine()) if results is None else None
     return render_template("index.html", form=form, state=state, results=results, error=error, indexed=indexed,
+                           home=home,
                            link=partial(search_link, state),
                            index_exists=engine().exists(), pages=_page_window(results) if results else []), status
 

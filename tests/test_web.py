@@ -186,6 +186,7 @@ def test_picks_up_index_updates_without_restart(tmp_path):
 def test_no_index_yet(tmp_path):
     client = create_app(index_dir=tmp_path / "empty").test_client()
     assert client.get("/").status_code == 200
+    assert "Bài viết mới nhất" not in text(client.get("/")) and "Thử tìm" not in text(client.get("/"))
     assert "Chưa có chỉ mục" in text(client.get("/?q=x"))
     assert client.get("/api/search?q=x").status_code == 503
     assert client.get("/article/x").status_code == 404
@@ -197,6 +198,7 @@ def test_an_index_with_no_articles_answers_every_route(tmp_path, how):
     client = create_app(index_dir=emptied_index(tmp_path, how)).test_client()
     home = client.get("/")
     assert home.status_code == 200 and "Chỉ mục chưa có bài viết nào" in text(home)
+    assert "Bài viết mới nhất" not in text(home) and "Thử tìm" not in text(home)
     for qs in ({"q": "mặt trận"}, {"q": "x", "sort": "date", "from": "2019", "to": "2020"}, {"q": "tâp huân"},
                {"q": "mawtj traanj"}, {"category": "Thể thao"}, {"year": "2020"}, {"q": "a b c", "mode": "any"}):
         r = client.get("/", query_string=qs)
@@ -330,8 +332,8 @@ def test_every_number_on_the_page_is_grouped_the_vietnamese_way(thousands):
     assert "trang 1.000/1.234" in last and '<span class="current" aria-current="page">1.000</span>' in last
     pagers = "".join(re.findall(r'<nav class="pager".*?</nav>', page + last, re.S))
     numbers = re.findall(r'class="count">([^<]+)<|<strong>([\d.]+)</strong>', page + home + last)
-    numbers = [n for group in numbers for n in group if n] + re.findall(r">([\d.]+)</(?:a|span)>", pagers)
-    assert "1.234" in numbers and "1.000" in numbers and "124" in numbers  # page links: "… 124 Sau »"
+    numbers = [n.strip("()") for group in numbers for n in group if n] + re.findall(r">([\d.]+)</(?:a|span)>", pagers)
+    assert numbers.count("1.234") >= 5 and "1.000" in numbers and "124" in numbers  # page links: "… 124 Sau »"
     assert [n for n in numbers if not re.fullmatch(r"\d{1,3}(\.\d{3})*", n)] == []
 
 
@@ -450,3 +452,48 @@ def test_the_date_source_category_line_separates_only_what_an_article_has(tmp_pa
     assert meta(text(client.get("/article/khong-ngay"))) == ["vietnews · Thời sự"]
     assert meta(text(client.get("/article/tron-ven"))) == ["02/09/2023 · vietnews · Thời sự"]
     assert meta(text(client.get("/article/tran-trui"))) == []
+
+
+def _latest(body: str) -> list[tuple[str, str]]:
+    section = re.search(r'<section class="latest".*?</section>', body, re.S)
+    return re.findall(r'<a href="/article/([^"]+)">.*?<time datetime="([^"]+)"', section.group(0), re.S) if section else []
+
+
+def test_the_home_page_shows_what_the_index_holds(client):
+    home = text(client.get("/"))
+    assert re.search(r"Tìm trong <strong>12</strong> bài viết, <span id=\"date-range\">11\s+bài có ngày đăng, "
+                     r"từ 27/09/2019 đến 15/01/2025</span>", home)
+    latest = _latest(home)
+    assert [i for i, _ in latest] == ["j-002", "j-003", "j-001", "001_d00b9dc15467eaee.txt", "004_b988110fdcdce38a.txt"]
+    assert [d for _, d in latest] == sorted((d for _, d in latest), reverse=True)
+    assert "Giá vàng hôm nay tăng mạnh</a>" in home and client.get("/article/j-002").status_code == 200
+    examples = re.findall(r'<a href="(/\?q=[^"]+)">([^<]+)</a>\s*<span class="count">\(([\d.]+)\)</span>',
+                          re.search(r'<p class="examples".*?</p>', home, re.S).group(0))
+    assert len(examples) >= 4
+    for href, query, count in examples:  # every example finds what it says, with every word
+        page = text(client.get(href.replace("&amp;", "&")))
+        assert f'value="{query}"' in page and f"Tìm thấy <strong>{count}</strong> kết quả" in page, query
+        assert 'class="hit"' in page and "chứa một số từ" not in page
+
+
+def test_the_home_page_follows_the_index(tmp_path):
+    from indexer import open_index
+
+    articles = tmp_path / "a"
+    shutil.copytree(SEEDS, articles)
+    writer = open_index(tmp_path / "ix")
+    writer.update([articles], jobs=1)
+    client = create_app(index_dir=tmp_path / "ix", test_config={"TESTING": True}).test_client()
+    before = text(client.get("/"))
+    assert _latest(before)[0] == ("001_d00b9dc15467eaee.txt", "2024-07-03T13:53") and "Tìm trong <strong>5</strong>" in before
+    assert "từ 27/09/2019 đến 03/07/2024" in before
+    (articles / "moi.txt").write_text("Khởi công tuyến metro\n01/01/2026\nTuyến metro mới được khởi công.\nAn\n",
+                                      encoding="utf-8")
+    writer.update([articles], jobs=1)  # a commit: the overview is made again
+    after = text(client.get("/"))
+    assert _latest(after)[0] == ("moi.txt", "2026-01-01") and "Tìm trong <strong>6</strong>" in after
+    assert "đến 01/01/2026" in after and "Khởi công tuyến metro</a>" in after
+    (articles / "moi.txt").write_text("Thông xe tuyến metro\n01/01/2026\nTuyến metro mới thông xe.\nAn\n",
+                                      encoding="utf-8")
+    writer.update([articles], jobs=1)  # replaced: the same number of articles, a new title
+    assert "Thông xe tuyến metro</a>" in text(client.get("/"))
