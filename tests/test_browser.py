@@ -254,11 +254,38 @@ def test_date_fields_read_dd_mm_yyyy_under_an_english_locale(browser, server):
     pg.goto(server + "/?q=mặt+trận&from=2019-01-01")  # an old link
     assert pg.get_attribute("#from", "type") == "text" and pg.get_attribute("#to", "placeholder") == "dd/mm/yyyy"
     assert pg.input_value("#from") == "01/01/2019"
-    pg.fill("#to", "31/12/2020")
-    pg.press("#to", "Enter")
+    pg.click("#to")
+    pg.keyboard.type("31/12/2020")  # typed: its "/" stays in the field ("/" elsewhere goes to the search box)
+    assert pg.evaluate("document.activeElement.id") == "to"
+    pg.keyboard.press("Enter")
     pg.wait_for_url("**to=31%2F12%2F2020**")
     assert pg.input_value("#to") == "31/12/2020" and pg.input_value("#from") == "01/01/2019"
     dates = pg.eval_on_selector_all("ol.results time", "els => els.map(e => e.getAttribute('datetime'))")
     assert dates and all("2019" <= d[:4] <= "2020" for d in dates)
     assert pg.locator(".error").count() == 0
     context.close()
+
+
+def test_the_readme_screenshots_are_made_by_a_script(tmp_path):
+    """docs/screenshots.py (the README's pictures) runs: every picture, its size, small palette PNGs."""
+    import struct
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    script = ROOT / "docs" / "screenshots.py"
+    done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    sizes = {"results-phone.png": (390, 844)}
+    names = {p.name for p in tmp_path.iterdir()}
+    assert names == {"home.png", "results.png", "results-phone.png", "results-dark.png", "no-results.png", "article.png"}
+    for name in names:
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+        width, height, depth, kind = struct.unpack(">IIBB", data[16:26])
+        assert (width, height) == sizes.get(name, (1280, 900)) and (depth, kind) == (8, 3), name  # 8-bit palette
+        assert 10_000 < len(data) < 150_000, (name, len(data))
+    committed = ROOT / "docs" / "screenshots"
+    assert {p.name for p in committed.glob("*.png")} == names  # the README shows what the script makes
