@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
@@ -115,19 +116,21 @@ def _page_params(params: dict[str, str], errors: list[str]) -> tuple[dict, dict[
     page never fails on one (a bad date drops that date, not the whole search)."""
     params = dict(params)
     for name, label in (("from", "Từ ngày"), ("to", "Đến ngày")):
-        if params.get(name, "").strip():
-            try:
-                params[name] = page_date(params[name])[0]
-            except BadRequest as exc:
-                errors.append(f"{label}: {exc}")
-                params.pop(name)
+        if not params.get(name, "").strip():
+            params.pop(name, None)
+            continue
+        try:
+            params[name] = page_date(params[name])[0]
+        except BadRequest as exc:
+            errors.append(f"{label}: {exc}")
+            params.pop(name)
     while True:
         try:
             args = _search_args(params, current_app.config["MAX_PER_PAGE"], long_query=True)
             break
         except BadRequest as exc:
             errors.append(str(exc))
-            if not exc.name or exc.name not in params:  # cannot happen today; never loop
+            if exc.name not in params:  # a problem of no one parameter: the query alone
                 args = {"query": params.get("q", ""), "page": 1, "per_page": current_app.config["PER_PAGE"]}
                 params = {"q": params.get("q", "")}
                 break
@@ -143,7 +146,7 @@ def _page_params(params: dict[str, str], errors: list[str]) -> tuple[dict, dict[
 def search_link(state: dict[str, str], drop: tuple[str, ...] = ("page",), endpoint: str = "search.index",
                 **changes) -> str:
     """A link to the search ``state`` (``SEARCH_PARAMS``), without ``drop``, with ``changes``."""
-    values = {k: v for k, v in state.items() if k not in drop}
+    values: dict[str, Any] = {k: v for k, v in state.items() if k not in drop}
     values.update(changes)
     return url_for(endpoint, **{k: v for k, v in values.items() if v not in (None, "")})
 
@@ -173,10 +176,9 @@ def index():
         except NoIndexError:
             error = "Chưa có chỉ mục. Hãy chạy: vnsearch index seeds"
     home = overview(engine()) if results is None else None
-    return render_template("index.html", form=form, state=state, results=results, error=error, indexed=indexed,
-                           home=home,
-                           link=partial(search_link, state),
-                           index_exists=engine().exists(), pages=_page_window(results) if results else []), status
+    return render_template("index.html", form=form, results=results, error=error, indexed=indexed,
+                           home=home, link=partial(search_link, state), index_exists=engine().exists(),
+                           pages=_page_window(results) if results else []), status
 
 
 def _page_window(results, width: int = 2) -> list[int | None]:
