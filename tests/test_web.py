@@ -497,3 +497,9 @@ def test_the_home_page_follows_the_index(tmp_path):
                                       encoding="utf-8")
     writer.update([articles], jobs=1)  # replaced: the same number of articles, a new title
     assert "Thông xe tuyến metro</a>" in text(client.get("/"))
+
+
+def test_a_blank_date_field_is_no_date(client):
+    r = client.get("/", query_string={"q": "mặt trận", "from": "   ", "to": ""})
+    assert r.status_code == 200 and "Đã bỏ qua" not in text(r) and "Tham số không hợp lệ" not in text(r)
+    assert len(_hit_ids(text(r))) == 3
