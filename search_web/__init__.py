@@ -77,6 +77,13 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
             return value
         return d.strftime("%d/%m/%Y %H:%M") if "T" in value else d.strftime("%d/%m/%Y")
 
+    @app.template_filter("vnnum")
+    def vnnum(value: int | float | None) -> str:
+        """1234 -> '1.234': Vietnamese digit grouping, the same for every number on a page."""
+        if value is None:
+            return ""
+        return f"{round(value):,}".replace(",", ".")
+
     def _wants_json() -> bool:
         return request.path.startswith("/api/")
 

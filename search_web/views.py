@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
+from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
 
 from indexer import MAX_QUERY_CHARS, SORTS, NoIndexError, id_problem
+
+from .overview import overview
 
 bp = Blueprint("search", __name__)
 
@@ -17,6 +21,12 @@ MAX_SUGGEST_CHARS = 200  # what type-ahead completes
 # The JSON API's errors: {"error": a Vietnamese message for readers, "code": one of these, stable, for programs}.
 BAD_PARAMETER, QUERY_TOO_LONG, NO_INDEX = "bad_parameter", "query_too_long", "no_index"
 NO_INDEX_MESSAGE = "Chưa có chỉ mục. Hãy chạy: vnsearch index seeds"
+# What a search page is: carried by every link of the page (pages, facets, did-you-mean) and
+# through an article's link and back ("« Quay lại kết quả").
+SEARCH_PARAMS = ("q", "page", "per_page", "sort", "mode", "from", "to", "year", "category", "as_typed")
+_VN_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_VN_MONTH = re.compile(r"(\d{1,2})/(\d{4})")
+_ISO = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 
 def engine():
@@ -24,9 +34,10 @@ def engine():
 
 
 class BadRequest(ValueError):
-    def __init__(self, message: str, code: str = BAD_PARAMETER):
+    def __init__(self, message: str, code: str = BAD_PARAMETER, name: str = ""):
         super().__init__(message)
         self.code = code
+        self.name = name  # the parameter at fault
 
 
 def _int(params, name: str, default: int, low: int, high: int | None = None) -> int:
@@ -36,9 +47,9 @@ def _int(params, name: str, default: int, low: int, high: int | None = None) -> 
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"'{name}' phải là số nguyên") from None
+        raise BadRequest(f"'{name}' phải là số nguyên", name=name) from None
     if value < low or (high is not None and value > high):
-        raise BadRequest(f"'{name}' phải trong khoảng {low}..{high if high is not None else '∞'}")
+        raise BadRequest(f"'{name}' phải trong khoảng {low}..{high if high is not None else '∞'}", name=name)
     return value
 
 
@@ -56,10 +67,10 @@ def _search_args(params, max_per_page: int, long_query: bool = False) -> dict:
         raise BadRequest(f"truy vấn dài quá {MAX_QUERY_CHARS} ký tự", QUERY_TOO_LONG)
     sort = params.get("sort", "relevance") or "relevance"
     if sort not in SORTS:
-        raise BadRequest(f"'sort' phải là một trong: {', '.join(SORTS)}")
+        raise BadRequest(f"'sort' phải là một trong: {', '.join(SORTS)}", name="sort")
     mode = params.get("mode", "all") or "all"
     if mode not in ("all", "any"):
-        raise BadRequest("'mode' phải là 'all' hoặc 'any'")
+        raise BadRequest("'mode' phải là 'all' hoặc 'any'", name="mode")
     args = {
         "query": q,
         "page": _int(params, "page", 1, 1, 1000),
@@ -74,38 +85,105 @@ def _search_args(params, max_per_page: int, long_query: bool = False) -> dict:
     year = params.get("year", "")
     if year:
         if not re.fullmatch(r"\d{4}", year):
-            raise BadRequest("'year' phải có dạng YYYY")
+            raise BadRequest("'year' phải có dạng YYYY", name="year")
         args["date_from"] = args["date_to"] = year
     return args
 
 
-@bp.get("/")
-def index():
-    params = _params()
+def page_date(value: str) -> tuple[str, str]:
+    """A date typed on the page, as (what the engine and the links take, what the box shows):
+    '27/9/2019' or '2019-09-27' -> ('2019-09-27', '27/09/2019'); '9/2019' or '2019-09' ->
+    ('2019-09', '09/2019'); '2019' -> ('2019', '2019').  Raises BadRequest for anything else,
+    or a day that does not exist (31/02/2020)."""
+    text = value.strip()
+    if m := _VN_DAY.fullmatch(text):
+        day, month, year = m.groups()
+    elif m := _VN_MONTH.fullmatch(text):
+        (month, year), day = m.groups(), None
+    elif m := _ISO.fullmatch(text):
+        year, month, day = m.groups()
+    else:
+        raise BadRequest(f"“{text}” không phải ngày dạng dd/mm/yyyy")
+    try:
+        when = datetime(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        raise BadRequest(f"“{text}” không phải ngày có thật") from None
+    if day:
+        return when.strftime("%Y-%m-%d"), when.strftime("%d/%m/%Y")
+    if month:
+        return when.strftime("%Y-%m"), when.strftime("%m/%Y")
+    return year, year
+
+
+def _page_params(params: dict[str, str], errors: list[str]) -> tuple[dict, dict[str, str]]:
+    """The page's search arguments and the search's parameters as its links carry them
+    (dates as yyyy-mm-dd), each invalid parameter left out with a word in ``errors``: the
+    page never fails on one (a bad date drops that date, not the whole search)."""
+    params = dict(params)
+    for name, label in (("from", "Từ ngày"), ("to", "Đến ngày")):
+        if not params.get(name, "").strip():
+            params.pop(name, None)
+            continue
+        try:
+            params[name] = page_date(params[name])[0]
+        except BadRequest as exc:
+            errors.append(f"{label}: {exc}")
+            params.pop(name)
+    while True:
+        try:
+            args = _search_args(params, current_app.config["MAX_PER_PAGE"], long_query=True)
+            break
+        except BadRequest as exc:
+            errors.append(str(exc))
+            if exc.name not in params:  # a problem of no one parameter: the query alone
+                args = {"query": params.get("q", ""), "page": 1, "per_page": current_app.config["PER_PAGE"]}
+                params = {"q": params.get("q", "")}
+                break
+            params.pop(exc.name)
     # Echoed in the box, the title and every link: at most MAX_QUERY_CHARS of the query (a
     # 240 KB query made a 3.85 MB page); the engine searches that much and says it cut it.
-    form = {k: params.get(k, "")[:MAX_QUERY_CHARS] for k in ("q", "sort", "from", "to", "year", "category", "as_typed")}
-    error = None
+    state = {k: params.get(k, "")[:MAX_QUERY_CHARS] for k in SEARCH_PARAMS}
+    if state["page"] == "1":
+        state["page"] = ""
+    return args, state
+
+
+def search_link(state: dict[str, str], drop: tuple[str, ...] = ("page",), endpoint: str = "search.index",
+                **changes) -> str:
+    """A link to the search ``state`` (``SEARCH_PARAMS``), without ``drop``, with ``changes``."""
+    values: dict[str, Any] = {k: v for k, v in state.items() if k not in drop}
+    values.update(changes)
+    return url_for(endpoint, **{k: v for k, v in values.items() if v not in (None, "")})
+
+
+def _search_state() -> dict[str, str]:
+    """The search an article was opened from, as its link passed it on (each parameter cut)."""
+    params = _params()
+    return {k: params.get(k, "")[:MAX_QUERY_CHARS] for k in SEARCH_PARAMS}
+
+
+@bp.get("/")
+def index():
+    errors: list[str] = []
+    args, state = _page_params(_params(), errors)
+    error = f"Đã bỏ qua tham số không hợp lệ: {'; '.join(errors)}." if errors else None
+    form = dict(state, **{k: page_date(state[k])[1] if state[k] else "" for k in ("from", "to")})
     results = None
-    try:
-        args = _search_args(params, current_app.config["MAX_PER_PAGE"], long_query=True)
-    except BadRequest as exc:
-        # The page never fails on a bad parameter: search plainly and say what was ignored.
-        error = f"Đã bỏ qua tham số không hợp lệ: {exc}."
-        args = {"query": params.get("q", ""), "page": 1, "per_page": current_app.config["PER_PAGE"]}
     status = 200
     indexed = engine().count()
-    if args["query"].strip() or args.get("year") or args.get("category") or args.get("date_from"):
+    if args["query"].strip() or args.get("category") or args.get("date_from") or args.get("date_to"):
         try:
             results = engine().search(facets=True, **args)
-        except ValueError as exc:
-            error = f"Tham số không hợp lệ: {exc}"
+        except ValueError as exc:  # the engine's BadSearchArgument: its Vietnamese message
+            error = f"Tham số không hợp lệ: {getattr(exc, 'message_vi', exc)}"
             results = engine().search(args["query"], facets=True)
             status = 400
         except NoIndexError:
-            error = "Chưa có chỉ mục. Hãy chạy: vnsearch index seeds"
+            error = NO_INDEX_MESSAGE
+    home = overview(engine()) if results is None else None
     return render_template("index.html", form=form, results=results, error=error, indexed=indexed,
-                           index_exists=engine().exists(), pages=_page_window(results) if results else []), status
+                           home=home, link=partial(search_link, state), index_exists=engine().exists(),
+                           pages=_page_window(results) if results else []), status
 
 
 def _page_window(results, width: int = 2) -> list[int | None]:
@@ -139,8 +217,10 @@ def article(doc_id: str):
         title = art.title
         paragraphs = art.paragraphs
     related = engine().related(doc_id, limit=5)
-    return render_template("article.html", article=art, title=title, paragraphs=paragraphs,
-                           related=related, q=q)
+    state = _search_state()
+    return render_template("article.html", article=art, title=title, paragraphs=paragraphs, related=related, q=q,
+                           back=search_link(state, drop=()), searched=any(state.values()),
+                           link=partial(search_link, state, ()))
 
 
 @bp.get("/api/search")

@@ -1,5 +1,6 @@
 """End to end in headless Chromium (Debian's /usr/bin/chromium) against waitress on 127.0.0.1."""
 
+import re
 import threading
 from pathlib import Path
 
@@ -158,13 +159,136 @@ def test_keyboard_and_typeahead(page, server):
 
 
 def test_phone_layout(browser, server):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    """At 390x844 the sort, mode and date fields each took a full row and the first result
+    started near y=360: they are now a closed "Bộ lọc", the facets a line each."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="vi-VN")
     pg = context.new_page()
-    pg.goto(server + "/?q=tap+huan")
+    pg.goto(server + "/?q=Việt+Nam")  # facets of both kinds (year, category), three hits
+    assert pg.locator("aside.facets h2").all_inner_texts() == ["Năm", "Chuyên mục"]
+    top = pg.evaluate("document.querySelector('ol.results li.hit').getBoundingClientRect().top")
+    assert top < 260, top
+    assert pg.is_hidden("#sort") and pg.is_hidden("#from")
     width = pg.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390  # nothing overflows sideways
+    assert width <= 390  # nothing overflows sideways (a long facet line scrolls by itself)
+    ARTIFACTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "results-phone.png"))
+    pg.get_by_text("Bộ lọc").click()  # one tap opens them
+    assert pg.is_visible("#sort") and pg.is_visible("#mode") and pg.is_visible("#from") and pg.is_visible("#to")
+    pg.select_option("#sort", "date")
+    pg.get_by_role("button", name="Tìm").click()
+    pg.wait_for_selector("ol.results li.hit")
+    assert "sort=date" in pg.url and "(1)" in pg.inner_text("#filters summary")  # closed again, says one is set
+    assert pg.evaluate("document.querySelector('ol.results li.hit').getBoundingClientRect().top") < 260
     context.close()
+
+
+def test_filters_are_inline_on_a_wide_screen(page, server):
+    page.goto(server + "/?q=mặt+trận")
+    assert page.is_visible("#sort") and page.is_visible("#mode") and page.is_visible("#from")
+    assert page.is_hidden("#filters summary")  # nothing to open
+    top = page.evaluate("document.querySelector('#sort').getBoundingClientRect().top")
+    assert top < page.evaluate("document.querySelector('#stats').getBoundingClientRect().top")
+    page.select_option("#mode", "any")
+    page.get_by_role("button", name="Tìm").click()
+    page.wait_for_selector("ol.results li.hit")
+    assert "mode=any" in page.url and page.input_value("#mode") == "any"
+    assert page.errors == []
+
+
+def _rgb(css: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in re.findall(r"[\d.]+", css)[:3])
+
+
+def _luminance(css: str) -> float:
+    def channel(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in _rgb(css))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+STYLE = "([sel, prop]) => getComputedStyle(document.querySelector(sel))[prop]"
+
+
+def test_dark_mode(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    pg = context.new_page()
+    pg.goto(server + "/?q=mat+tran+to+quoc")
+    assert _luminance(pg.evaluate(STYLE, ["body", "backgroundColor"])) > 0.9  # light unless asked
+    cdp = context.new_cdp_session(pg)
+    cdp.send("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    assert pg.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    bg, fg = pg.evaluate(STYLE, ["body", "backgroundColor"]), pg.evaluate(STYLE, ["body", "color"])
+    assert _luminance(bg) < 0.03 and _luminance(fg) > 0.6, (bg, fg)  # a dark page, light text
+    assert _contrast(fg, bg) >= 7  # WCAG AAA for the text
+    for sel in ("ol.results h3 a", ".stats", ".meta", "#as-typed", ".facets a"):  # links and grey text: AA
+        assert _contrast(pg.evaluate(STYLE, [sel, "color"]), bg) >= 4.5, sel
+    mark = pg.evaluate(STYLE, [".snippet mark", "backgroundColor"])
+    assert _contrast(pg.evaluate(STYLE, [".snippet mark", "color"]), mark) >= 4.5  # marked words readable
+    assert _contrast(mark, bg) >= 2  # and the marks stand out from the page
+    for sel in ("#q", "#sort", "#from"):  # fields: dark, light text
+        field = pg.evaluate(STYLE, [sel, "backgroundColor"])
+        assert _luminance(field) < 0.05 and _contrast(pg.evaluate(STYLE, [sel, "color"]), field) >= 7, sel
+    pg.fill("#q", "")
+    pg.keyboard.type("mat tr")
+    pg.wait_for_selector("#suggestions li", state="visible")
+    pg.keyboard.press("ArrowDown")
+    menu = pg.evaluate(STYLE, ["#suggestions", "backgroundColor"])
+    chosen = pg.evaluate(STYLE, ["#suggestion-0", "backgroundColor"])
+    assert _luminance(menu) < 0.05 and _contrast(pg.evaluate(STYLE, ["#suggestions li", "color"]), menu) >= 7
+    assert _contrast(chosen, menu) >= 1.3 and _contrast(pg.evaluate(STYLE, ["#suggestion-0", "color"]), chosen) >= 7
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "results-dark.png"))
+    context.close()
+
+
+def test_date_fields_read_dd_mm_yyyy_under_an_english_locale(browser, server):
+    """An <input type=date> followed the browser's locale: mm/dd/yyyy under en-US."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-US")
+    pg = context.new_page()
+    pg.goto(server + "/?q=mặt+trận&from=2019-01-01")  # an old link
+    assert pg.get_attribute("#from", "type") == "text" and pg.get_attribute("#to", "placeholder") == "dd/mm/yyyy"
+    assert pg.input_value("#from") == "01/01/2019"
+    pg.click("#to")
+    pg.keyboard.type("31/12/2020")  # typed: its "/" stays in the field ("/" elsewhere goes to the search box)
+    assert pg.evaluate("document.activeElement.id") == "to"
+    pg.keyboard.press("Enter")
+    pg.wait_for_url("**to=31%2F12%2F2020**")
+    assert pg.input_value("#to") == "31/12/2020" and pg.input_value("#from") == "01/01/2019"
+    dates = pg.eval_on_selector_all("ol.results time", "els => els.map(e => e.getAttribute('datetime'))")
+    assert dates and all("2019" <= d[:4] <= "2020" for d in dates)
+    assert pg.locator(".error").count() == 0
+    context.close()
+
+
+def test_the_readme_screenshots_are_made_by_a_script(tmp_path):
+    """docs/screenshots.py (the README's pictures) runs: every picture, its size, small palette PNGs."""
+    import struct
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    script = ROOT / "docs" / "screenshots.py"
+    done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    sizes = {"results-phone.png": (390, 844)}
+    names = {p.name for p in tmp_path.iterdir()}
+    assert names == {"home.png", "results.png", "results-phone.png", "results-dark.png", "no-results.png", "article.png"}
+    for name in names:
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+        width, height, depth, kind = struct.unpack(">IIBB", data[16:26])
+        assert (width, height) == sizes.get(name, (1280, 900)) and (depth, kind) == (8, 3), name  # 8-bit palette
+        assert 10_000 < len(data) < 150_000, (name, len(data))
+    committed = ROOT / "docs" / "screenshots"
+    assert {p.name for p in committed.glob("*.png")} == names  # the README shows what the script makes
 
 
 def test_an_empty_result_offers_the_search_without_what_emptied_it(page, server):

@@ -177,7 +177,8 @@ class Index:
                                snippet_chars, category, highlight, as_typed, explain)
         results = self._answer(snap, request, started)
         if not results.total and snap.doc_count:  # what emptied it: the searches without each condition
-            results.alternatives = alternatives(request, lambda r: self._count(snap, r))
+            cut = request.for_query(request.query[:self.config.limits.max_query_chars])  # as it was searched
+            results.alternatives = alternatives(cut, lambda r: self._count(snap, r))
         return results
 
     def _count(self, snap: Snapshot, request: Request) -> tuple[int, bool]:

@@ -113,7 +113,8 @@ def render(node: Node | None, inside: bool = False) -> str:
 
 def alternatives(request: Request, count: Callable[[Request], tuple[int, bool]],
                  limit: int = 4) -> list[Alternative]:
-    """The searches without each condition of ``request`` that find something, best first.
+    """The searches without each condition of ``request`` that find something: those with all the
+    words first, one condition dropped before all of them, then by how many they find.
 
     ``count``: how many articles a request finds, and whether only with some of its words.
     """
@@ -146,5 +147,5 @@ def alternatives(request: Request, count: Callable[[Request], tuple[int, bool]],
         total, some_words = count(relaxed)
         if total:
             found.append(Alternative(kind, LABELS[kind], query, total, some_words, dropped))
-    found.sort(key=lambda a: (a.some_words, -a.total))
+    found.sort(key=lambda a: (a.some_words, a.kind == "plain", -a.total))  # one condition dropped before all
     return found[:limit]

@@ -1,3 +1,14 @@
+// The filters ("Bộ lọc") are a <details>, closed on phones; on wider screens style.css shows
+// them inline through ::details-content. A browser without it gets them opened here instead.
+(function () {
+  "use strict";
+  var filters = document.getElementById("filters");
+  var styled = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+  if (filters && !styled && window.matchMedia && window.matchMedia("(min-width: 40.01rem)").matches) {
+    filters.open = true;
+  }
+})();
+
 // Type-ahead for the search box: a list the page controls (ARIA combobox), filled from
 // /api/suggest.  Up/Down move, Enter searches the highlighted phrase, Escape closes; the
 // part already typed is plain and the completion bold.  Suggestions are set as text, never HTML.
