@@ -37,7 +37,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
-__all__ = ["Limits", "Server"]
+__all__ = ["Limits", "Server", "fit_open_files"]
 
 FD_MARGIN = 256  # open files beside the connections: index segments, spilled bodies, logs
 
@@ -178,11 +178,8 @@ class Server:
     """
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 5000, threads: int = 8,
-                 limits: Limits = Limits()):
-        fd_limit = _raise_open_files(limits.connection_limit + FD_MARGIN)
-        if fd_limit < limits.connection_limit + FD_MARGIN:
-            limits = replace(limits, connection_limit=max(16, fd_limit - FD_MARGIN))
-        self.limits = limits
+                 limits: Limits = Limits(), sockets: list[socket.socket] | None = None):
+        self.limits = limits = fit_open_files(limits)
         self.adj = Adjustments(host=host, port=port, threads=threads, ident="vnsearch", cleanup_interval=1,
                                asyncore_use_poll=True, max_request_body_size=limits.max_body_bytes,
                                max_request_header_size=limits.max_header_bytes)
@@ -196,9 +193,14 @@ class Server:
         self.listeners: list[_Listener] = []
         self._stop = threading.Event()
         try:
-            for sockinfo in self.adj.listen:
+            for sockinfo in self.adj.listen if sockets is None else []:
                 self.listeners.append(_Listener(app, self.map, _start=False, dispatcher=self.dispatcher,
                                                 adj=self.adj, sockinfo=sockinfo, guard=self.guard))
+            for sock in sockets or []:  # bound and listening already (a pre-forked worker's)
+                info = (sock.family, sock.type, sock.proto, sock.getsockname())
+                self.listeners.append(_Listener(app, self.map, _start=False, _sock=sock, bind_socket=False,
+                                                dispatcher=self.dispatcher, adj=self.adj, sockinfo=info,
+                                                guard=self.guard))
         except OSError:
             self.close()
             raise
@@ -212,10 +214,11 @@ class Server:
         for listener in self.listeners:
             listener.accept_connections()
 
-    def run(self) -> None:
-        """Serve until ``stop()``, SIGINT or SystemExit."""
+    def run(self, tick=None) -> None:
+        """Serve until ``stop()``, SIGINT or SystemExit; ``tick()`` (a pre-forked worker's
+        heartbeat, returning False to stop) is called at least once a second."""
         try:
-            while not self._stop.is_set():
+            while not self._stop.is_set() and (tick is None or tick()):
                 wasyncore.poll2(self.adj.asyncore_loop_timeout, self.map)
         except (SystemExit, KeyboardInterrupt):
             pass
@@ -234,6 +237,15 @@ class Server:
         for fd, obj in list(self.map.items()):
             if fd in self.map:  # a listener closes its wake-up pipe with it
                 obj.handle_close() if isinstance(obj, HTTPChannel) else obj.close()
+
+
+def fit_open_files(limits: Limits) -> Limits:
+    """``limits`` with the open-file limit raised for its connections, or its connection limit
+    lowered to what the hard open-file limit allows (a process's limit is its workers')."""
+    fd_limit = _raise_open_files(limits.connection_limit + FD_MARGIN)
+    if fd_limit < limits.connection_limit + FD_MARGIN:
+        limits = replace(limits, connection_limit=max(16, fd_limit - FD_MARGIN))
+    return limits
 
 
 def _raise_open_files(wanted: int) -> int:

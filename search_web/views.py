@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
 from functools import partial
@@ -256,5 +257,5 @@ def api_suggest():
 @bp.get("/healthz")
 def healthz():
     ix = engine()
-    return jsonify(status="ok", articles=ix.count(), index=ix.exists(),
+    return jsonify(status="ok", articles=ix.count(), index=ix.exists(), worker=os.getpid(),
                    time=datetime.now().isoformat(timespec="seconds"))

@@ -276,7 +276,8 @@ def test_serve_starts_on_an_index_with_no_articles(tmp_path):
         _wait_for(proc, port)
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
-            assert json.load(r) | {"time": None} == {"status": "ok", "articles": 0, "index": True, "time": None}
+            assert json.load(r) | {"time": None, "worker": None} == {
+                "status": "ok", "articles": 0, "index": True, "time": None, "worker": None}
         for path in ("/", "/?q=mat+tran&sort=date&from=2019", "/?category=x"):
             with urllib.request.urlopen(base + path, timeout=5) as r:
                 assert r.status == 200 and "Chỉ mục chưa có bài viết nào" in r.read().decode()
@@ -335,7 +336,7 @@ def test_slow_and_idle_clients_do_not_starve_readers(tmp_path):
     result = slowclients.run(tmp_path, articles=30, seconds=2.5, readers=2, slowloris=40, idle=20, slow_readers=10,
                              half_bodies=10, flood=120, log=lambda line: None,
                              server_args=("--connection-limit", "48", "--max-per-client", "8",
-                                          "--request-timeout", "1"))
+                                          "--request-timeout", "1", "--workers", "1"))
     phases = {p["phase"]: p for p in result["phases"]}
     assert result["ok"], (result["recovered"], result["server_alive"], result["idle_sockets"],
                           [(p["phase"], p["errors"], p["error_examples"], p["server_sockets_max"]) for p in phases.values()])
@@ -372,3 +373,100 @@ def test_a_port_bound_but_not_listening_is_also_one_line(tmp_path):
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and out == ""
     assert err.splitlines() == [f"Error: cannot listen on 127.0.0.1:{port}: Address already in use (choose another --port)"]
+
+
+# --- several processes (search_web.prefork) ------------------------------------------------
+def _health(port: int) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
+        return json.load(r)
+
+
+def _workers(pid: int) -> set[int]:
+    return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def _answering(port: int, requests: int = 60) -> set[int]:
+    """The worker pids that answered ``requests`` concurrent health checks."""
+    seen: set[int] = set()
+    lock = threading.Lock()
+
+    def ask():
+        for _ in range(requests // 6):
+            worker = _health(port)["worker"]
+            with lock:
+                seen.add(worker)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return seen
+
+
+def _until(check, seconds: float = 30):
+    deadline = time.time() + seconds
+    while True:
+        value = check()
+        if value or time.time() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+def test_workers_share_the_port_and_a_dead_one_is_replaced(tmp_path):
+    """--workers 2: two processes answer on one port; kill -9 of one is replaced by the arbiter
+    while the other keeps answering; SIGTERM stops all of them, exit status 0."""
+    port = _free_port()
+    proc = _serve(emptied_index(tmp_path), port, "--workers", "2", "--seeds", str(tmp_path / "no-seeds"))
+    try:
+        _wait_for(proc, port)
+        workers = _until(lambda: len(_workers(proc.pid)) == 2 and _workers(proc.pid))
+        assert len(workers) == 2 and proc.pid not in workers
+        assert _until(lambda: _answering(port) == workers), "both workers answer"
+        victim = min(workers)
+        os.kill(victim, 9)
+        assert _health(port)["status"] == "ok"  # the other one, meanwhile
+        replaced = _until(lambda: len(_workers(proc.pid)) == 2 and victim not in _workers(proc.pid)
+                          and _workers(proc.pid))
+        assert replaced and victim not in replaced and max(workers) in replaced
+        assert _until(lambda: _answering(port) == replaced)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert all(not Path(f"/proc/{w}").exists() for w in workers | replaced)
+    assert "serving on" in err and "2 processes" in err and "Traceback" not in err
+
+
+def test_every_worker_sees_a_new_generation_and_sighup_replaces_them(tmp_path):
+    """An update published while serving is seen by every worker at its next request, with no
+    reload; SIGHUP (a code upgrade) replaces every worker and the port keeps answering."""
+    import signal
+
+    from indexer import open_index
+
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    ix = open_index(tmp_path / "ix")
+    ix.update([tmp_path / "seeds"])
+    port = _free_port()
+    proc = _serve(tmp_path / "ix", port, "--workers", "2")
+    try:
+        _wait_for(proc, port)
+        workers = _until(lambda: len(_workers(proc.pid)) == 2 and _workers(proc.pid))
+        assert _until(lambda: _answering(port) == workers)
+        (tmp_path / "seeds" / "new.txt").write_text("Bài mới về tập huấn\n01/02/2024\nNội dung bài mới về tập huấn "
+                                                    "cán bộ Mặt trận.\nTác giả\n", encoding="utf-8")
+        ix.update([tmp_path / "seeds"])
+        counts: dict[int, int] = {}
+        for _ in range(40):
+            health = _health(port)
+            counts[health["worker"]] = health["articles"]
+        assert set(counts) == workers and set(counts.values()) == {6}
+        os.kill(proc.pid, signal.SIGHUP)
+        fresh = _until(lambda: len(_workers(proc.pid)) == 2 and not (_workers(proc.pid) & workers)
+                       and _workers(proc.pid))
+        assert fresh and _until(lambda: _answering(port) == fresh)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in err, err

@@ -100,13 +100,17 @@ class Index:
     def exists(self) -> bool:
         return current_generation(self.index_dir) is not None
 
-    def warm_up(self) -> None:
+    def warm_up(self, background: bool = True) -> None:
         """Load pyvi's model and open the index now (a first reader would wait a second for them);
-        the type-ahead table is built behind, in a thread (4 s for 111,828 articles)."""
+        the type-ahead table is built behind, in a thread (4 s for 111,828 articles), or before
+        returning (a server about to fork its workers, which then share it)."""
         load_model()
         if self.exists():
-            threading.Thread(target=self._snapshots.phrases, args=(self._snapshots.current(), self.acronyms),
-                             daemon=True).start()
+            args = (self._snapshots.current(), self.acronyms)
+            if background:
+                threading.Thread(target=self._snapshots.phrases, args=args, daemon=True).start()
+            else:
+                self._snapshots.phrases(*args)
 
     def update(self, paths: list[str | Path], rebuild: bool = False, jobs: int | None = None,
                progress: Callable[[int], None] | None = None, on_problem: Callable[[Problem], None] | None = None,
