@@ -9,7 +9,8 @@ date-filtered queries.  They run, in the same process and run, through
 through FTS5 (``MATCH`` with all terms, bm25 top 10 with ``snippet()``) over the
 same documents.  ``--related N``: the article page's related articles for N random
 articles, beside Whoosh's own more-like-this on a third of them.  Then ``vnsearch serve`` answers ``/api/search`` for
-``--clients`` concurrent clients on 127.0.0.1 (bounded by count and time).
+``--clients`` concurrent clients on 127.0.0.1 (bounded by count and time), served by one process and
+by ``--workers`` processes in turn (the same queries; memory summed over the server's processes).
 Writes bench/results/latency-<name>.json.
 
 Both systems are measured warm: FTS5's database is built in this run, so it
@@ -110,10 +111,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def http_load(index_dir, queries, clients: int, max_seconds: float) -> dict:
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the workers of ``vnsearch serve --workers N``)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.scandir(f"/proc/{p}/task"):
+                todo += [int(c) for c in Path(task.path, "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def memory_mb(pid: int) -> dict:
+    """The server's memory over all its processes: the sum of peak RSS (counts pages the
+    workers share once per process) and of PSS now (each shared page split between them)."""
+    hwm = pss = 0
+    for p in _tree(pid):
+        try:
+            hwm += next(int(line.split()[1]) for line in open(f"/proc/{p}/status") if line.startswith("VmHWM:"))
+            pss += next(int(line.split()[1]) for line in open(f"/proc/{p}/smaps_rollup") if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            pass
+    return {"processes": len(_tree(pid)), "server_peak_rss_mb": round(hwm / 1024), "server_pss_mb": round(pss / 1024)}
+
+
+def http_load(index_dir, queries, clients: int, max_seconds: float, workers: int = 1) -> dict:
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "indexer.cli", "serve", "--index-dir", str(index_dir),
-                               "--port", str(port), "--threads", str(clients), "--seeds", "/nonexistent"],
+                               "--port", str(port), "--threads", str(clients), "--seeds", "/nonexistent",
+                               "--workers", str(workers)],
                               cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -156,12 +185,8 @@ def http_load(index_dir, queries, clients: int, max_seconds: float) -> dict:
         for t in threads:
             t.join()
         wall = time.perf_counter() - started
-        rss = 0
-        for line in open(f"/proc/{server.pid}/status"):
-            if line.startswith("VmHWM:"):
-                rss = int(line.split()[1]) / 1024
-        return {"clients": clients, **summary(latencies), "errors": len(errors), "error_samples": errors[:3],
-                "requests_per_s": round(len(latencies) / wall, 1), "server_peak_rss_mb": round(rss)}
+        return {"clients": clients, "workers": workers, **summary(latencies), "errors": len(errors),
+                "error_samples": errors[:3], "requests_per_s": round(len(latencies) / wall, 1), **memory_mb(server.pid)}
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -207,7 +232,9 @@ def main():
     ap.add_argument("--docs", required=True)
     ap.add_argument("--limit", type=int, default=None, help="the index holds the first N of --docs")
     ap.add_argument("--queries", type=int, default=1000)
-    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--clients", type=int, nargs="+", default=[8], help="HTTP runs, one per count")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                    help="HTTP runs, one per count of serving processes (the first client count is the headline)")
     ap.add_argument("--http-seconds", type=float, default=300)
     ap.add_argument("--related", type=int, default=100, help="articles whose related articles are timed (0: none)")
     ap.add_argument("--no-http", action="store_true")
@@ -251,8 +278,13 @@ def main():
         result["related"] = related_latency(ix, args.related)
         print(json.dumps(result["related"]), flush=True)
     if not args.no_http:
-        result["http"] = http_load(args.index, queries, args.clients, args.http_seconds)
-        print(json.dumps(result["http"]), flush=True)
+        runs = []
+        for workers in args.workers:  # the same queries, one server after the other
+            for clients in args.clients:
+                runs.append(http_load(args.index, queries, clients, args.http_seconds, workers))
+                print(json.dumps(runs[-1]), flush=True)
+        result["http_runs"] = runs
+        result["http"] = max((r for r in runs if r["clients"] == args.clients[0]), key=lambda r: r["workers"])
     save(f"latency-{args.name}", result)
 
 

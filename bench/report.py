@@ -256,6 +256,30 @@ def latency_section(runs) -> list[str]:
         out += ["", f"Related articles (the article page), `{name}`: engine p50 / p95 {e['p50_ms']} / {e['p95_ms']} ms "
                 f"over {e['n']} random articles; Whoosh's own more-like-this, the same query, {w['p50_ms']} / "
                 f"{w['p95_ms']} ms over {w['n']} of them in the same run ({rel['p50_ratio_whoosh_over_engine']}× at p50)."]
+    if big.get("http_runs"):
+        out += ["", f"HTTP on `{name}`, one server process against several (`vnsearch serve --workers N`), the same "
+                "queries in the same run; memory summed over the server's processes (peak RSS counts the pages the "
+                "workers share once per process, PSS splits them):", "",
+                "| processes | clients | p50 / p95 / p99 ms | errors | req/s | peak RSS MB (sum) | PSS MB (sum) |",
+                "|---:|---:|---|---:|---:|---:|---:|"]
+        for h in big["http_runs"]:
+            out.append(f"| {h['workers']} | {h['clients']} | {h['p50_ms']} / {h['p95_ms']} / {h['p99_ms']} | "
+                       f"{h['errors']} | {h['requests_per_s']} | {h['server_peak_rss_mb']} | {h.get('server_pss_mb', '–')} |")
+        many = [h for h in big["http_runs"] if h["workers"] > 1]
+        eight = next((h for h in many if h["clients"] == 8), None)
+        more = next((h for h in many if h["clients"] >= 32), None)
+        goals = []
+        if eight:
+            goals += [("8 clients ≥ 60 req/s", f"{eight['requests_per_s']}", eight["requests_per_s"] >= 60),
+                      ("8 clients p95 ≤ 300 ms", f"{eight['p95_ms']} ms", eight["p95_ms"] <= 300),
+                      ("8 clients 0 errors", f"{eight['errors']}", eight["errors"] == 0),
+                      ("all workers ≤ 800 MB (PSS)", f"{eight.get('server_pss_mb')} MB",
+                       (eight.get("server_pss_mb") or 10**9) <= 800)]
+        if more:
+            goals.append((f"{more['clients']} clients 0 errors", f"{more['errors']}", more["errors"] == 0))
+        if goals:
+            out += ["", "Issue 23's HTTP targets: " + "; ".join(
+                f"{what}: {value} ({'met' if ok else 'NOT met'})" for what, value, ok in goals) + "."]
     cmds = "; ".join(f"`{r['command']}` ({r['machine']['date']}, commit {r['machine']['commit']})" for _, r in runs)
     out += ["", f"Commands: {cmds}.", "", "![latency against index size](bench/results/latency.png)", ""]
     return out

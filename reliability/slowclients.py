@@ -214,27 +214,48 @@ def _attack_main(port: int, seconds: float, read_path: str) -> None:
 
 
 # --- the server and its readers ---------------------------------------------------------
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants: ``vnsearch serve --workers N`` serves from N children."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.scandir(f"/proc/{p}/task"):
+                todo += [int(c) for c in Path(task.path, "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
 def _proc_status(pid: int, key: str) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    """``key`` of /proc/PID/status (kB, as MB) summed over the server's processes."""
+    total = 0.0
+    for p in _tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith(key + ":"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return total
 
 
 def _sockets(pid: int) -> int:
-    n = 0
-    try:
-        for fd in os.scandir(f"/proc/{pid}/fd"):
-            try:
-                n += os.readlink(fd.path).startswith("socket:")
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return n
+    """Sockets open in the server's processes (one socket's descriptors in several count once)."""
+    seen = set()
+    for p in _tree(pid):
+        try:
+            for fd in os.scandir(f"/proc/{p}/fd"):
+                try:
+                    link = os.readlink(fd.path)
+                except OSError:
+                    continue
+                if link.startswith("socket:"):
+                    seen.add(link)
+        except OSError:
+            pass
+    return len(seen)
 
 
 def _percentile(values: list[float], q: float) -> float | None:
