@@ -10,7 +10,8 @@ through FTS5 (``MATCH`` with all terms, bm25 top 10 with ``snippet()``) over the
 same documents.  ``--related N``: the article page's related articles for N random
 articles, beside Whoosh's own more-like-this on a third of them.  Then ``vnsearch serve`` answers ``/api/search`` for
 ``--clients`` concurrent clients on 127.0.0.1 (bounded by count and time), served by one process and
-by ``--workers`` processes in turn (the same queries; memory summed over the server's processes).
+by ``--workers`` processes in turn (the same queries; as many threads in all as clients; memory summed
+over the server's processes).
 Writes bench/results/latency-<name>.json.
 
 Both systems are measured warm: FTS5's database is built in this run, so it
@@ -141,7 +142,7 @@ def memory_mb(pid: int) -> dict:
 def http_load(index_dir, queries, clients: int, max_seconds: float, workers: int = 1) -> dict:
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "indexer.cli", "serve", "--index-dir", str(index_dir),
-                               "--port", str(port), "--threads", str(clients), "--seeds", "/nonexistent",
+                               "--port", str(port), "--threads", str(-(-clients // workers)), "--seeds", "/nonexistent",
                                "--workers", str(workers)],
                               cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

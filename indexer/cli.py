@@ -255,6 +255,12 @@ def search_command(query, index_dir, limit, page, sort, date_from, date_to, any_
         click.echo(f"! {results.notice}")
     if results.suggestion:
         click.echo(f"Có phải bạn muốn tìm: {results.suggestion}")
+    for alt in results.alternatives:  # nothing found: the searches without what emptied it
+        dropped = "".join(f" (bỏ --{'from' if d == 'date_from' else 'to' if d == 'date_to' else d})"
+                          for d in alt.dropped)
+        more = " (có một số từ)" if alt.some_words else ""
+        total = f"{alt.total:,}".replace(",", ".")
+        click.echo(f"Thử: {alt.query}{dropped} — {alt.label}: {total} kết quả{more}")
     for n, hit in enumerate(results.hits, (results.page - 1) * results.per_page + 1):
         click.echo("")
         click.echo(f"{n}. {click.style(hit.title, bold=True) if color else hit.title}")

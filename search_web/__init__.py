@@ -75,7 +75,8 @@ def create_app(index_dir: str | os.PathLike | None = None, test_config: dict | N
             d = datetime.fromisoformat(value)
         except ValueError:
             return value
-        return d.strftime("%d/%m/%Y %H:%M") if "T" in value else d.strftime("%d/%m/%Y")
+        day = f"{d.day:02d}/{d.month:02d}/{d.year:04d}"  # strftime writes the year 999 as "999"
+        return f"{day} {d.hour:02d}:{d.minute:02d}" if "T" in value else day
 
     @app.template_filter("vnnum")
     def vnnum(value: int | float | None) -> str:

@@ -25,8 +25,8 @@ NO_INDEX_MESSAGE = "Chưa có chỉ mục. Hãy chạy: vnsearch index seeds"
 # What a search page is: carried by every link of the page (pages, facets, did-you-mean) and
 # through an article's link and back ("« Quay lại kết quả").
 SEARCH_PARAMS = ("q", "page", "per_page", "sort", "mode", "from", "to", "year", "category", "as_typed")
-_VN_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_VN_MONTH = re.compile(r"(\d{1,2})/(\d{4})")
+_VN_DAY = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")  # 27/09/2019, 27-09-2019, 27.09.2019
+_VN_MONTH = re.compile(r"(\d{1,2})[/.-](\d{4})")
 _ISO = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 
@@ -87,7 +87,8 @@ def _search_args(params, max_per_page: int, long_query: bool = False) -> dict:
     if year:
         if not re.fullmatch(r"\d{4}", year):
             raise BadRequest("'year' phải có dạng YYYY", name="year")
-        args["date_from"] = args["date_to"] = year
+        if not (args["date_from"] or args["date_to"]):  # dates typed in the form win over a year facet
+            args["date_from"] = args["date_to"] = year
     return args
 
 
@@ -98,7 +99,7 @@ def page_date(value: str) -> tuple[str, str]:
     or a day that does not exist (31/02/2020)."""
     text = value.strip()
     if m := _VN_DAY.fullmatch(text):
-        day, month, year = m.groups()
+        day, _, month, year = m.groups()
     elif m := _VN_MONTH.fullmatch(text):
         (month, year), day = m.groups(), None
     elif m := _ISO.fullmatch(text):
@@ -109,14 +110,15 @@ def page_date(value: str) -> tuple[str, str]:
         when = datetime(int(year), int(month or 1), int(day or 1))
     except ValueError:
         raise BadRequest(f"“{text}” không phải ngày có thật") from None
+    y = f"{when.year:04d}"  # strftime writes the year 999 as "999", which no date parser reads back
     if day:
-        return when.strftime("%Y-%m-%d"), when.strftime("%d/%m/%Y")
+        return f"{y}-{when.month:02d}-{when.day:02d}", f"{when.day:02d}/{when.month:02d}/{y}"
     if month:
-        return when.strftime("%Y-%m"), when.strftime("%m/%Y")
-    return year, year
+        return f"{y}-{when.month:02d}", f"{when.month:02d}/{y}"
+    return y, y
 
 
-def _page_params(params: dict[str, str], errors: list[str]) -> tuple[dict, dict[str, str]]:
+def _page_params(params: dict[str, str], errors: list[str], notes: list[str]) -> tuple[dict, dict[str, str]]:
     """The page's search arguments and the search's parameters as its links carry them
     (dates as yyyy-mm-dd), each invalid parameter left out with a word in ``errors``: the
     page never fails on one (a bad date drops that date, not the whole search)."""
@@ -130,6 +132,11 @@ def _page_params(params: dict[str, str], errors: list[str]) -> tuple[dict, dict[
         except BadRequest as exc:
             errors.append(f"{label}: {exc}")
             params.pop(name)
+    if params.get("from") and params.get("to") and params["from"] > params["to"]:
+        params["from"], params["to"] = params["to"], params["from"]
+        notes.append("“Từ ngày” sau “Đến ngày”: đã đổi chỗ hai ngày.")
+    if params.get("from") or params.get("to"):
+        params.pop("year", None)  # dates typed in the form win over a year chosen before
     while True:
         try:
             args = _search_args(params, current_app.config["MAX_PER_PAGE"], long_query=True)
@@ -166,18 +173,24 @@ def _search_state() -> dict[str, str]:
 @bp.get("/")
 def index():
     errors: list[str] = []
-    args, state = _page_params(_params(), errors)
-    error = f"Đã bỏ qua tham số không hợp lệ: {'; '.join(errors)}." if errors else None
-    form = dict(state, **{k: page_date(state[k])[1] if state[k] else "" for k in ("from", "to")})
+    notes: list[str] = []
+    args, state = _page_params(_params(), errors, notes)
+    error = " ".join(([f"Đã bỏ qua tham số không hợp lệ: {'; '.join(errors)}."] if errors else []) + notes) or None
+    form = dict(state, **{k: _shown_date(state[k]) for k in ("from", "to")})
     results = None
     status = 200
     indexed = engine().count()
     if args["query"].strip() or args.get("category") or args.get("date_from") or args.get("date_to"):
         try:
             results = engine().search(facets=True, **args)
-        except ValueError as exc:  # the engine's BadSearchArgument: its Vietnamese message
+        except ValueError as exc:  # the engine's BadSearchArgument (a page too deep): its Vietnamese message
             error = f"Tham số không hợp lệ: {getattr(exc, 'message_vi', exc)}"
-            results = engine().search(args["query"], facets=True)
+            args.update(page=1, per_page=current_app.config["PER_PAGE"])
+            state.update(page="", per_page="")  # the links, too, go back to the first page
+            try:
+                results = engine().search(facets=True, **args)
+            except ValueError:
+                results = engine().search(args["query"], facets=True)
             status = 400
         except NoIndexError:
             error = NO_INDEX_MESSAGE
@@ -185,6 +198,14 @@ def index():
     return render_template("index.html", form=form, results=results, error=error, indexed=indexed,
                            home=home, link=partial(search_link, state), index_exists=engine().exists(),
                            pages=_page_window(results) if results else []), status
+
+
+def _shown_date(value: str) -> str:
+    """A date of the links (yyyy-mm-dd) as the box shows it (dd/mm/yyyy)."""
+    try:
+        return page_date(value)[1] if value else ""
+    except BadRequest:  # not one the page wrote: shown as it is
+        return value
 
 
 def _page_window(results, width: int = 2) -> list[int | None]:

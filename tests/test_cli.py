@@ -154,3 +154,11 @@ def test_the_progress_bar_counts_the_bytes_of_the_sources_then_says_it_commits(t
     assert out.stdout.startswith("built a new index")
     quiet = vnsearch("index", str(feed), "--index-dir", str(tmp_path / "ix"), "-q")
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_search_that_finds_nothing_prints_the_searches_without_what_emptied_it(corpus_dir, tmp_path):
+    ix = str(tmp_path / "ix")
+    assert vnsearch("index", str(corpus_dir), "--index-dir", ix, "-q").returncode == 0
+    out = vnsearch("search", "UBND", "--from", "2030", "--index-dir", ix).stdout
+    total = json.loads(vnsearch("search", "UBND", "--index-dir", ix, "--json").stdout)["total"]
+    assert out.startswith("0 kết quả") and f"Thử: UBND (bỏ --from) — bỏ lọc ngày: {total} kết quả" in out

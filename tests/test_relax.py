@@ -57,3 +57,24 @@ def test_the_empty_page_links_each_alternative(client):
     assert "bỏ ngoặc kép" in html and "(có một số từ)" in html
     assert client.get("/api/search", query_string={"q": "UBND date:1990"}).get_json()["alternatives"][0]["query"] == "UBND"
 
+
+
+@pytest.mark.parametrize("query, expected", [
+    ('"KHÔNG GIAN MẠNG"', "không GIAN MẠNG"),   # a quoted word the parser reads as NOT in capitals
+    ('"ông OR bà"', "ông or bà"),
+    ('"giá vàng" NOT title:giá', "giá vàng NOT title:giá"),  # "-title:giá" excludes the word "title:giá"
+    ('"kẻ cướp" date:>2024-12-27', "kẻ cướp date:>2024-12-27"),  # not ">=": the boundary day is out
+    ('"kẻ cướp" date:<2020', "kẻ cướp date:<2020-01-01"),
+    ('"kẻ cướp" date:0999', "kẻ cướp date:0999-01-01..0999-12-31"),
+])
+def test_without_quotes_searches_what_the_link_says(query, expected):
+    from indexer.search.relax import DROPS, _map
+
+    node, _ = parse(query)
+    assert render(_map(node, DROPS["quotes"])) == expected
+    assert parse(expected)[0] == parse(render(_map(node, DROPS["quotes"])))[0]
+
+
+def test_an_alternative_whose_text_would_search_something_else_is_not_offered(shared_index):
+    res = shared_index.search('"tập huấn || xyzzy"')  # unquoted, "||" is OR
+    assert res.total == 0 and all(a.kind != "quotes" for a in res.alternatives)

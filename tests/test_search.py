@@ -589,3 +589,18 @@ def test_did_you_mean_fixes_the_typo_not_the_word_around_it(shared_index):
     "rịg", "Trọg" (issue 22: "ban rịg", "Nguyễn Phố Trọng")."""
     assert shared_index.search("Nguyễn Phú Trọg").suggestion == "Nguyễn Phú Trọng"
     assert not (shared_index.search("bịn rịg").suggestion or "").startswith("ban")
+
+
+def test_did_you_mean_keeps_words_the_index_holds_together_and_excluded_words(tmp_path):
+    """Review of issue 22: the last pass turned "bầu cử cảnh báo" into "bầu cứ …" (the index
+    holds "bầu cử" and "cứ cảnh" often), words across "-" counted as neighbours ("ma túy
+    -túy" -> "ma tuy"), and a fix replaced the first copy of a word, not the one it fixed."""
+    bodies = {f"b{n}": f"Kết quả bầu cử số {n}. Cứ cảnh báo mãi." for n in range(13)}
+    bodies.update({f"m{n}": f"Buôn ma túy bị bắt số {n}." for n in range(4)})
+    bodies["q"] = "Tin trong ngày."
+    ix = _suggesting(build_index(tmp_path, bodies), popular=2)
+    assert ix.search("bầu cử cảnh báo").suggestion is None
+    assert ix.search("ma túy -túy").suggestion is None
+    assert ix.search("trog ngày -trog").suggestion == "trong ngày -trog"  # the excluded copy is kept
+    assert ix.search("bầu cử -bầu trog ngày").suggestion == "bầu cử -bầu trong ngày"
+    ix.close()

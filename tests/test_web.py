@@ -504,3 +504,39 @@ def test_a_blank_date_field_is_no_date(client):
     r = client.get("/", query_string={"q": "mặt trận", "from": "   ", "to": ""})
     assert r.status_code == 200 and "Đã bỏ qua" not in text(r) and "Tham số không hợp lệ" not in text(r)
     assert len(_hit_ids(text(r))) == 3
+
+
+def test_dates_before_the_year_1000_and_other_separators(client):
+    """strftime wrote the year 999 as "999", which the page then failed to read back: a 500."""
+    for qs in ({"q": "a", "from": "01/01/0999"}, {"q": "a", "from": "0001-01-01"}, {"q": "giá", "to": "1/0500"}):
+        r = client.get("/", query_string=qs)
+        assert r.status_code == 200, qs
+    assert 'value="01/01/0999"' in text(client.get("/", query_string={"q": "a", "from": "01/01/0999"}))
+    for typed in ("27-09-2019", "27.09.2019"):  # as the engine, the API and date: read them
+        html = text(client.get("/", query_string={"q": "tập", "from": typed}))
+        assert 'value="27/09/2019"' in html and "Đã bỏ qua" not in html, typed
+
+
+def test_typed_dates_win_over_a_year_and_reversed_dates_are_swapped(client):
+    html = text(client.get("/", query_string={"q": "mặt trận", "year": "2019", "from": "01/01/2020",
+                                              "to": "31/12/2020"}))
+    assert "Đang lọc" not in html and re.findall(r'datetime="(\d{4})', html) and \
+        set(re.findall(r'datetime="(\d{4})', html)) <= {"2020"}
+    html = text(client.get("/", query_string={"q": "mặt trận", "from": "31/12/2020", "to": "01/01/2019"}))
+    assert "đã đổi chỗ hai ngày" in html and 'id="from"' in html and 'value="01/01/2019"' in html
+    assert 'class="hit"' in html
+
+
+def test_a_page_past_the_end_says_so_and_links_the_last(client):
+    html = text(client.get("/", query_string={"q": "mặt trận", "page": "50"}))
+    assert 'id="past-end"' in html and "Trang 50 vượt quá số trang" in html
+    assert re.search(r'id="past-end".*?href="/\?q=m%E1%BA%B7t\+tr%E1%BA%ADn(&amp;page=\d+)?"', html, re.S)
+    assert 'id="past-end"' not in text(client.get("/", query_string={"q": "mặt trận"}))
+
+
+def test_a_page_too_deep_falls_back_to_the_first_keeping_the_filters(client):
+    r = client.get("/", query_string={"q": "mặt trận", "sort": "date", "page": "1000", "per_page": "100"})
+    html = text(r)
+    assert r.status_code == 400 and "Tham số không hợp lệ" in html and 'class="hit"' in html
+    assert "per_page=100" not in html and "page=1000" not in html  # the links start again from page 1
+    assert 'value="date" selected' in html or "sort=date" in html

@@ -291,7 +291,7 @@ class Index:
                                                found.parts, docnum in window, {"id": hit.id}, budget)
                                    if request.sort == "relevance" else {"id": hit.id, "sort": "date", "score": None})
         suggestion = None
-        if found.total < self.config.suggest.below or relaxed:
+        if request.suggest and (found.total < self.config.suggest.below or relaxed):
             suggestion = did_you_mean(snap.lexicon, query, plan.words, self.config.suggest)
         facet_counts = {name: {str(k): v for k, v in sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))
                                if k not in (None, "", 0, NO_YEAR)}

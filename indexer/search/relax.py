@@ -87,28 +87,65 @@ LABELS = {"quotes": "bỏ ngoặc kép", "exclusions": "bỏ các từ bị lo�
           "dates": "bỏ lọc ngày", "category": "bỏ lọc chuyên mục", "plain": "chỉ tìm các từ, bỏ mọi điều kiện"}
 
 
+OPERATORS = {"OR", "HOẶC", "AND", "VÀ", "NOT", "KHÔNG"}  # words the parser reads as operators in capitals
+
+
 def _day(d: datetime) -> str:
-    return d.strftime("%Y-%m-%d")
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"  # strftime writes the year 999 as "999"
+
+
+def _bounds(node: DateRange) -> str:
+    """``date:`` terms for the range: a start at the end of a day is "after it", an end at the
+    start of a day "before it" (``date:>2024``, ``date:<2020``), as the parser reads them."""
+    start, end = node.start, node.end
+    after = start is not None and (start.hour, start.minute, start.second) == (23, 59, 59)
+    before = end is not None and (end.hour, end.minute, end.second) == (0, 0, 0)
+    if start and end and not after and not before:
+        return f"date:{_day(start)}..{_day(end)}"
+    parts = ([f"date:>{_day(start)}" if after else f"date:>={_day(start)}"] if start else []) + (
+        [f"date:<{_day(end)}" if before else f"date:<={_day(end)}"] if end else [])
+    return " ".join(parts)
 
 
 def render(node: Node | None, inside: bool = False) -> str:
-    """Query text that parses back to ``node``."""
+    """Query text that parses back to ``node`` (``alternatives`` checks that it does)."""
     if node is None:
         return ""
     if isinstance(node, Word):
-        return (f"{node.field}:" if node.field else "") + node.text + ("*" if node.prefix else "") + (
+        text = node.text.lower() if node.text in OPERATORS else node.text  # a quoted "KHÔNG" stays a word
+        return (f"{node.field}:" if node.field else "") + text + ("*" if node.prefix else "") + (
             f"~{node.fuzzy}" if node.fuzzy else "")
     if isinstance(node, Phrase):
         return (f"{node.field}:" if node.field else "") + f'"{node.text}"'
-    if isinstance(node, Not):
-        return "-" + render(node.child, inside=True)
+    if isinstance(node, Not):  # "-title:x" would exclude the word "title:x"
+        child = node.child
+        return ("NOT " if isinstance(child, (Word, Phrase)) and child.field else "-") + render(child, inside=True)
     if isinstance(node, DateRange):
-        if node.start and node.end:
-            return f"date:{_day(node.start)}..{_day(node.end)}"
-        return f"date:>={_day(node.start)}" if node.start else f"date:<={_day(node.end)}" if node.end else ""
+        return _bounds(node)
     joiner = " OR " if isinstance(node, Or) else " "
     text = joiner.join(render(c, inside=True) for c in node.children)
     return f"({text})" if inside else text
+
+
+def _canonical(node: Node | None) -> Node | None:
+    """``node`` with its words in lower case: what a search matches does not depend on it."""
+    if isinstance(node, (Word, Phrase)):
+        return replace(node, text=node.text.lower())
+    if isinstance(node, Not):
+        return Not(_canonical(node.child))  # type: ignore[arg-type]
+    if isinstance(node, (And, Or)):
+        return type(node)([_canonical(c) for c in node.children])  # type: ignore[misc]
+    return node
+
+
+def _flat(node: Node | None) -> Node | None:
+    """An And of And's as one (the parser writes ``date:>a date:<=b`` as two ranges side by side)."""
+    if isinstance(node, (And, Or)):
+        kids: list = []
+        for c in (_flat(k) for k in node.children):
+            kids.extend(c.children if isinstance(c, And) and isinstance(node, And) else [c])
+        return type(node)(kids)
+    return node
 
 
 def alternatives(request: Request, count: Callable[[Request], tuple[int, bool]],
@@ -141,7 +178,10 @@ def alternatives(request: Request, count: Callable[[Request], tuple[int, bool]],
         query = render(changed) if drops else request.query
         if not query.strip() and not dropped:
             continue
-        relaxed = replace(request, query=query, page=1, per_page=1, highlight=False, facets=False, explain=False)
+        if drops and _canonical(_flat(parse(query)[0])) != _canonical(_flat(changed)):
+            continue  # text that would search something else than what the link says
+        relaxed = replace(request, query=query, page=1, per_page=1, highlight=False, facets=False, explain=False,
+                          suggest=False)
         for name in dropped:
             relaxed = replace(relaxed, **{name: None})  # type: ignore[arg-type]
         total, some_words = count(relaxed)

@@ -39,6 +39,7 @@ class Request:
     highlight: bool = True
     as_typed: bool = False  # no reading of unaccented words as the collection writes them
     explain: bool = False   # each hit says how its score was made
+    suggest: bool = True    # did-you-mean when little is found (not for counting alternatives)
 
     @classmethod
     def make(cls, query: object, limits: Limits, page: int = 1, per_page: int = 10, sort: str = "relevance",

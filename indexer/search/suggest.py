@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -19,6 +20,7 @@ PAIR_DOCS = 2000   # documents read per segment to count a pair: enough to tell 
 CONTEXT_CANDIDATES = 12  # the most frequent close words whose pairs with the neighbours are counted
 CONTEXT_RATIO = 4  # a fix the neighbours confirm this many times less often is ruled out ("muốn kiện", not "kền")
 
+EXCLUDED = re.compile(r"(?:-|(?:^|\s)(?:NOT|KHÔNG)\s+)$")  # what comes right before an excluded word
 Word = tuple[str, bool]  # a syllable as the index holds it, and whether it was typed without marks
 
 
@@ -91,6 +93,7 @@ def did_you_mean(lexicon: Lexicon, query: str, words: list[tuple[str, str, bool]
     """
     reader = lexicon
     deadline = time.perf_counter() + cfg.context_seconds
+    spans, touching = _spans(query, [typed for typed, _, _ in words])
     rare = max(3, reader.doc_count() * cfg.rare_share)
     freqs = [reader.doc_frequency("body_fold" if f else "body", s) for _, s, f in words]
     held = [bool(df or reader.doc_frequency("title_fold" if f else "title", s)) for df, (_, s, f) in zip(freqs, words)]
@@ -101,11 +104,14 @@ def did_you_mean(lexicon: Lexicon, query: str, words: list[tuple[str, str, bool]
         freq = freqs[n]
         # A syllable has at most 7 letters; edit distance on a longer "word" (a URL,
         # a pasted blob) is not worth computing.
-        if freq >= rare or not 2 <= len(syllable) <= cfg.max_chars:
+        span = spans[n]
+        if freq >= rare or not 2 <= len(syllable) <= cfg.max_chars or span is None \
+                or EXCLUDED.search(query[:span[0]]):  # an excluded word is left as typed
             continue
-        # The neighbours the index holds (the previous one as corrected) confirm a fix.
-        before = chosen[n - 1] if n and (held[n - 1] or fixed[n - 1]) else None
-        after = (words[n + 1][1], words[n + 1][2]) if n + 1 < len(words) and held[n + 1] else None
+        # The neighbours the index holds (the previous one as corrected) confirm a fix: the words
+        # typed side by side, not across "-", OR or a quotation mark.
+        before = chosen[n - 1] if n and touching[n - 1] and (held[n - 1] or fixed[n - 1]) else None
+        after = (words[n + 1][1], words[n + 1][2]) if n + 1 < len(words) and touching[n] and held[n + 1] else None
         if time.perf_counter() > deadline:  # a long query of rare words: by spelling and frequency alone
             before = after = None
         confirmed_only = False
@@ -115,16 +121,33 @@ def did_you_mean(lexicon: Lexicon, query: str, words: list[tuple[str, str, bool]
                 continue  # a real word, a name, or a phrase the index holds ("qua app")
             # Well spelled but not held, beside a misspelt word: only a fix the neighbours confirm.
             confirmed_only = not held[n] and misspelt and is_well_spelled(syllable)
-        best = _best_fix(reader, syllable, folded, freq, before, after, confirmed_only, cfg)
+        best = _best_fix(reader, syllable, folded, freq, before, after, confirmed_only, cfg, deadline)
         if best:
             chosen[n], fixed[n] = (best, folded), True
-    if cfg.by_spelling and time.perf_counter() < deadline:
-        _held_pairs(reader, words, chosen, held, fixed)
+    if cfg.by_spelling:
+        _held_pairs(reader, words, chosen, held, fixed, touching, deadline)
     suggestion = query
-    for (typed, syllable, _), (now, _) in zip(words, chosen):
-        if now != syllable:
-            suggestion = suggestion.replace(typed, same_case(now, typed), 1)
+    for n in reversed(range(len(words))):  # each word where it was typed, from the end: spans stay true
+        (typed, syllable, _), (now, _), span = words[n], chosen[n], spans[n]
+        if now != syllable and span is not None:
+            suggestion = suggestion[:span[0]] + same_case(now, typed) + suggestion[span[1]:]
     return suggestion if suggestion != query else None
+
+
+def _spans(query: str, typed: list[str]) -> tuple[list[tuple[int, int] | None], list[bool]]:
+    """Where each typed word stands in ``query`` (in order), and whether each one and the next
+    stand side by side, only spaces between them (not "-", OR, a quotation mark, a field) and
+    neither excluded."""
+    spans: list[tuple[int, int] | None] = []
+    at = 0
+    for word in typed:
+        start = query.find(word, at)
+        spans.append((start, start + len(word)) if start >= 0 else None)
+        at = start + len(word) if start >= 0 else at
+    out = [bool(s and EXCLUDED.search(query[:s[0]])) for s in spans]  # an excluded word stands alone
+    touching = [bool(a and b and query[a[1]:b[0]].isspace() and not (out[i] or out[i + 1]))
+                for i, (a, b) in enumerate(zip(spans, spans[1:]))] + [False]
+    return spans, touching
 
 
 def _context(reader: Lexicon, word: Word, before: Word | None, after: Word | None) -> int:
@@ -134,7 +157,7 @@ def _context(reader: Lexicon, word: Word, before: Word | None, after: Word | Non
 
 
 def _best_fix(reader: Lexicon, syllable: str, folded: bool, freq: int, before: Word | None, after: Word | None,
-              confirmed_only: bool, cfg: Suggest) -> str | None:
+              confirmed_only: bool, cfg: Suggest, deadline: float = float("inf")) -> str | None:
     """The likeliest word the reader meant by ``syllable``: among the close words, one the
     neighbours confirm, else (unless ``confirmed_only``) a far more frequent one."""
     field = "body_fold" if folded else "body"
@@ -152,7 +175,7 @@ def _best_fix(reader: Lexicon, syllable: str, folded: bool, freq: int, before: W
                                   after[0] if after else None)
         if before or after:
             confirmed = [(count, df, t) for df, t in found[:CONTEXT_CANDIDATES]
-                         if (count := _context(reader, (t, folded), before, after))]
+                         if time.perf_counter() < deadline and (count := _context(reader, (t, folded), before, after))]
             if confirmed:  # the spelling preferences decide among those the context does not rule out
                 most = max(c[0] for c in confirmed)
                 return max((c for c in confirmed if c[0] * CONTEXT_RATIO >= most),
@@ -163,26 +186,35 @@ def _best_fix(reader: Lexicon, syllable: str, folded: bool, freq: int, before: W
     return None
 
 
-def _held_pairs(reader: Lexicon, words, chosen: list[Word], held: list[bool], fixed: list[bool]) -> None:
-    """Where two accented words stand together as the index never writes them, the other
-    written form of one of them that the index holds beside the other, at least three
-    times ("tâp huân" -> "tập huấn", where "Huân" is a name and "tập" a frequent word)."""
+def _held_pairs(reader: Lexicon, words, chosen: list[Word], held: list[bool], fixed: list[bool],
+                touching: list[bool], deadline: float) -> None:
+    """Beside a corrected word, a word it never stands beside in the index becomes the other
+    written form of it that it does, at least three times ("tâp huân" -> "tập huấn", where
+    "Huân" is a name and "tập" the fix of "tâp").  A word that stands in a pair the index
+    holds with its other neighbour is the reader's ("bầu cử cảnh báo": not "bầu cứ")."""
     for n in range(1, len(words)):
-        (a, a_folded), (b, b_folded) = chosen[n - 1], chosen[n]
-        if a_folded or b_folded or not (held[n - 1] or fixed[n - 1]) or not (held[n] or fixed[n]):
+        if not touching[n - 1] or fixed[n - 1] == fixed[n]:
+            continue  # only a pair of a fix and a word as typed
+        at, other = (n, n - 1) if fixed[n - 1] else (n - 1, n)
+        (word, folded), (fix, fix_folded) = chosen[at], chosen[other]
+        if folded or fix_folded or not held[at] or words[at][0][:1].isupper():
+            continue  # unaccented words match every form; a capitalised word is a name
+        fix_first = at == n
+
+        def beside_fix(w: str, fix: str = fix, fix_first: bool = fix_first) -> int:
+            return pair_count(reader, *(((fix, False), (w, False)) if fix_first else ((w, False), (fix, False))))
+
+        if time.perf_counter() > deadline or beside_fix(word):
             continue
-        if pair_count(reader, (a, False), (b, False)):
+        far = at + 1 if at == n else at - 1  # the word's other neighbour
+        if 0 <= far < len(words) and touching[min(at, far)] and pair_count(
+                reader, *(((word, False), chosen[far]) if far > at else (chosen[far], (word, False)))):
             continue
-        best: tuple[int, int | None, str] = (2, None, "")
-        for at in (n, n - 1):
-            if fixed[at] or words[at][0][:1].isupper():
-                continue  # a correction already chose its form; a capitalised word is a name
-            for other in reader.variants("body_fold", fold(chosen[at][0])):
-                if other == chosen[at][0]:
-                    continue
-                pair = ((a, False), (other, False)) if at == n else ((other, False), (b, False))
-                count = pair_count(reader, *pair)
+        best: tuple[int, str] = (2, "")
+        for variant in reader.variants("body_fold", fold(word)):
+            if variant != word and time.perf_counter() < deadline:
+                count = beside_fix(variant)
                 if count > best[0]:
-                    best = (count, at, other)
-        if best[1] is not None:
-            chosen[best[1]], fixed[best[1]] = (best[2], False), True
+                    best = (count, variant)
+        if best[1]:
+            chosen[at], fixed[at] = (best[1], False), True
