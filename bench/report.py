@@ -311,6 +311,14 @@ def plot(runs) -> None:
     for key, label in (("python_api", "engine (Python API)"), ("fts5", "SQLite FTS5")):
         for pct, style in (("p50_ms", "-o"), ("p95_ms", "--s")):
             ax.plot(docs, [r[key][pct] for _, r in runs], style, label=f"{label} {pct[:3]}")
+    points = sorted((json.loads(p.read_text(encoding="utf-8")) for p in RESULTS.glob("scale-*.json")),
+                    key=lambda r: r["documents"])
+    points = [p for p in points if p.get("python_api")]
+    if points:  # the engine past the corpus (bench/scale.py), joined to its runs above
+        for pct, style in (("p50_ms", "-o"), ("p95_ms", "--s")):
+            ax.plot([docs[-1]] + [p["documents"] for p in points],
+                    [runs[-1][1]["python_api"][pct]] + [p["python_api"][pct] for p in points], style, color="grey",
+                    label=f"engine, corpus repeated {pct[:3]}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("documents in index")
@@ -320,6 +328,52 @@ def plot(runs) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(RESULTS / "latency.png")
+
+
+def scale_section(points: list[dict], runs) -> list[str]:
+    """Where one machine stops (bench/scale.py), beside the latency runs at smaller sizes."""
+    if not points:
+        return ["Not run yet: `python bench/scale.py --sizes 1000000`.", ""]
+    out = ["| articles | build articles/s | build peak RSS MB | index KB/article | API p50 / p95 / p99 ms | "
+           "HTTP (2 processes) clients: req/s, p95 ms, errors | server PSS MB |", "|---:|---:|---:|---:|---|---|---:|"]
+    idx = load("indexing") or {}
+    latest = {r["documents"]: r for _, r in sorted(runs, key=lambda nr: nr[1]["machine"]["date"])}
+    for r in (latest[n] for n in sorted(latest)):  # the latest latency run at each size
+        b = (idx.get("sizes") or {}).get(str(r["documents"]), {}).get("engine")
+        e = r["python_api"]
+        h = [x for x in r.get("http_runs", []) if x["workers"] > 1] or ([r["http"]] if r.get("http") else [])
+        out.append(f"| {r['documents']:,} | {b['articles_per_s'] if b else '–'} | {b['peak_rss_mb'] if b else '–'} | "
+                   f"{round(b['index_mb'] * 1024 / r['documents'], 2) if b else '–'} | "
+                   f"{e['p50_ms']} / {e['p95_ms']} / {e['p99_ms']} | "
+                   + "; ".join(f"{x['clients']}: {x['requests_per_s']}, {x['p95_ms']}, {x['errors']}" for x in h)
+                   + f" | {max((x.get('server_pss_mb') or 0 for x in h), default='–')} |")
+    for p in sorted(points, key=lambda r: r["documents"]):
+        b, e, h = p["build"], p.get("python_api"), p.get("http_runs", [])
+        api = f"{e['p50_ms']} / {e['p95_ms']} / {e['p99_ms']}" if e else "–"
+        out.append(f"| {p['documents']:,} | {b['articles_per_s']} | {b['peak_rss_mb']} | {b['kb_per_article']} | {api} | "
+                   + "; ".join(f"{x['clients']}: {x['requests_per_s']}, {x['p95_ms']}, {x['errors']}" for x in h)
+                   + f" | {max((x.get('server_pss_mb') or 0 for x in h), default='–')} |")
+    big = max(points, key=lambda r: r["documents"])
+    fits = [p["documents"] for p in points if p.get("python_api") and p["python_api"]["p95_ms"] <= 100]
+    fits += [r["documents"] for _, r in runs if r["python_api"]["p95_ms"] <= 100]
+    out += ["", f"Sizes past the corpus (111,828) are the corpus repeated with varied copies (ids `<id>~k`, "
+            "paragraphs rotated, digits shifted: see bench/scale.py). The largest index measured whose query mix "
+            f"keeps p95 ≤ 100 ms through the API: {max(fits):,} articles." if fits else "",
+            "", "Issue 23's targets at 1,000,000 articles: " + "; ".join(
+                f"{what}: {value} ({'met' if ok else 'NOT met'})" for what, value, ok in scale_targets(big)) + ".",
+            "", "Commands: " + "; ".join(f"`{p['command']}` ({p['machine']['date']}, commit {p['machine']['commit']})"
+                                         for p in points) + ".", ""]
+    return out
+
+
+def scale_targets(p: dict) -> list[tuple[str, str, bool]]:
+    b, e = p["build"], p.get("python_api")
+    eight = next((x for x in p.get("http_runs", []) if x["clients"] == 8), None)
+    return [("build ≥ 450 articles/s", f"{b['articles_per_s']}", b["articles_per_s"] >= 450),
+            ("index ≤ 8 KB/article", f"{b['kb_per_article']} KB", b["kb_per_article"] <= 8),
+            ("API p95 ≤ 100 ms", f"{e['p95_ms']} ms" if e else "not measured", bool(e) and e["p95_ms"] <= 100),
+            ("HTTP 8 clients 0 errors", f"{eight['errors']}" if eight else "not measured",
+             bool(eight) and eight["errors"] == 0)]
 
 
 def main():
@@ -345,6 +399,8 @@ def main():
     lines += ["## Incremental update", ""] + incremental_section(inc)
     lines += ["### An update that replaces half the index", ""] + reclaim_section(rec)
     lines += ["## Query latency", ""] + latency_section(runs)
+    points = [json.loads(p.read_text(encoding="utf-8")) for p in RESULTS.glob("scale-*.json")]
+    lines += ["### Up to a million articles", ""] + scale_section(points, runs)
     lines += ["## History", "", "What each session changed and measured: [bench/HISTORY.md](bench/HISTORY.md); "
               "superseded runs are in `bench/results/history/`.", ""]
     if runs:
