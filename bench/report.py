@@ -292,7 +292,9 @@ def latency_targets(r) -> list[tuple[str, str, bool]]:
     if h:
         out += [(f"{h['clients']} concurrent clients without errors", f"{h['errors']} errors",
                  h["clients"] >= 8 and h["errors"] == 0),
-                ("server RSS ≤ 500 MB", f"{h['server_peak_rss_mb']} MB", h["server_peak_rss_mb"] <= 500)]
+                ("server memory ≤ 800 MB (PSS summed over its processes, issue 23)",
+                 f"{h.get('server_pss_mb', h['server_peak_rss_mb'])} MB (peak RSS summed: {h['server_peak_rss_mb']} MB)",
+                 h.get("server_pss_mb", h["server_peak_rss_mb"]) <= 800)]
     return out
 
 

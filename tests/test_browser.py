@@ -300,3 +300,15 @@ def test_an_empty_result_offers_the_search_without_what_emptied_it(page, server)
     page.wait_for_selector("ol.results li.hit")
     assert page.input_value("#q") == "UBND" and not page.is_visible("#alternatives")
     assert page.errors == []
+
+
+def test_the_date_fields_pattern_accepts_what_the_server_reads(page, server):
+    """An invalid pattern is silently ignored by the browser (the 'v' flag refuses an unescaped
+    "/" in a class): check it takes effect, accepting every form the server reads."""
+    page.goto(server + "/?q=mặt+trận")
+    valid = "([id, v]) => { const f = document.getElementById(id); f.value = v; return f.checkValidity(); }"
+    for value in ("27/09/2019", "27-09-2019", "27.09.2019", "9/2019", "2019", "2019-09-27"):
+        assert page.evaluate(valid, ["from", value]), value
+    for value in ("27/09-2019", "hôm qua", "2019/09/27"):
+        assert not page.evaluate(valid, ["to", value]), value
+    assert page.errors == []
