@@ -42,6 +42,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -323,7 +324,12 @@ def run(work: Path, articles: int = 300, seconds: float = 30, readers: int = 4, 
             samples.setdefault(phase[0], []).append((_sockets(proc.pid), _proc_status(proc.pid, "VmRSS")))
             time.sleep(0.25)
 
-    idle_sockets = _sockets(proc.pid)  # listening: the count to come back to
+    # Listening: the count to come back to, once the server answers (with --workers N the port
+    # accepts before gunicorn's arbiter and its workers are up, and the arbiter opens sockets of its own).
+    with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=60) as r:
+        r.read()
+    time.sleep(1)
+    idle_sockets = _sockets(proc.pid)
     threads = [threading.Thread(target=reader, args=(k,), daemon=True) for k in range(readers)]
     threads.append(threading.Thread(target=sampler, daemon=True))
     for t in threads:
