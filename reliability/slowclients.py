@@ -46,6 +46,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import descendants
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "reliability" / "results"
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -215,24 +218,10 @@ def _attack_main(port: int, seconds: float, read_path: str) -> None:
 
 
 # --- the server and its readers ---------------------------------------------------------
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its descendants: ``vnsearch serve --workers N`` serves from N children."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            for task in os.scandir(f"/proc/{p}/task"):
-                todo += [int(c) for c in Path(task.path, "children").read_text().split()]
-        except OSError:
-            pass
-    return out
-
-
 def _proc_status(pid: int, key: str) -> float:
     """``key`` of /proc/PID/status (kB, as MB) summed over the server's processes."""
     total = 0.0
-    for p in _tree(pid):
+    for p in [pid, *descendants(pid)]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith(key + ":"):
@@ -245,7 +234,7 @@ def _proc_status(pid: int, key: str) -> float:
 def _sockets(pid: int) -> int:
     """Sockets open in the server's processes (one socket's descriptors in several count once)."""
     seen = set()
-    for p in _tree(pid):
+    for p in [pid, *descendants(pid)]:
         try:
             for fd in os.scandir(f"/proc/{p}/fd"):
                 try:
